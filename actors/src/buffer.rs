@@ -1,0 +1,363 @@
+//! The bounded, blocking buffer between the Source and the Target.
+//!
+//! [`BufferCore`] is the whole behaviour as a synchronous state machine: it is
+//! given pushes, pulls and the end of the source, and answers with
+//! [`BufferEvent`]s saying which waiting request may now be answered. It holds
+//! no clocks, threads or channels, which is what lets a property test check it
+//! step by step against a `VecDeque` model. [`BoundedBuffer`] is the actor
+//! around it: the tokens it keeps are the reply channels of deferred messages.
+
+use std::collections::VecDeque;
+
+use actix::{Actor, Context, Handler, ResponseFuture};
+use futures::channel::oneshot;
+
+use crate::message::{GetStatus, Pull, Pulled, Push, Rows, SourceFinished};
+
+/// Lifecycle of the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BufferState {
+    /// The Source is running; batches are served only when full.
+    Normal,
+    /// The Source has finished; the remainder may be served as a short batch.
+    SourceFinished,
+    /// The end marker has been served; nothing will ever be buffered again.
+    Closed,
+}
+
+/// A snapshot of the buffer, for tests, stats and progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferStatus {
+    /// Current state.
+    pub state: BufferState,
+    /// Rows buffered now.
+    pub rows: usize,
+    /// Capacity in rows.
+    pub capacity: usize,
+    /// Most rows ever buffered at once.
+    pub peak_rows: usize,
+    /// Rows admitted so far.
+    pub rows_in: u64,
+    /// Rows handed to the Target so far.
+    pub rows_out: u64,
+    /// Pushes whose ack had to wait for space.
+    pub pushes_deferred: u64,
+    /// Pulls whose reply had to wait for rows.
+    pub pulls_deferred: u64,
+}
+
+/// Protocol errors: each one is a bug in the caller, reported rather than
+/// papered over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BufferError {
+    /// A push arrived after [`SourceFinished`].
+    #[error("rows pushed after the source finished")]
+    PushAfterFinish,
+    /// A pull asked for zero rows.
+    #[error("a batch must hold at least one row")]
+    EmptyBatch,
+    /// A pull asked for more rows than the buffer can ever hold at once,
+    /// which would wait forever.
+    #[error("batch of {max} rows cannot fit a buffer of {capacity} rows")]
+    BatchTooLarge {
+        /// Requested batch size.
+        max: usize,
+        /// Buffer capacity.
+        capacity: usize,
+    },
+    /// The buffer went away before answering (the pipeline is shutting down).
+    #[error("the buffer was stopped")]
+    Stopped,
+}
+
+/// What the core tells its owner to do: answer the request behind `token`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BufferEvent<T, C> {
+    /// A push is wholly admitted (or rejected).
+    Acked(T, Result<(), BufferError>),
+    /// A pull is answered.
+    Pulled(T, Result<Pulled<C>, BufferError>),
+}
+
+/// The buffer's behaviour, free of any runtime. `T` identifies a waiting
+/// request (a reply channel in the actor, a number in tests).
+pub struct BufferCore<C, T> {
+    capacity: usize,
+    rows: usize,
+    queue: VecDeque<C>,
+    state: BufferState,
+    pushes: VecDeque<(VecDeque<C>, T)>,
+    pulls: VecDeque<(usize, T)>,
+    peak_rows: usize,
+    rows_in: u64,
+    rows_out: u64,
+    pushes_deferred: u64,
+    pulls_deferred: u64,
+}
+
+impl<C: Rows, T> BufferCore<C, T> {
+    /// An empty buffer holding at most `capacity` rows (at least one).
+    pub fn new(capacity: usize) -> Self {
+        BufferCore {
+            capacity: capacity.max(1),
+            rows: 0,
+            queue: VecDeque::new(),
+            state: BufferState::Normal,
+            pushes: VecDeque::new(),
+            pulls: VecDeque::new(),
+            peak_rows: 0,
+            rows_in: 0,
+            rows_out: 0,
+            pushes_deferred: 0,
+            pulls_deferred: 0,
+        }
+    }
+
+    /// The current snapshot.
+    pub fn status(&self) -> BufferStatus {
+        BufferStatus {
+            state: self.state,
+            rows: self.rows,
+            capacity: self.capacity,
+            peak_rows: self.peak_rows,
+            rows_in: self.rows_in,
+            rows_out: self.rows_out,
+            pushes_deferred: self.pushes_deferred,
+            pulls_deferred: self.pulls_deferred,
+        }
+    }
+
+    /// Offers `chunks`; `token` is acked once all their rows are admitted.
+    pub fn push(&mut self, chunks: Vec<C>, token: T, out: &mut Vec<BufferEvent<T, C>>) {
+        if self.state != BufferState::Normal {
+            out.push(BufferEvent::Acked(token, Err(BufferError::PushAfterFinish)));
+            return;
+        }
+        let chunks: VecDeque<C> = chunks.into_iter().filter(|c| c.row_count() > 0).collect();
+        self.pushes.push_back((chunks, token));
+        self.pump(out);
+        if !self.pushes.is_empty() {
+            self.pushes_deferred += 1;
+        }
+    }
+
+    /// Asks for a batch of `max` rows; `token` is answered when one is ready.
+    pub fn pull(&mut self, max: usize, token: T, out: &mut Vec<BufferEvent<T, C>>) {
+        if max == 0 {
+            out.push(BufferEvent::Pulled(token, Err(BufferError::EmptyBatch)));
+            return;
+        }
+        if max > self.capacity {
+            let err = BufferError::BatchTooLarge {
+                max,
+                capacity: self.capacity,
+            };
+            out.push(BufferEvent::Pulled(token, Err(err)));
+            return;
+        }
+        self.pulls.push_back((max, token));
+        self.pump(out);
+        if !self.pulls.is_empty() {
+            self.pulls_deferred += 1;
+        }
+    }
+
+    /// The Source will push no more.
+    pub fn finish(&mut self, out: &mut Vec<BufferEvent<T, C>>) {
+        if self.state == BufferState::Normal {
+            self.state = BufferState::SourceFinished;
+        }
+        self.pump(out);
+    }
+
+    /// Drops every waiting request, answering each with [`BufferError::Stopped`].
+    pub fn abort(&mut self, out: &mut Vec<BufferEvent<T, C>>) {
+        for (_, token) in self.pushes.drain(..) {
+            out.push(BufferEvent::Acked(token, Err(BufferError::Stopped)));
+        }
+        for (_, token) in self.pulls.drain(..) {
+            out.push(BufferEvent::Pulled(token, Err(BufferError::Stopped)));
+        }
+        self.queue.clear();
+        self.rows = 0;
+        self.state = BufferState::Closed;
+    }
+
+    /// Admits waiting pushes and serves waiting pulls until neither can move.
+    fn pump(&mut self, out: &mut Vec<BufferEvent<T, C>>) {
+        loop {
+            let mut moved = false;
+            while self.rows < self.capacity {
+                let Some((chunks, _)) = self.pushes.front_mut() else {
+                    break;
+                };
+                while self.rows < self.capacity {
+                    let Some(chunk) = chunks.front_mut() else {
+                        break;
+                    };
+                    let free = self.capacity - self.rows;
+                    let n = chunk.row_count();
+                    let admitted = if n <= free {
+                        chunks.pop_front().expect("front exists")
+                    } else {
+                        chunk.split_to(free)
+                    };
+                    let n = admitted.row_count();
+                    self.queue.push_back(admitted);
+                    self.rows += n;
+                    self.rows_in += n as u64;
+                    moved = true;
+                }
+                self.peak_rows = self.peak_rows.max(self.rows);
+                if chunks.is_empty() {
+                    let (_, token) = self.pushes.pop_front().expect("front exists");
+                    out.push(BufferEvent::Acked(token, Ok(())));
+                    moved = true;
+                } else {
+                    break;
+                }
+            }
+            // A push of only empty chunks is acked even when the buffer is full.
+            while matches!(self.pushes.front(), Some((chunks, _)) if chunks.is_empty()) {
+                let (_, token) = self.pushes.pop_front().expect("front exists");
+                out.push(BufferEvent::Acked(token, Ok(())));
+                moved = true;
+            }
+            while let Some(&(max, _)) = self.pulls.front() {
+                let reply = if self.rows >= max {
+                    Pulled::Full(self.take(max))
+                } else if self.state == BufferState::Closed {
+                    Pulled::End
+                } else if self.state == BufferState::SourceFinished && self.pushes.is_empty() {
+                    if self.rows > 0 {
+                        Pulled::Remainder(self.take(self.rows))
+                    } else {
+                        self.state = BufferState::Closed;
+                        Pulled::End
+                    }
+                } else {
+                    break;
+                };
+                let (_, token) = self.pulls.pop_front().expect("front exists");
+                out.push(BufferEvent::Pulled(token, Ok(reply)));
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    /// Removes the first `n` buffered rows (`n <= self.rows`).
+    fn take(&mut self, n: usize) -> Vec<C> {
+        let mut batch = Vec::new();
+        let mut left = n;
+        while left > 0 {
+            let chunk = self.queue.front_mut().expect("rows are buffered");
+            let len = chunk.row_count();
+            if len <= left {
+                batch.push(self.queue.pop_front().expect("front exists"));
+                left -= len;
+            } else {
+                batch.push(chunk.split_to(left));
+                left = 0;
+            }
+        }
+        self.rows -= n;
+        self.rows_out += n as u64;
+        batch
+    }
+}
+
+type PushReply = oneshot::Sender<Result<(), BufferError>>;
+
+/// Reply channel of a deferred message.
+enum Waiter<C> {
+    /// A waiting [`Push`].
+    Push(PushReply),
+    /// A waiting [`Pull`].
+    Pull(oneshot::Sender<Result<Pulled<C>, BufferError>>),
+}
+
+/// The buffer actor: capacity counted in rows, acks and replies deferred as
+/// [`BufferCore`] decides.
+pub struct BoundedBuffer<C: Rows> {
+    core: BufferCore<C, Waiter<C>>,
+    events: Vec<BufferEvent<Waiter<C>, C>>,
+}
+
+impl<C: Rows> BoundedBuffer<C> {
+    /// A buffer of `capacity` rows.
+    pub fn new(capacity: usize) -> Self {
+        BoundedBuffer {
+            core: BufferCore::new(capacity),
+            events: Vec::new(),
+        }
+    }
+
+    fn deliver(&mut self) {
+        for event in self.events.drain(..) {
+            // A requester that went away no longer needs its answer.
+            match event {
+                BufferEvent::Acked(Waiter::Push(tx), result) => {
+                    let _ = tx.send(result);
+                }
+                BufferEvent::Pulled(Waiter::Pull(tx), result) => {
+                    let _ = tx.send(result);
+                }
+                BufferEvent::Acked(Waiter::Pull(_), _) | BufferEvent::Pulled(Waiter::Push(_), _) => {
+                    unreachable!("the core answers a request with its own kind of event")
+                }
+            }
+        }
+    }
+}
+
+impl<C: Rows> Actor for BoundedBuffer<C> {
+    type Context = Context<Self>;
+
+    fn stopping(&mut self, _: &mut Self::Context) -> actix::Running {
+        self.core.abort(&mut self.events);
+        self.deliver();
+        actix::Running::Stop
+    }
+}
+
+impl<C: Rows> Handler<Push<C>> for BoundedBuffer<C> {
+    type Result = ResponseFuture<Result<(), BufferError>>;
+
+    fn handle(&mut self, msg: Push<C>, _: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.core.push(msg.0, Waiter::Push(tx), &mut self.events);
+        self.deliver();
+        Box::pin(async move { rx.await.unwrap_or(Err(BufferError::Stopped)) })
+    }
+}
+
+impl<C: Rows> Handler<Pull<C>> for BoundedBuffer<C> {
+    type Result = ResponseFuture<Result<Pulled<C>, BufferError>>;
+
+    fn handle(&mut self, msg: Pull<C>, _: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.core.pull(msg.max, Waiter::Pull(tx), &mut self.events);
+        self.deliver();
+        Box::pin(async move { rx.await.unwrap_or(Err(BufferError::Stopped)) })
+    }
+}
+
+impl<C: Rows> Handler<SourceFinished> for BoundedBuffer<C> {
+    type Result = ();
+
+    fn handle(&mut self, _: SourceFinished, _: &mut Self::Context) {
+        self.core.finish(&mut self.events);
+        self.deliver();
+    }
+}
+
+impl<C: Rows> Handler<GetStatus> for BoundedBuffer<C> {
+    type Result = actix::MessageResult<GetStatus>;
+
+    fn handle(&mut self, _: GetStatus, _: &mut Self::Context) -> Self::Result {
+        actix::MessageResult(self.core.status())
+    }
+}

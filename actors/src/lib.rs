@@ -1,0 +1,61 @@
+//! The datagen pipeline: a small actor system that moves chunks of rows from a
+//! generator to a sink with bounded memory and explicit backpressure.
+//!
+//! ```text
+//!                       spawns + supervises
+//!            ┌──────────────────┬────────────────────┬──────────────────┐
+//!            ▼                  ▼                    ▼                  │
+//!   workers (SyncArbiter)    Source ──Push──▶ BoundedBuffer ◀──Pull── Target ──▶ Sink
+//!   generate(unit) ─chunks─▶ (own arbiter)    (own arbiter)   (own arbiter)   (blocking
+//!                            reorders by      acks deferred   replies deferred  thread)
+//!                            unit sequence    while full      while < max rows
+//!                                                                        Supervisor
+//! ```
+//!
+//! The crate knows nothing about Genfiles, serde or databases: it is generic
+//! over what a chunk carries ([`Rows`]), how chunks are made ([`Generator`]) and
+//! where batches go ([`Sink`]).
+//!
+//! # The contract
+//!
+//! * **Backpressure.** The Source sends [`Push`] with `send().await`; the
+//!   buffer defers the reply (the ack) while the rows do not fit, so the Source
+//!   waits while the buffer is full. Nothing on the data path uses `do_send`.
+//! * **Bounded.** The buffer never holds more than its capacity, counted in
+//!   rows. A chunk larger than the free space is admitted piecewise as space
+//!   frees up; its ack comes once the last piece is in.
+//! * **Batches.** The Target sends [`Pull`] with a batch size; the reply is
+//!   deferred while fewer rows are buffered and the Source is still running. A
+//!   batch is always exactly `max` rows, except the one remainder served after
+//!   [`SourceFinished`], which is followed by [`Pulled::End`].
+//! * **Order.** Work units are generated in parallel but pushed in the order
+//!   the planner produced them; rows leave the buffer in the order they came in.
+//!   Nothing is lost or duplicated.
+//! * **States.** The buffer goes Normal → SourceFinished → Closed
+//!   ([`BufferState`]); [`GetStatus`] makes that observable.
+//!
+//! # Layout
+//!
+//! * [`buffer`]: [`BufferCore`], the buffer as a plain state machine (the part
+//!   that is model-tested), and the [`BoundedBuffer`] actor around it.
+//! * [`message`]: the messages and the [`Rows`] trait that chunks implement.
+//! * [`source`]: the [`Generator`] trait, the worker pool and the Source actor.
+//! * [`target`]: the [`Sink`] trait and the Target actor, which runs the sink
+//!   on a blocking thread.
+//! * [`supervisor`]: wires everything, waits for completion, collects
+//!   [`PipelineStats`]; [`run_pipeline`] is the entry point.
+
+pub mod buffer;
+pub mod message;
+pub mod source;
+pub mod supervisor;
+pub mod target;
+
+pub use buffer::{BoundedBuffer, BufferCore, BufferError, BufferEvent, BufferState, BufferStatus};
+pub use message::{GetStatus, Pull, Pulled, Push, Rows, SourceFinished};
+pub use source::{Generator, Source};
+pub use supervisor::{run_pipeline, PipelineConfig, PipelineError, PipelineStats, Supervisor};
+pub use target::{Sink, Target};
+
+/// The error type that generators and sinks report through the pipeline.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
