@@ -305,7 +305,8 @@ impl<C: Rows> BoundedBuffer<C> {
                 BufferEvent::Pulled(Waiter::Pull(tx), result) => {
                     let _ = tx.send(result);
                 }
-                BufferEvent::Acked(Waiter::Pull(_), _) | BufferEvent::Pulled(Waiter::Push(_), _) => {
+                BufferEvent::Acked(Waiter::Pull(_), _)
+                | BufferEvent::Pulled(Waiter::Push(_), _) => {
                     unreachable!("the core answers a request with its own kind of event")
                 }
             }

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use actix::{ActorContext, Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, Recipient, SyncContext, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, Recipient,
+    SyncContext, WrapFuture,
+};
 use futures::stream::{FuturesOrdered, StreamExt};
 
 use crate::buffer::BoundedBuffer;

@@ -9,7 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{ActorContext, Actor, ActorFutureExt, Addr, Arbiter, AsyncContext, Context, Handler, Message, SyncArbiter, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, Arbiter, AsyncContext, Context, Handler, Message,
+    SyncArbiter, WrapFuture,
+};
 use futures::channel::oneshot;
 
 use crate::buffer::{BoundedBuffer, BufferStatus};
@@ -131,27 +134,34 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
     }
 
     fn finish_if_done(&mut self, ctx: &mut Context<Self>) {
-        let (Some(source), Some(target), Some(buffer)) = (self.source, self.target, self.buffer.clone()) else {
+        let (Some(source), Some(target), Some(buffer)) =
+            (self.source, self.target, self.buffer.clone())
+        else {
             return;
         };
         let elapsed = self.started.elapsed();
-        ctx.wait(buffer.send(GetStatus).into_actor(self).map(move |status, act, ctx| {
-            let result = status
-                .map(|buffer| PipelineStats {
-                    source,
-                    target,
-                    buffer,
-                    elapsed,
-                })
-                .map_err(|e| PipelineError::Lost {
-                    actor: "buffer",
-                    detail: e.to_string(),
-                });
-            if let Some(reply) = act.reply.take() {
-                let _ = reply.send(result);
-            }
-            ctx.stop();
-        }));
+        ctx.wait(
+            buffer
+                .send(GetStatus)
+                .into_actor(self)
+                .map(move |status, act, ctx| {
+                    let result = status
+                        .map(|buffer| PipelineStats {
+                            source,
+                            target,
+                            buffer,
+                            elapsed,
+                        })
+                        .map_err(|e| PipelineError::Lost {
+                            actor: "buffer",
+                            detail: e.to_string(),
+                        });
+                    if let Some(reply) = act.reply.take() {
+                        let _ = reply.send(result);
+                    }
+                    ctx.stop();
+                }),
+        );
     }
 }
 
@@ -167,7 +177,9 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Actor for Supervisor<G, S> {
 
         let buffer_arbiter = Arbiter::new();
         let capacity = config.buffer_rows;
-        let buffer = BoundedBuffer::start_in_arbiter(&buffer_arbiter.handle(), move |_| BoundedBuffer::new(capacity));
+        let buffer = BoundedBuffer::start_in_arbiter(&buffer_arbiter.handle(), move |_| {
+            BoundedBuffer::new(capacity)
+        });
 
         let make = self.make_generator.clone();
         let workers = SyncArbiter::start(config.workers, move || Worker::new(make()));
@@ -223,7 +235,11 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Handler<TargetDone> for Supervisor
     fn handle(&mut self, msg: TargetDone, ctx: &mut Self::Context) {
         match msg.0 {
             Ok(stats) => {
-                tracing::debug!(rows = stats.rows, batches = stats.batches, "target finished");
+                tracing::debug!(
+                    rows = stats.rows,
+                    batches = stats.batches,
+                    "target finished"
+                );
                 self.target = Some(stats);
                 self.finish_if_done(ctx);
             }

@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use actix::{ActorContext, Actor, ActorFutureExt, Addr, AsyncContext, Context, Recipient, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Recipient, WrapFuture,
+};
 
 use crate::buffer::BoundedBuffer;
 use crate::message::{Pull, Pulled, Rows};
@@ -51,7 +53,12 @@ pub struct Target<S: Sink> {
 }
 
 impl<S: Sink> Target<S> {
-    pub(crate) fn new(sink: S, buffer: Addr<BoundedBuffer<S::Chunk>>, batch_rows: usize, done: Recipient<TargetDone>) -> Self {
+    pub(crate) fn new(
+        sink: S,
+        buffer: Addr<BoundedBuffer<S::Chunk>>,
+        batch_rows: usize,
+        done: Recipient<TargetDone>,
+    ) -> Self {
         Target {
             sink: Some(sink),
             buffer,

@@ -223,7 +223,10 @@ fn full_batches_only_until_the_source_finishes() {
     core.pull(5, 2, &mut events);
     assert_eq!(flatten(std::mem::take(&mut events)), vec![Answer::Acked(1)]);
     core.finish(&mut events);
-    assert_eq!(flatten(std::mem::take(&mut events)), vec![Answer::Remainder(2, vec![1, 2, 3])]);
+    assert_eq!(
+        flatten(std::mem::take(&mut events)),
+        vec![Answer::Remainder(2, vec![1, 2, 3])]
+    );
     assert_eq!(core.status().state, BufferState::SourceFinished);
     core.pull(5, 3, &mut events);
     assert_eq!(flatten(events), vec![Answer::End(3)]);
@@ -241,10 +244,17 @@ fn a_chunk_larger_than_the_buffer_is_admitted_piecewise() {
     core.pull(4, 3, &mut events);
     let answers = flatten(std::mem::take(&mut events));
     // After the second pull the last two rows fit, so the push is acked.
-    let expected = vec![Answer::Full(2, vec![0, 1, 2, 3]), Answer::Full(3, vec![4, 5, 6, 7]), Answer::Acked(1)];
+    let expected = vec![
+        Answer::Full(2, vec![0, 1, 2, 3]),
+        Answer::Full(3, vec![4, 5, 6, 7]),
+        Answer::Acked(1),
+    ];
     assert_eq!(answers, expected);
     core.pull(4, 4, &mut events);
-    assert!(events.is_empty(), "two rows are not a batch while the source runs");
+    assert!(
+        events.is_empty(),
+        "two rows are not a batch while the source runs"
+    );
     core.finish(&mut events);
     assert_eq!(flatten(events), vec![Answer::Remainder(4, vec![8, 9])]);
 }
@@ -257,5 +267,12 @@ fn impossible_batches_are_rejected() {
     core.pull(0, 2, &mut events);
     core.finish(&mut events);
     core.push(vec![vec![1]], 3, &mut events);
-    assert_eq!(flatten(events), vec![Answer::Rejected(1), Answer::Rejected(2), Answer::Rejected(3)]);
+    assert_eq!(
+        flatten(events),
+        vec![
+            Answer::Rejected(1),
+            Answer::Rejected(2),
+            Answer::Rejected(3)
+        ]
+    );
 }

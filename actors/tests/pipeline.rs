@@ -4,7 +4,10 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use datagen_actors::{run_pipeline, BoxError, BufferState, Generator, PipelineConfig, PipelineError, PipelineStats, Sink};
+use datagen_actors::{
+    run_pipeline, BoxError, BufferState, Generator, PipelineConfig, PipelineError, PipelineStats,
+    Sink,
+};
 use proptest::prelude::*;
 
 /// Generates the row numbers of a range, in two chunks, optionally failing
@@ -130,10 +133,23 @@ proptest! {
 fn a_slow_target_makes_the_source_wait() {
     let (seen, mut sink) = collect();
     sink.delay = Some(Duration::from_millis(2));
-    let stats = run(PipelineConfig::new(100, 50, 2), Numbers::default(), 2_000, 100, sink).unwrap();
-    assert!(stats.buffer.pushes_deferred > 0, "the source never had to wait: {stats:?}");
+    let stats = run(
+        PipelineConfig::new(100, 50, 2),
+        Numbers::default(),
+        2_000,
+        100,
+        sink,
+    )
+    .unwrap();
+    assert!(
+        stats.buffer.pushes_deferred > 0,
+        "the source never had to wait: {stats:?}"
+    );
     assert!(stats.buffer.peak_rows <= 100);
-    assert_eq!(seen.lock().unwrap().batches.concat(), (0..2_000).collect::<Vec<_>>());
+    assert_eq!(
+        seen.lock().unwrap().batches.concat(),
+        (0..2_000).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -143,17 +159,34 @@ fn a_generator_error_fails_the_run() {
         fail_at: Some(1_234),
         ..Numbers::default()
     };
-    let err = run(PipelineConfig::new(500, 100, 2), generator, 5_000, 100, sink).unwrap_err();
+    let err = run(
+        PipelineConfig::new(500, 100, 2),
+        generator,
+        5_000,
+        100,
+        sink,
+    )
+    .unwrap_err();
     assert!(matches!(err, PipelineError::Source(_)), "{err:?}");
     assert_eq!(err.to_string(), "generating rows failed: no row 1200");
-    assert!(!seen.lock().unwrap().finished, "a failed run must not finish the sink");
+    assert!(
+        !seen.lock().unwrap().finished,
+        "a failed run must not finish the sink"
+    );
 }
 
 #[test]
 fn a_sink_error_fails_the_run() {
     let (seen, mut sink) = collect();
     sink.fail_at_batch = Some(3);
-    let err = run(PipelineConfig::new(500, 100, 2), Numbers::default(), 5_000, 100, sink).unwrap_err();
+    let err = run(
+        PipelineConfig::new(500, 100, 2),
+        Numbers::default(),
+        5_000,
+        100,
+        sink,
+    )
+    .unwrap_err();
     assert!(matches!(err, PipelineError::Target(_)), "{err:?}");
     assert_eq!(err.to_string(), "writing rows failed: disk on fire");
     let seen = seen.lock().unwrap();
@@ -168,6 +201,22 @@ fn a_generator_panic_fails_the_run_instead_of_hanging() {
         panic_at: Some(700),
         ..Numbers::default()
     };
-    let err = run(PipelineConfig::new(500, 100, 1), generator, 5_000, 100, sink).unwrap_err();
-    assert!(matches!(err, PipelineError::Lost { actor: "source", .. }), "{err:?}");
+    let err = run(
+        PipelineConfig::new(500, 100, 1),
+        generator,
+        5_000,
+        100,
+        sink,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PipelineError::Lost {
+                actor: "source",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

@@ -1,0 +1,7 @@
+//! Encoding values for targets.
+//!
+//! * [`text`]: the canonical text form of every value (dates as ISO 8601,
+//!   timestamps as RFC 3339 in UTC, decimals with exactly `scale` digits,
+//!   UUIDs lower-case and hyphenated), written into a reused buffer.
+
+pub mod text;

@@ -1,0 +1,17 @@
+//! Pure, seeded value generation: no actors, no I/O.
+//!
+//! * [`rng`]: per-column random streams addressable by row index.
+//! * [`value`]: [`Value`] and [`Block`], the rows in flight.
+//! * [`columns`]: the compiled generators and depth-first row generation.
+//! * [`plan`]: row counts of `per` tables and the cutting into work units.
+//! * [`names`]: built-in dictionaries per locale.
+
+pub mod columns;
+pub mod names;
+pub mod plan;
+pub mod rng;
+pub mod value;
+
+pub use columns::Generators;
+pub use plan::{Plan, Unit};
+pub use value::{Block, Value};

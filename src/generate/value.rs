@@ -1,0 +1,187 @@
+//! Generated values and the blocks of rows that carry them.
+//!
+//! A [`Block`] holds consecutive rows of one table, row-major, in a flat
+//! `Vec<Value>`; text lives in one arena string per block, so generating a
+//! row allocates nothing once the block's vectors have grown.
+
+use datagen_actors::Rows;
+
+/// One generated value. Text is a range of the owning block's arena.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// Any integer column.
+    Int(i64),
+    /// A double.
+    Float(f64),
+    /// A decimal as an integer count of `10^-scale` units (the scale is the column's).
+    Decimal(i64),
+    /// A boolean.
+    Bool(bool),
+    /// Text: `start..end` in [`Block::text`].
+    Text(u32, u32),
+    /// A UUID, big-endian bytes.
+    Uuid([u8; 16]),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    Timestamp(i64),
+}
+
+/// Consecutive rows of one table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Index of the table in the schema.
+    pub table: usize,
+    /// Row index (0-based, within the table) of the first row.
+    pub first_row: u64,
+    /// Values per row.
+    pub width: usize,
+    /// `rows × width` values, row-major.
+    pub values: Vec<Value>,
+    /// Arena for [`Value::Text`].
+    pub text: String,
+}
+
+impl Block {
+    /// An empty block for `table` starting at row `first_row`.
+    pub fn new(table: usize, first_row: u64, width: usize) -> Self {
+        Block {
+            table,
+            first_row,
+            width,
+            values: Vec::new(),
+            text: String::new(),
+        }
+    }
+
+    /// Rows in the block.
+    pub fn len(&self) -> usize {
+        self.values.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// True when the block has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The values of row `i` (0-based within the block).
+    pub fn row(&self, i: usize) -> &[Value] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Iterates over the rows.
+    pub fn rows(&self) -> impl Iterator<Item = &[Value]> {
+        self.values.chunks_exact(self.width.max(1))
+    }
+
+    /// The text behind a [`Value::Text`].
+    pub fn str(&self, start: u32, end: u32) -> &str {
+        &self.text[start as usize..end as usize]
+    }
+
+    /// Appends `s` to the arena and returns its value.
+    pub fn push_text(&mut self, s: &str) -> Value {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        Value::Text(start, self.text.len() as u32)
+    }
+
+    /// Starts a text value written piecewise with [`Block::text`]; finish it
+    /// with [`Block::end_text`].
+    pub fn begin_text(&self) -> u32 {
+        self.text.len() as u32
+    }
+
+    /// The value of text written since `start`.
+    pub fn end_text(&self, start: u32) -> Value {
+        Value::Text(start, self.text.len() as u32)
+    }
+}
+
+impl Rows for Block {
+    fn row_count(&self) -> usize {
+        self.len()
+    }
+
+    fn split_to(&mut self, at: usize) -> Block {
+        let cut = at * self.width;
+        let tail = self.values.split_off(cut);
+        let head_values = std::mem::replace(&mut self.values, tail);
+        // Text is appended in value order, so the head's text is a prefix.
+        let boundary = self
+            .values
+            .iter()
+            .find_map(|v| match v {
+                Value::Text(start, _) => Some(*start),
+                _ => None,
+            })
+            .unwrap_or(self.text.len() as u32);
+        let head_text = self.text[..boundary as usize].to_owned();
+        self.text.drain(..boundary as usize);
+        for v in &mut self.values {
+            if let Value::Text(start, end) = v {
+                *start -= boundary;
+                *end -= boundary;
+            }
+        }
+        let head = Block {
+            table: self.table,
+            first_row: self.first_row,
+            width: self.width,
+            values: head_values,
+            text: head_text,
+        };
+        self.first_row += at as u64;
+        head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block() -> Block {
+        let mut b = Block::new(0, 10, 2);
+        for (i, word) in ["alpha", "beta", "gamma", "delta"].iter().enumerate() {
+            b.values.push(Value::Int(i as i64));
+            let v = b.push_text(word);
+            b.values.push(v);
+        }
+        b
+    }
+
+    fn texts(b: &Block) -> Vec<&str> {
+        b.values
+            .iter()
+            .filter_map(|v| match *v {
+                Value::Text(s, e) => Some(b.str(s, e)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn split_keeps_rows_text_and_row_numbers() {
+        let mut tail = block();
+        let head = tail.split_to(3);
+        assert_eq!((head.first_row, head.len()), (10, 3));
+        assert_eq!((tail.first_row, tail.len()), (13, 1));
+        assert_eq!(texts(&head), ["alpha", "beta", "gamma"]);
+        assert_eq!(texts(&tail), ["delta"]);
+        assert_eq!(tail.text, "delta");
+    }
+
+    #[test]
+    fn split_without_text_after_the_cut() {
+        let mut b = Block::new(1, 0, 1);
+        let v = b.push_text("x");
+        b.values.push(v);
+        b.values.push(Value::Null);
+        let head = b.split_to(1);
+        assert_eq!(texts(&head), ["x"]);
+        assert!(b.text.is_empty());
+        assert_eq!(b.values, [Value::Null]);
+    }
+}

@@ -1,0 +1,77 @@
+//! Reading Genfiles: TOML → raw serde structs ([`raw`]) → validated
+//! [`Schema`] ([`validate`]), with every problem reported at once, located
+//! as `file:line:col` ([`diag`]).
+
+pub mod diag;
+pub mod raw;
+pub mod schema;
+pub mod validate;
+
+use std::path::Path;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use schema::Schema;
+
+/// Why a Genfile could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GenfileError {
+    /// The file could not be read.
+    #[error("cannot read Genfile {path}: {source}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid Genfile.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Reads and validates the Genfile at `path`.
+pub fn load(path: &Path) -> Result<Schema, GenfileError> {
+    let bytes = std::fs::read(path).map_err(|source| GenfileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(path, &bytes).map_err(GenfileError::Invalid)
+}
+
+/// Validates Genfile `bytes` read from `path`.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
+    let file = path.display().to_string();
+    let source = match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(e) => {
+            let valid = e.valid_up_to();
+            let source = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            return Err(Diagnostics {
+                file,
+                source,
+                items: vec![
+                    Diagnostic::new(valid..valid, "the Genfile is not UTF-8 text")
+                        .help("a Genfile is a TOML text file; check that the right file was given"),
+                ],
+            });
+        }
+    };
+    let fail = |items| Diagnostics {
+        file: file.clone(),
+        source: source.clone(),
+        items,
+    };
+    let raw: raw::GenfileConfig = match toml::from_str(&source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let message = e.message().trim_end().to_owned();
+            let diag = Diagnostic {
+                span: e.span(),
+                message,
+                help: None,
+            };
+            return Err(fail(vec![diag]));
+        }
+    };
+    validate::validate(path, raw).map_err(fail)
+}

@@ -1,0 +1,230 @@
+//! Maps a schema and its settings onto the actor pipeline and runs it.
+
+use std::sync::Arc;
+
+use datagen_actors::{
+    run_pipeline, BoxError, Generator, PipelineConfig, PipelineError, PipelineStats,
+};
+
+use crate::generate::{Block, Generators, Plan, Unit};
+use crate::genfile::schema::{Gen, Schema};
+use crate::progress::{Progress, Reporter};
+use crate::settings::Settings;
+use crate::target::sqlite::{SqliteError, SqliteSink};
+use crate::target::TargetUrl;
+
+/// Rows per work unit (all tables of the unit together).
+const UNIT_ROWS: u64 = 4_096;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The target could not be opened or prepared; nothing was written.
+    #[error(transparent)]
+    Sqlite(#[from] SqliteError),
+    /// Rows reference a table that has none.
+    #[error("table `{table}` references `{target}`, which has no rows")]
+    EmptyReference {
+        /// The referencing table.
+        table: String,
+        /// The referenced table.
+        target: String,
+    },
+    /// The pipeline failed.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// The actor system could not be started.
+    #[error("cannot start the pipeline: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// `(table, rows)` in schema order.
+    pub tables: Vec<(String, u64)>,
+    /// Pipeline statistics.
+    pub stats: PipelineStats,
+    /// The buffer capacity used.
+    pub buffer_rows: usize,
+    /// Where the rows went.
+    pub target: String,
+}
+
+impl Summary {
+    /// Rows of all tables.
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let width = self.tables.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+        for (table, rows) in &self.tables {
+            writeln!(f, "  {table:<width$}  {rows:>12} rows")?;
+        }
+        let secs = self.stats.elapsed.as_secs_f64();
+        writeln!(
+            f,
+            "{} rows in {secs:.2} s ({:.0} rows/s) → {}",
+            self.rows(),
+            self.rows() as f64 / secs.max(1e-9),
+            self.target
+        )?;
+        write!(
+            f,
+            "pipeline: {} batches, buffer {} rows (peak {}), source blocked {:.2} s, target starved {:.2} s",
+            self.stats.target.batches,
+            self.buffer_rows,
+            self.stats.buffer.peak_rows,
+            self.stats.source.blocked.as_secs_f64(),
+            self.stats.target.starved.as_secs_f64()
+        )
+    }
+}
+
+/// Generates units of work on a worker thread.
+struct UnitGenerator {
+    generators: Arc<Generators>,
+}
+
+impl Generator for UnitGenerator {
+    type Unit = Unit;
+    type Chunk = Block;
+
+    fn generate(&mut self, unit: Unit) -> Result<Vec<Block>, BoxError> {
+        Ok(self.generators.generate(unit.root, unit.rows, &unit.starts))
+    }
+}
+
+/// Bytes of memory available to this process, if the system says.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Bytes a buffered row of the widest table takes, roughly.
+fn row_bytes(schema: &Schema) -> u64 {
+    let per_value = std::mem::size_of::<crate::generate::Value>() as u64;
+    schema
+        .tables
+        .iter()
+        .map(|t| {
+            t.columns
+                .iter()
+                .map(|c| {
+                    let text = match &c.gen {
+                        Gen::String { max_len, .. } => u64::from(*max_len),
+                        Gen::Person { .. }
+                        | Gen::Email { .. }
+                        | Gen::Pattern(_)
+                        | Gen::Choice { .. } => 24,
+                        _ => 0,
+                    };
+                    per_value + text
+                })
+                .sum::<u64>()
+        })
+        .max()
+        .unwrap_or(64)
+}
+
+/// The buffer capacity: as configured, or 1/64 of available memory divided
+/// by the estimated row size, between 10k and 1M rows (and at least a batch).
+pub fn buffer_rows(schema: &Schema, settings: &Settings) -> usize {
+    if let Some(rows) = settings.buffer_rows {
+        return rows;
+    }
+    let memory = available_memory().unwrap_or(1 << 30);
+    let rows = (memory / 64 / row_bytes(schema)).clamp(10_000, 1_000_000) as usize;
+    rows.max(settings.batch_rows)
+}
+
+/// Plans the run: row counts and work units.
+pub fn plan(schema: &Schema, settings: &Settings) -> Result<(Plan, Generators), RunError> {
+    let counts = Generators::new(schema, settings.seed, &vec![0; schema.tables.len()]);
+    let plan = Plan::new(schema, &counts, settings.scale, UNIT_ROWS);
+    for (i, table) in schema.tables.iter().enumerate() {
+        if plan.table_rows[i] == 0 {
+            continue;
+        }
+        for column in &table.columns {
+            if let Gen::Ref { table: t, .. } = column.gen {
+                if plan.table_rows[t] == 0 && column.null_rate < 1.0 {
+                    return Err(RunError::EmptyReference {
+                        table: table.name.clone(),
+                        target: schema.tables[t].name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let generators = Generators::new(schema, settings.seed, &plan.table_rows);
+    Ok((plan, generators))
+}
+
+/// Runs the whole pipeline for `schema` with `settings`; blocks until done.
+pub fn run(schema: Arc<Schema>, settings: &Settings, quiet: bool) -> Result<Summary, RunError> {
+    let (plan, generators) = plan(&schema, settings)?;
+    let buffer = buffer_rows(&schema, settings);
+    tracing::info!(
+        target = %settings.target,
+        seed = settings.seed,
+        workers = settings.workers,
+        buffer_rows = buffer,
+        batch_rows = settings.batch_rows,
+        rows = plan.total_rows(),
+        "starting"
+    );
+    if !quiet {
+        eprintln!(
+            "datagen: {} rows in {} tables → {} (seed {}, {} workers, buffer {} rows, batches of {})",
+            plan.total_rows(),
+            schema.tables.len(),
+            settings.target,
+            settings.seed,
+            settings.workers,
+            buffer,
+            settings.batch_rows
+        );
+    }
+    let progress = Arc::new(Progress::new(schema.tables.len(), plan.total_rows()));
+    let sink = match &settings.target {
+        TargetUrl::Sqlite(path) => {
+            SqliteSink::open(path, schema.clone(), settings.if_exists, progress.clone())?
+        }
+    };
+    let config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
+    let generators = Arc::new(generators);
+    let units = plan.units.clone();
+    let reporter = Reporter::start(progress.clone(), quiet);
+    let system = actix_rt::System::new();
+    let stats = system.block_on(async move {
+        run_pipeline(
+            config,
+            move || UnitGenerator {
+                generators: generators.clone(),
+            },
+            units.into_iter(),
+            sink,
+        )
+        .await
+    });
+    drop(reporter);
+    let stats = stats?;
+    let tables = schema
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), progress.table(i)))
+        .collect();
+    Ok(Summary {
+        tables,
+        stats,
+        buffer_rows: buffer,
+        target: settings.target.to_string(),
+    })
+}

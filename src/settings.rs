@@ -1,0 +1,149 @@
+//! Run settings, layered: Genfile < environment (`DATAGEN_*`) < command line.
+//!
+//! The layering goes through the `config` crate, so a container or a
+//! scheduled job can drive datagen entirely from its environment:
+//! `DATAGEN_TARGET`, `DATAGEN_SEED`, `DATAGEN_SCALE`, `DATAGEN_WORKERS`,
+//! `DATAGEN_BUFFER_ROWS`, `DATAGEN_BATCH_ROWS`, `DATAGEN_IF_EXISTS`.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::genfile::schema::{IfExists, Schema};
+use crate::target::{TargetUrl, TargetUrlError};
+
+/// What the command line may override.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--target`.
+    pub target: Option<String>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--scale`.
+    pub scale: Option<f64>,
+    /// `--workers`.
+    pub workers: Option<usize>,
+}
+
+/// The settings a run uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Where rows go.
+    pub target: TargetUrl,
+    /// Seed of every stream.
+    pub seed: u64,
+    /// Multiplier of every `rows`.
+    pub scale: f64,
+    /// Generator threads (resolved: at least 1).
+    pub workers: usize,
+    /// Buffer capacity in rows, if set.
+    pub buffer_rows: Option<usize>,
+    /// Rows per Target batch.
+    pub batch_rows: usize,
+    /// What to do with existing tables.
+    pub if_exists: IfExists,
+}
+
+/// Settings that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value of the wrong type or out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+    /// The target URL is unusable.
+    #[error("{0}\n  help: {help}", help = TargetUrl::HELP)]
+    Target(#[from] TargetUrlError),
+}
+
+#[derive(Debug, Deserialize)]
+struct Layered {
+    target: String,
+    seed: u64,
+    scale: f64,
+    workers: usize,
+    buffer_rows: Option<usize>,
+    batch_rows: usize,
+    if_exists: String,
+}
+
+/// The default target of a Genfile that names none: `out/STEM.db`.
+pub fn default_target(schema: &Schema) -> String {
+    let stem = schema
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "datagen".into());
+    format!("sqlite://out/{stem}.db")
+}
+
+/// Layers the Genfile's settings, `env` (the process environment when `None`)
+/// and the command line.
+pub fn resolve(
+    schema: &Schema,
+    cli: &Overrides,
+    env: Option<HashMap<String, String>>,
+) -> Result<Settings, SettingsError> {
+    let invalid = |e: config::ConfigError| SettingsError::Invalid(e.to_string());
+    let p = &schema.pipeline;
+    let target = schema
+        .target
+        .url
+        .clone()
+        .unwrap_or_else(|| default_target(schema));
+    let mut builder = config::Config::builder()
+        .set_default("target", target)
+        .and_then(|b| b.set_default("seed", schema.seed))
+        .and_then(|b| b.set_default("scale", 1.0))
+        .and_then(|b| b.set_default("workers", p.workers as u64))
+        .and_then(|b| b.set_default("batch_rows", p.batch_rows as u64))
+        .and_then(|b| b.set_default("if_exists", schema.target.if_exists.as_str()))
+        .map_err(invalid)?;
+    if let Some(rows) = p.buffer_rows {
+        builder = builder
+            .set_default("buffer_rows", rows as u64)
+            .map_err(invalid)?;
+    }
+    let environment = config::Environment::with_prefix("DATAGEN")
+        .try_parsing(true)
+        .source(env);
+    let layered: Layered = builder
+        .add_source(environment)
+        .set_override_option("target", cli.target.clone())
+        .and_then(|b| b.set_override_option("seed", cli.seed))
+        .and_then(|b| b.set_override_option("scale", cli.scale))
+        .and_then(|b| b.set_override_option("workers", cli.workers.map(|w| w as u64)))
+        .and_then(|b| b.build())
+        .and_then(|c| c.try_deserialize())
+        .map_err(invalid)?;
+
+    if !(layered.scale.is_finite() && layered.scale >= 0.0) {
+        return Err(SettingsError::Invalid(format!(
+            "scale must be 0 or more, found {}",
+            layered.scale
+        )));
+    }
+    if layered.batch_rows == 0 || layered.buffer_rows == Some(0) {
+        return Err(SettingsError::Invalid(
+            "batch_rows and buffer_rows must be at least 1".into(),
+        ));
+    }
+    let if_exists = IfExists::parse(&layered.if_exists).ok_or_else(|| {
+        SettingsError::Invalid(format!(
+            "if_exists must be fail, truncate, append or replace, found `{}`",
+            layered.if_exists
+        ))
+    })?;
+    let workers = match layered.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    Ok(Settings {
+        target: TargetUrl::parse(&layered.target)?,
+        seed: layered.seed,
+        scale: layered.scale,
+        workers,
+        buffer_rows: layered.buffer_rows,
+        batch_rows: layered.batch_rows,
+        if_exists,
+    })
+}
