@@ -64,14 +64,39 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
     let raw: raw::GenfileConfig = match toml::from_str(&source) {
         Ok(raw) => raw,
         Err(e) => {
-            let message = e.message().trim_end().to_owned();
-            let diag = Diagnostic {
-                span: e.span(),
-                message,
-                help: None,
-            };
+            let diag = serde_diagnostic(e.message().trim_end(), e.span());
             return Err(fail(vec![diag]));
         }
     };
     validate::validate(path, raw).map_err(fail)
+}
+
+/// Turns a TOML or serde error into a diagnostic, rewording serde's
+/// "unknown field `x`, expected one of `a`, `b`" with a suggestion.
+fn serde_diagnostic(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, expected "))
+        .map(|(field, expected)| {
+            let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            (field, valid)
+        });
+    match unknown {
+        Some((field, valid)) => {
+            let diag = Diagnostic {
+                span,
+                message: format!("unknown key `{field}`"),
+                help: None,
+            };
+            match diag::nearest(field, valid.iter().copied()) {
+                Some(n) => diag.help(format!("did you mean `{n}`?")),
+                None => diag.help(format!("valid keys here: {}", valid.join(", "))),
+            }
+        }
+        None => Diagnostic {
+            span,
+            message: message.to_owned(),
+            help: None,
+        },
+    }
 }

@@ -373,7 +373,9 @@ fn table_draft(
         (Some(rows), None) => Some(DraftSize::Rows(*rows.get_ref() as u64)),
         (None, Some(per)) => {
             let per = per.get_ref();
-            count(d, &what, &per.count).map(|count| DraftSize::Per {
+            // A bad count is reported; keep the parent so columns still resolve.
+            let count = count(d, &what, &per.count).unwrap_or(Count::Fixed(0));
+            Some(DraftSize::Per {
                 parent: per.parent.get_ref().clone(),
                 span: per.parent.span(),
                 count,
@@ -735,10 +737,13 @@ fn column(
     } else if let Some((gen_name, gen_span)) = k.string(d, "gen") {
         allowed.push("gen");
         allowed.extend(gen_keys(gen_name));
-        let (gen, sql_type) = generator(
+        let generated = generator(
             d, &mut k, &what, gen_name, gen_span, locale, unique, &mut link,
-        )?;
-        (gen, sql_type)
+        );
+        if generated.is_none() {
+            k.report_unknown(d, &allowed);
+        }
+        generated?
     } else {
         if !sources.is_empty() {
             return None; // `gen`/`ref`/`parent` of the wrong type, already reported

@@ -1,0 +1,95 @@
+//! The command line: exit codes and messages.
+
+use crate::support::{datagen, run, schema, stderr};
+
+#[test]
+fn validate_accepts_every_example() {
+    for entry in std::fs::read_dir(crate::support::root().join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = run(datagen().arg("validate").arg("--config").arg(&path));
+            assert!(out.status.success(), "{}: {}", path.display(), stderr(&out));
+            assert!(String::from_utf8_lossy(&out.stdout).contains(": ok ("));
+        }
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_a_located_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("typo.toml");
+    std::fs::write(
+        &genfile,
+        "[tables.t]\nrows = 3\n[tables.t.columns]\nid = { gen = \"sequnce\" }\n",
+    )
+    .unwrap();
+    for args in [vec!["validate", "--config"], vec!["--config"]] {
+        let out = run(datagen().args(&args).arg(&genfile));
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("typo.toml:4:14: error: column `t.id`: unknown generator `sequnce`"),
+            "{err}"
+        );
+        assert!(err.contains("help: did you mean `sequence`?"), "{err}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: [&[&str]; 4] = [
+        &[],
+        &["--config", "/nonexistent/genfile.toml"],
+        &["--no-such-flag"],
+        &["--config", "schemas/shop.toml", "--workers", "many"],
+    ];
+    for args in cases {
+        let out = run(datagen().current_dir(crate::support::root()).args(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn an_unsupported_target_is_bad_input_and_hides_passwords() {
+    let out = run(datagen()
+        .arg("--config")
+        .arg(schema("shop.toml"))
+        .args(["--target", "mysql://root:hunter2@localhost/db"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("target scheme `mysql://` is not supported"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn a_bad_environment_value_is_bad_input() {
+    let out = run(datagen()
+        .arg("--config")
+        .arg(schema("shop.toml"))
+        .env("DATAGEN_SEED", "forty-two"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("seed"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_run_prints_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let out = run(datagen().arg("--config").arg(schema("shop.toml")).args([
+        "--target",
+        &format!("sqlite://{}", db.display()),
+        "--scale",
+        "0.001",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("customers") && err.contains("100 rows"),
+        "{err}"
+    );
+    assert!(err.contains("rows/s"), "{err}");
+}

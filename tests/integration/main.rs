@@ -1,0 +1,10 @@
+//! datagen's integration tests, in one binary.
+
+mod cli;
+mod determinism;
+mod errors;
+mod golden;
+mod settings;
+mod sqlite;
+mod support;
+mod units;

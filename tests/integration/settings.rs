@@ -1,0 +1,93 @@
+//! Settings layer as Genfile < environment < command line.
+
+use std::collections::HashMap;
+
+use datagen::genfile;
+use datagen::genfile::schema::IfExists;
+use datagen::settings::{resolve, Overrides};
+use datagen::target::TargetUrl;
+
+const GENFILE: &str = r#"
+[run]
+seed = 5
+[pipeline]
+batch_rows = 100
+workers = 3
+[target]
+url = "sqlite://from-genfile.db"
+if_exists = "replace"
+[tables.t]
+rows = 1
+[tables.t.columns]
+id = { gen = "sequence" }
+"#;
+
+fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+#[test]
+fn genfile_then_environment_then_command_line() {
+    let schema = genfile::parse("g.toml".as_ref(), GENFILE.as_bytes()).unwrap();
+
+    let s = resolve(&schema, &Overrides::default(), env(&[])).unwrap();
+    assert_eq!(
+        (s.seed, s.workers, s.batch_rows, s.if_exists),
+        (5, 3, 100, IfExists::Replace)
+    );
+    assert_eq!(s.target, TargetUrl::Sqlite("from-genfile.db".into()));
+    assert_eq!(s.scale, 1.0);
+
+    let e = env(&[
+        ("DATAGEN_SEED", "6"),
+        ("DATAGEN_TARGET", "sqlite://from-env.db"),
+        ("DATAGEN_BATCH_ROWS", "7"),
+        ("DATAGEN_BUFFER_ROWS", "70"),
+        ("DATAGEN_IF_EXISTS", "append"),
+        ("DATAGEN_SCALE", "0.5"),
+    ]);
+    let s = resolve(&schema, &Overrides::default(), e.clone()).unwrap();
+    assert_eq!(
+        (s.seed, s.batch_rows, s.buffer_rows, s.if_exists, s.scale),
+        (6, 7, Some(70), IfExists::Append, 0.5)
+    );
+    assert_eq!(s.target, TargetUrl::Sqlite("from-env.db".into()));
+
+    let cli = Overrides {
+        target: Some("sqlite://from-cli.db".into()),
+        seed: Some(8),
+        scale: Some(2.0),
+        workers: Some(1),
+    };
+    let s = resolve(&schema, &cli, e).unwrap();
+    assert_eq!((s.seed, s.scale, s.workers, s.batch_rows), (8, 2.0, 1, 7));
+    assert_eq!(s.target, TargetUrl::Sqlite("from-cli.db".into()));
+}
+
+#[test]
+fn the_default_target_is_named_after_the_genfile() {
+    let text = GENFILE.replace("url = \"sqlite://from-genfile.db\"\n", "");
+    let schema = genfile::parse("schemas/inventory.toml".as_ref(), text.as_bytes()).unwrap();
+    let s = resolve(&schema, &Overrides::default(), env(&[])).unwrap();
+    assert_eq!(s.target, TargetUrl::Sqlite("out/inventory.db".into()));
+}
+
+#[test]
+fn bad_values_are_refused() {
+    let schema = genfile::parse("g.toml".as_ref(), GENFILE.as_bytes()).unwrap();
+    for (key, value) in [
+        ("DATAGEN_IF_EXISTS", "sometimes"),
+        ("DATAGEN_SCALE", "-1"),
+        ("DATAGEN_BATCH_ROWS", "0"),
+    ] {
+        assert!(
+            resolve(&schema, &Overrides::default(), env(&[(key, value)])).is_err(),
+            "{key}={value}"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! The SQLite target: tables, declared types, constraints, row counts.
+
+use rusqlite::Connection;
+
+use crate::support::{datagen, run, schema, stderr};
+
+#[test]
+fn shop_has_four_tables_with_valid_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let out = run(datagen()
+        .arg("--config")
+        .arg(schema("shop.toml"))
+        .arg("--target")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(["--scale", "0.01", "--quiet"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let conn = Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tables, ["customers", "order_items", "orders", "products"]);
+
+    let fks = count("SELECT count(*) FROM pragma_foreign_key_list('order_items')");
+    assert_eq!(fks, 2, "order_items references orders and products");
+    assert_eq!(
+        count("SELECT count(*) FROM pragma_foreign_key_list('orders')"),
+        1
+    );
+    let violations = count("SELECT count(*) FROM pragma_foreign_key_check");
+    assert_eq!(violations, 0);
+
+    assert_eq!(count("SELECT count(*) FROM customers"), 1_000);
+    assert_eq!(count("SELECT count(*) FROM products"), 100);
+    assert_eq!(count("SELECT count(DISTINCT email) FROM customers"), 1_000);
+    // Every customer's orders are numbered after the previous customer's.
+    assert_eq!(count("SELECT count(*) FROM orders o JOIN orders p ON p.id = o.id - 1 WHERE o.customer_id < p.customer_id"), 0);
+    // Roughly 10 orders per customer, 3 items per order.
+    let orders = count("SELECT count(*) FROM orders");
+    assert!((9_000..11_000).contains(&orders), "{orders} orders");
+    let items = count("SELECT count(*) FROM order_items");
+    assert!(
+        (orders * 27 / 10..orders * 33 / 10).contains(&items),
+        "{items} items for {orders} orders"
+    );
+
+    let types: Vec<(String, String, i64, i64)> = conn
+        .prepare(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info('products') ORDER BY cid",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expect = [
+        ("id", "INTEGER", 1, 1),
+        ("sku", "TEXT", 1, 0),
+        ("department", "TEXT", 1, 0),
+        ("price", "DECIMAL(6,2)", 1, 0),
+        ("weight_kg", "REAL", 1, 0),
+        ("in_stock", "INTEGER", 1, 0),
+        ("public_id", "TEXT", 1, 0),
+    ];
+    let expect: Vec<(String, String, i64, i64)> = expect
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), *c, *d))
+        .collect();
+    assert_eq!(types, expect);
+    // Storage classes follow the declared types.
+    assert_eq!(
+        count("SELECT count(*) FROM products WHERE typeof(price) <> 'real'"),
+        0
+    );
+    assert_eq!(count("SELECT count(*) FROM customers WHERE birth_date NOT GLOB '[12][09][0-9][0-9]-[01][0-9]-[0-3][0-9]'"), 0);
+    // null_rate = 0.15 on phone: within 3 points on 1000 rows.
+    let nulls = count("SELECT count(*) FROM customers WHERE phone IS NULL");
+    assert!((120..=180).contains(&nulls), "{nulls} NULL phones of 1000");
+}
+
+#[test]
+fn if_exists_fail_names_the_table_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("existing.db");
+    {
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE products (x INTEGER); INSERT INTO products VALUES (42);")
+            .unwrap();
+    }
+    let out = run(datagen()
+        .arg("--config")
+        .arg(schema("shop.toml"))
+        .arg("--target")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(["--scale", "0.001", "--quiet"])
+        .env("DATAGEN_IF_EXISTS", "fail"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("table `products` already exists"),
+        "{}",
+        stderr(&out)
+    );
+    let conn = Connection::open(&db).unwrap();
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 1, "nothing may be created when the run is refused");
+    let x: i64 = conn
+        .query_row("SELECT x FROM products", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(x, 42);
+}
+
+#[test]
+fn replace_and_append_on_an_existing_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("again.db");
+    let target = format!("sqlite://{}", db.display());
+    let go = |if_exists: &str| {
+        let out = run(datagen()
+            .arg("--config")
+            .arg(schema("shop.toml"))
+            .args(["--target", &target, "--scale", "0.001", "--quiet"])
+            .env("DATAGEN_IF_EXISTS", if_exists));
+        assert!(out.status.success(), "{if_exists}: {}", stderr(&out));
+        let conn = Connection::open(&db).unwrap();
+        conn.query_row("SELECT count(*) FROM products", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    assert_eq!(go("replace"), 10);
+    assert_eq!(go("replace"), 10);
+    assert_eq!(go("truncate"), 10);
+    // Appending the same keys again violates the primary key: the run fails
+    // and the batch in flight is rolled back whole.
+    let out = run(datagen()
+        .arg("--config")
+        .arg(schema("shop.toml"))
+        .args(["--target", &target, "--scale", "0.001", "--quiet"])
+        .env("DATAGEN_IF_EXISTS", "append"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("UNIQUE constraint failed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_reference_to_an_empty_table_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("bad.toml");
+    std::fs::write(
+        &genfile,
+        r#"
+[tables.a]
+rows = 0
+[tables.a.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.b]
+rows = 10
+[tables.b.columns]
+a_id = { ref = "a.id" }
+"#,
+    )
+    .unwrap();
+    let db = dir.path().join("never.db");
+    let out = run(datagen().arg("--config").arg(&genfile).args([
+        "--target",
+        &format!("sqlite://{}", db.display()),
+        "--quiet",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("table `b` references `a`, which has no rows"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists());
+}
+
+#[test]
+fn a_run_failing_midway_never_publishes_the_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("check.toml");
+    // The CHECK passes for the first batches and fails in the third.
+    std::fs::write(
+        &genfile,
+        r#"
+[pipeline]
+batch_rows = 10000
+[tables.t]
+rows = 50000
+[tables.t.columns]
+id = { gen = "sequence", primary_key = true, type = "INTEGER CHECK (id < 25000)" }
+"#,
+    )
+    .unwrap();
+    let db = dir.path().join("half.db");
+    let out = run(datagen().arg("--config").arg(&genfile).args([
+        "--target",
+        &format!("sqlite://{}", db.display()),
+        "--quiet",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("CHECK constraint failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists(), "a half-written database was published");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "only the Genfile remains: {leftovers:?}"
+    );
+}
