@@ -132,14 +132,15 @@ fn row_bytes(schema: &Schema) -> u64 {
         .unwrap_or(64)
 }
 
-/// The buffer capacity: as configured, or 1/64 of available memory divided
-/// by the estimated row size, between 10k and 1M rows (and at least a batch).
+/// The buffer capacity: as configured, or 1/256 of available memory divided
+/// by the estimated row size, between 10k and 256k rows (and at least a
+/// batch). Past a few batches a larger buffer buys no speed, only memory.
 pub fn buffer_rows(schema: &Schema, settings: &Settings) -> usize {
     if let Some(rows) = settings.buffer_rows {
         return rows;
     }
     let memory = available_memory().unwrap_or(1 << 30);
-    let rows = (memory / 64 / row_bytes(schema)).clamp(10_000, 1_000_000) as usize;
+    let rows = (memory / 256 / row_bytes(schema)).clamp(10_000, 262_144) as usize;
     rows.max(settings.batch_rows)
 }
 
