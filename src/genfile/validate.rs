@@ -797,7 +797,6 @@ fn column(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn generator(
     d: &mut Vec<Diagnostic>,
     k: &mut Keys<'_>,
@@ -1326,7 +1325,27 @@ fn unknown_table(span: Range<usize>, table: &str, name: &str, drafts: &[TableDra
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A column reference that names no column of `table`, with the nearest
+/// name (written as `prefix` + name) or the list of columns as a hint.
+fn no_such_column(
+    span: Range<usize>,
+    message: String,
+    name: &str,
+    table: &str,
+    prefix: &str,
+    columns: &[(String, Gen, bool, SqlType)],
+) -> Diagnostic {
+    let names = columns.iter().map(|(n, ..)| n.as_str());
+    let diag = Diagnostic::new(span, message);
+    match nearest(name, names.clone()) {
+        Some(n) => diag.help(format!("did you mean `{prefix}{n}`?")),
+        None => diag.help(format!(
+            "columns of `{table}`: {}",
+            names.collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
 fn resolve(
     d: &mut Vec<Diagnostic>,
     path: &Path,
@@ -1405,20 +1424,15 @@ fn resolve(
                     };
                     let cols = &lookup[tp];
                     let Some(cp) = cols.iter().position(|(n, ..)| n == cn) else {
-                        let diag = Diagnostic::new(
+                        let message = format!("{what}: table `{tn}` has no column `{cn}`");
+                        d.push(no_such_column(
                             span.clone(),
-                            format!("{what}: table `{tn}` has no column `{cn}`"),
-                        );
-                        d.push(match nearest(cn, cols.iter().map(|(n, ..)| n.as_str())) {
-                            Some(n) => diag.help(format!("did you mean `{tn}.{n}`?")),
-                            None => diag.help(format!(
-                                "columns of `{tn}`: {}",
-                                cols.iter()
-                                    .map(|(n, ..)| n.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )),
-                        });
+                            message,
+                            cn,
+                            tn,
+                            &format!("{tn}."),
+                            cols,
+                        ));
                         continue;
                     };
                     let (_, gen, unique, ty) = &cols[cp];
@@ -1450,20 +1464,16 @@ fn resolve(
                     let cols = &lookup[pp];
                     let parent_name = &tables[pp].name;
                     let Some(cp) = cols.iter().position(|(n, ..)| n == pc) else {
-                        let diag = Diagnostic::new(
+                        let message =
+                            format!("{what}: parent table `{parent_name}` has no column `{pc}`");
+                        d.push(no_such_column(
                             span.clone(),
-                            format!("{what}: parent table `{parent_name}` has no column `{pc}`"),
-                        );
-                        d.push(match nearest(pc, cols.iter().map(|(n, ..)| n.as_str())) {
-                            Some(n) => diag.help(format!("did you mean `{n}`?")),
-                            None => diag.help(format!(
-                                "columns of `{parent_name}`: {}",
-                                cols.iter()
-                                    .map(|(n, ..)| n.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )),
-                        });
+                            message,
+                            pc,
+                            parent_name,
+                            "",
+                            cols,
+                        ));
                         continue;
                     };
                     column.gen = Gen::Parent { column: cp };

@@ -1,6 +1,6 @@
 //! The command line: exit codes and messages.
 
-use crate::support::{datagen, run, schema, stderr};
+use crate::support::{datagen, datagen_into, run, schema, stderr};
 
 #[test]
 fn validate_accepts_every_example() {
@@ -79,12 +79,7 @@ fn a_bad_environment_value_is_bad_input() {
 fn a_run_prints_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let out = run(datagen().arg("--config").arg(schema("shop.toml")).args([
-        "--target",
-        &format!("sqlite://{}", db.display()),
-        "--scale",
-        "0.001",
-    ]));
+    let out = run(datagen_into(&schema("shop.toml"), &db).args(["--scale", "0.001"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(

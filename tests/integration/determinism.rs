@@ -1,6 +1,6 @@
 //! Same Genfile and seed give the same data whatever the pipeline's shape.
 
-use crate::support::{datagen, dump, run, schema, stderr};
+use crate::support::{datagen_into, dump, run, schema, stderr};
 
 fn generate(
     dir: &std::path::Path,
@@ -11,11 +11,7 @@ fn generate(
     batch: usize,
 ) -> String {
     let db = dir.join(format!("{name}.db"));
-    let out = run(datagen()
-        .arg("--config")
-        .arg(schema("shop.toml"))
-        .arg("--target")
-        .arg(format!("sqlite://{}", db.display()))
+    let out = run(datagen_into(&schema("shop.toml"), &db)
         .args(["--scale", "0.02", "--quiet"])
         .args(["--seed", &seed.to_string()])
         .args(["--workers", &workers.to_string()])

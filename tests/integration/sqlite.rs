@@ -2,18 +2,13 @@
 
 use rusqlite::Connection;
 
-use crate::support::{datagen, run, schema, stderr};
+use crate::support::{datagen_into, run, run_text, schema, stderr};
 
 #[test]
 fn shop_has_four_tables_with_valid_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shop.db");
-    let out = run(datagen()
-        .arg("--config")
-        .arg(schema("shop.toml"))
-        .arg("--target")
-        .arg(format!("sqlite://{}", db.display()))
-        .args(["--scale", "0.01", "--quiet"]));
+    let out = run(datagen_into(&schema("shop.toml"), &db).args(["--scale", "0.01", "--quiet"]));
     assert!(out.status.success(), "{}", stderr(&out));
 
     let conn = Connection::open(&db).unwrap();
@@ -93,11 +88,7 @@ fn if_exists_fail_names_the_table_and_writes_nothing() {
         conn.execute_batch("CREATE TABLE products (x INTEGER); INSERT INTO products VALUES (42);")
             .unwrap();
     }
-    let out = run(datagen()
-        .arg("--config")
-        .arg(schema("shop.toml"))
-        .arg("--target")
-        .arg(format!("sqlite://{}", db.display()))
+    let out = run(datagen_into(&schema("shop.toml"), &db)
         .args(["--scale", "0.001", "--quiet"])
         .env("DATAGEN_IF_EXISTS", "fail"));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -121,12 +112,9 @@ fn if_exists_fail_names_the_table_and_writes_nothing() {
 fn replace_and_append_on_an_existing_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("again.db");
-    let target = format!("sqlite://{}", db.display());
     let go = |if_exists: &str| {
-        let out = run(datagen()
-            .arg("--config")
-            .arg(schema("shop.toml"))
-            .args(["--target", &target, "--scale", "0.001", "--quiet"])
+        let out = run(datagen_into(&schema("shop.toml"), &db)
+            .args(["--scale", "0.001", "--quiet"])
             .env("DATAGEN_IF_EXISTS", if_exists));
         assert!(out.status.success(), "{if_exists}: {}", stderr(&out));
         let conn = Connection::open(&db).unwrap();
@@ -138,10 +126,8 @@ fn replace_and_append_on_an_existing_database() {
     assert_eq!(go("truncate"), 10);
     // Appending the same keys again violates the primary key: the run fails
     // and the batch in flight is rolled back whole.
-    let out = run(datagen()
-        .arg("--config")
-        .arg(schema("shop.toml"))
-        .args(["--target", &target, "--scale", "0.001", "--quiet"])
+    let out = run(datagen_into(&schema("shop.toml"), &db)
+        .args(["--scale", "0.001", "--quiet"])
         .env("DATAGEN_IF_EXISTS", "append"));
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -154,10 +140,7 @@ fn replace_and_append_on_an_existing_database() {
 #[test]
 fn a_reference_to_an_empty_table_is_refused_before_writing() {
     let dir = tempfile::tempdir().unwrap();
-    let genfile = dir.path().join("bad.toml");
-    std::fs::write(
-        &genfile,
-        r#"
+    let genfile = r#"
 [tables.a]
 rows = 0
 [tables.a.columns]
@@ -166,20 +149,13 @@ id = { gen = "sequence", primary_key = true }
 rows = 10
 [tables.b.columns]
 a_id = { ref = "a.id" }
-"#,
-    )
-    .unwrap();
-    let db = dir.path().join("never.db");
-    let out = run(datagen().arg("--config").arg(&genfile).args([
-        "--target",
-        &format!("sqlite://{}", db.display()),
-        "--quiet",
-    ]));
+"#;
+    let (out, db) = run_text(dir.path(), "empty-ref", genfile);
     assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("table `b` references `a`, which has no rows"),
-        "{}",
-        stderr(&out)
+        err.contains("table `b` references `a`, which has no rows"),
+        "{err}"
     );
     assert!(!db.exists());
 }
@@ -187,32 +163,19 @@ a_id = { ref = "a.id" }
 #[test]
 fn a_run_failing_midway_never_publishes_the_new_database() {
     let dir = tempfile::tempdir().unwrap();
-    let genfile = dir.path().join("check.toml");
     // The CHECK passes for the first batches and fails in the third.
-    std::fs::write(
-        &genfile,
-        r#"
+    let genfile = r#"
 [pipeline]
 batch_rows = 10000
 [tables.t]
 rows = 50000
 [tables.t.columns]
 id = { gen = "sequence", primary_key = true, type = "INTEGER CHECK (id < 25000)" }
-"#,
-    )
-    .unwrap();
-    let db = dir.path().join("half.db");
-    let out = run(datagen().arg("--config").arg(&genfile).args([
-        "--target",
-        &format!("sqlite://{}", db.display()),
-        "--quiet",
-    ]));
+"#;
+    let (out, db) = run_text(dir.path(), "half", genfile);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("CHECK constraint failed"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("CHECK constraint failed"), "{err}");
     assert!(!db.exists(), "a half-written database was published");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -27,6 +27,26 @@ pub fn datagen() -> Command {
     cmd
 }
 
+/// `datagen` writing `genfile` into the SQLite database `db`.
+pub fn datagen_into(genfile: &Path, db: &Path) -> Command {
+    let mut cmd = datagen();
+    cmd.arg("--config")
+        .arg(genfile)
+        .arg("--target")
+        .arg(format!("sqlite://{}", db.display()));
+    cmd
+}
+
+/// Writes `text` as a Genfile in `dir` and runs it into `dir/NAME.db`,
+/// quietly; returns the output and the database path.
+pub fn run_text(dir: &Path, name: &str, text: &str) -> (Output, PathBuf) {
+    let genfile = dir.join(format!("{name}.toml"));
+    std::fs::write(&genfile, text).unwrap();
+    let db = dir.join(format!("{name}.db"));
+    let out = run(datagen_into(&genfile, &db).arg("--quiet"));
+    (out, db)
+}
+
 /// Runs `cmd` and returns its output, with stderr shown on failure to help.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("datagen runs")
