@@ -9,11 +9,15 @@ use rand::{Rng, RngExt};
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, LogNormal, Normal, Poisson, Zipf};
 
+use super::context::{GenStats, Scratch, SourceContext};
+use super::eval::{eval, store, Val};
 use super::names::{self, Dictionaries};
 use super::rng::{row_rng, stream_key, Purpose, RowRng};
 use super::value::{Block, Value};
+use crate::genfile::expr::Expr;
 use crate::genfile::schema::{
-    Charset, Count, Dist, Gen, Literal, PatternPart, PersonPart, Schema, TableSize,
+    AggFunc, Charset, Column, Count, Dist, Gen, Literal, PatternPart, PersonPart, Schema, SqlType,
+    Table, TableSize,
 };
 
 /// Tries before a truncated distribution gives up and clamps.
@@ -203,6 +207,31 @@ enum Kind {
     Parent {
         column: usize,
     },
+    Expr {
+        expr: Expr,
+        sql: SqlType,
+    },
+    Lookup {
+        via: usize,
+        table: usize,
+        column: usize,
+        needed: Vec<usize>,
+    },
+    Agg {
+        func: AggFunc,
+        child: usize,
+        column: usize,
+        sql: SqlType,
+    },
+    Cases(Vec<CaseGen>),
+}
+
+/// One branch of `cases`, with its own stream.
+#[derive(Debug, Clone)]
+struct CaseGen {
+    when: Option<Expr>,
+    kind: Kind,
+    values: u64,
 }
 
 /// One column, compiled.
@@ -212,6 +241,8 @@ struct ColumnGen {
     values: u64,
     nulls: u64,
     null_rate: f64,
+    when: Option<Expr>,
+    late: bool,
 }
 
 /// How many children each parent row gets.
@@ -229,6 +260,7 @@ struct TableGen {
     parent: Option<usize>,
     children: Vec<usize>,
     count: Option<(u64, CountGen)>,
+    has_late: bool,
 }
 
 /// Every table's generators for one run. Cheap to clone (one per worker).
@@ -249,10 +281,20 @@ impl Generators {
                     .columns
                     .iter()
                     .map(|column| ColumnGen {
-                        kind: compile(schema, seed, table_rows, &column.gen),
+                        kind: compile(
+                            schema,
+                            seed,
+                            table_rows,
+                            table,
+                            column,
+                            &column.gen,
+                            &column.name,
+                        ),
                         values: stream_key(seed, &table.name, &column.name, Purpose::Values),
                         nulls: stream_key(seed, &table.name, &column.name, Purpose::Nulls),
                         null_rate: column.null_rate,
+                        when: column.when.clone(),
+                        late: column.late,
                     })
                     .collect();
                 let (parent, count) = match &table.size {
@@ -263,6 +305,7 @@ impl Generators {
                     }
                 };
                 TableGen {
+                    has_late: table.columns.iter().any(|c| c.late),
                     columns,
                     parent,
                     children: table.children.clone(),
@@ -292,6 +335,16 @@ impl Generators {
         &self.tables[table].children
     }
 
+    /// Columns of `table`.
+    pub fn width(&self, table: usize) -> usize {
+        self.tables[table].columns.len()
+    }
+
+    /// Makes column `column` of `table` for the row of `ctx`.
+    pub fn value(&self, table: usize, column: usize, ctx: &mut SourceContext<'_>) -> Value {
+        self.tables[table].columns[column].value(column, ctx)
+    }
+
     /// Generates `rows` of the root table `root` and, depth first, all their
     /// descendants; `starts[t]` is the first row of table `t` in this unit.
     /// Returns one block per table of the subtree, in table order.
@@ -301,23 +354,41 @@ impl Generators {
         rows: std::ops::Range<u64>,
         starts: &[(usize, u64)],
     ) -> Vec<Block> {
+        self.generate_with_stats(root, rows, starts).0
+    }
+
+    /// [`Generators::generate`], also returning what generation did.
+    pub fn generate_with_stats(
+        &self,
+        root: usize,
+        rows: std::ops::Range<u64>,
+        starts: &[(usize, u64)],
+    ) -> (Vec<Block>, GenStats) {
         let mut blocks: Vec<Option<Block>> = vec![None; self.tables.len()];
         for &(table, first) in starts {
             let width = self.tables[table].columns.len();
             blocks[table] = Some(Block::new(table, first, width));
         }
+        let mut work = Work {
+            scratch: Scratch::default(),
+            stats: GenStats::default(),
+            refs: Vec::new(),
+        };
         for row in rows {
-            self.emit(root, row, &mut blocks);
+            self.emit(root, row, &mut blocks, &mut work);
         }
-        blocks
+        let blocks = blocks
             .into_iter()
             .flatten()
             .filter(|b| !b.is_empty())
-            .collect()
+            .collect();
+        (blocks, work.stats)
     }
 
-    fn emit(&self, table: usize, row: u64, blocks: &mut [Option<Block>]) {
+    fn emit(&self, table: usize, row: u64, blocks: &mut [Option<Block>], work: &mut Work) {
         let gen = &self.tables[table];
+        let width = gen.columns.len();
+        let row_start;
         {
             let (before, from_table) = blocks.split_at_mut(table);
             let block = from_table[0]
@@ -327,22 +398,193 @@ impl Generators {
                 let parent = before[p].as_ref().expect("the parent's block");
                 (parent, parent.len() - 1)
             });
-            let row_start = block.values.len();
-            for column in &gen.columns {
-                let value = column.value(row, block, row_start, parent);
-                block.values.push(value);
+            row_start = block.values.len();
+            block.values.resize(row_start + width, Value::Null);
+            work.refs.clear();
+            work.refs.resize(width, 0);
+            let mut ctx = SourceContext::new(
+                row,
+                block,
+                row_start,
+                parent,
+                &mut work.refs,
+                self,
+                &mut work.scratch,
+                &mut work.stats,
+            );
+            for (c, column) in gen.columns.iter().enumerate() {
+                if !column.late {
+                    let value = column.value(c, &mut ctx);
+                    ctx.set(c, value);
+                }
             }
         }
-        for &child in &gen.children {
+        // Children first, then the columns that summarise them.
+        let mut marks = [0usize; 8];
+        for (k, &child) in gen.children.iter().enumerate() {
+            let block = blocks[child]
+                .as_ref()
+                .expect("a block for every table of the unit");
+            if let Some(m) = marks.get_mut(k) {
+                *m = block.len();
+            }
             let n = self.count(child, row);
             for _ in 0..n {
                 let block = blocks[child]
                     .as_ref()
                     .expect("a block for every table of the unit");
                 let child_row = block.first_row + block.len() as u64;
-                self.emit(child, child_row, blocks);
+                self.emit(child, child_row, blocks, work);
             }
         }
+        if gen.has_late {
+            self.late(table, row, row_start, &marks, blocks, work);
+        }
+    }
+
+    /// Computes the late columns of the row at `row_start` of `table`, whose
+    /// children start at `marks[k]` in the block of the `k`-th child table.
+    fn late(
+        &self,
+        table: usize,
+        row: u64,
+        row_start: usize,
+        marks: &[usize],
+        blocks: &mut [Option<Block>],
+        work: &mut Work,
+    ) {
+        let gen = &self.tables[table];
+        let (before, from_table) = blocks.split_at_mut(table);
+        let (block, after) = from_table.split_first_mut().expect("the table's own block");
+        let block = block.as_mut().expect("a block for every table of the unit");
+        let parent = gen.parent.map(|p| {
+            let parent = before[p].as_ref().expect("the parent's block");
+            (parent, parent.len() - 1)
+        });
+        let mut ctx = SourceContext::new(
+            row,
+            block,
+            row_start,
+            parent,
+            &mut work.refs,
+            self,
+            &mut work.scratch,
+            &mut work.stats,
+        );
+        for (c, column) in gen.columns.iter().enumerate() {
+            if !column.late {
+                continue;
+            }
+            let value = match &column.kind {
+                Kind::Agg {
+                    func,
+                    child,
+                    column: cc,
+                    sql,
+                } => {
+                    let k = gen
+                        .children
+                        .iter()
+                        .position(|t| t == child)
+                        .expect("agg reads a child table");
+                    let child_block = after[*child - table - 1]
+                        .as_ref()
+                        .expect("the child's block");
+                    let from = marks.get(k).copied().unwrap_or(0);
+                    aggregate(*func, *sql, child_block, from, *cc, &mut ctx)
+                }
+                _ => column.value(c, &mut ctx),
+            };
+            ctx.set(c, value);
+        }
+    }
+}
+
+/// Per-unit working space of [`Generators::emit`].
+struct Work {
+    scratch: Scratch,
+    stats: GenStats,
+    refs: Vec<u64>,
+}
+
+/// Summarises column `column` of the rows of `child` from row `from` on.
+fn aggregate(
+    func: AggFunc,
+    sql: SqlType,
+    child: &Block,
+    from: usize,
+    column: usize,
+    ctx: &mut SourceContext<'_>,
+) -> Value {
+    let values = (from..child.len()).map(|i| child.row(i)[column]);
+    if func == AggFunc::Count {
+        return Value::Int((child.len() - from) as i64);
+    }
+    let present = values.filter(|v| *v != Value::Null);
+    match func {
+        AggFunc::Sum | AggFunc::Avg => {
+            let (mut ints, mut floats, mut n) = (0i128, 0f64, 0u64);
+            for v in present {
+                n += 1;
+                match v {
+                    Value::Int(i) | Value::Decimal(i) => ints += i128::from(i),
+                    Value::Float(f) => floats += f,
+                    _ => {}
+                }
+            }
+            match (func, sql) {
+                (AggFunc::Sum, SqlType::Double) => Value::Float(floats),
+                (AggFunc::Sum, SqlType::Decimal { .. }) => Value::Decimal(ints as i64),
+                (AggFunc::Sum, _) => Value::Int(ints as i64),
+                (_, _) if n == 0 => Value::Null,
+                (_, SqlType::Decimal { .. }) => {
+                    let (n, q, r) = (i128::from(n), ints / i128::from(n), ints % i128::from(n));
+                    Value::Decimal(
+                        (if r.abs() * 2 >= n {
+                            q + ints.signum()
+                        } else {
+                            q
+                        }) as i64,
+                    )
+                }
+                (_, _) => Value::Float((ints as f64 + floats) / n as f64),
+            }
+        }
+        AggFunc::Min | AggFunc::Max => {
+            let mut best: Option<Value> = None;
+            for v in present {
+                let better = match best {
+                    None => true,
+                    Some(b) => {
+                        let ord = order(v, b, child);
+                        if func == AggFunc::Min {
+                            ord == std::cmp::Ordering::Less
+                        } else {
+                            ord == std::cmp::Ordering::Greater
+                        }
+                    }
+                };
+                if better {
+                    best = Some(v);
+                }
+            }
+            best.map_or(Value::Null, |v| ctx.adopt(v, child))
+        }
+        AggFunc::Count => unreachable!("handled above"),
+    }
+}
+
+fn order(a: Value, b: Value, block: &Block) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y))
+        | (Value::Decimal(x), Value::Decimal(y))
+        | (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(&y),
+        (Value::Float(x), Value::Float(y)) => x.total_cmp(&y),
+        (Value::Date(x), Value::Date(y)) => x.cmp(&y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(&y),
+        (Value::Text(s, e), Value::Text(t, f)) => block.str(s, e).cmp(block.str(t, f)),
+        (Value::Uuid(x), Value::Uuid(y)) => x.cmp(&y),
+        _ => std::cmp::Ordering::Equal,
     }
 }
 
@@ -359,8 +601,58 @@ fn compile_count(count: Count) -> CountGen {
     }
 }
 
-fn compile(schema: &Schema, seed: u64, table_rows: &[u64], gen: &Gen) -> Kind {
+#[allow(clippy::too_many_arguments)]
+fn compile(
+    schema: &Schema,
+    seed: u64,
+    table_rows: &[u64],
+    table: &Table,
+    column: &Column,
+    gen: &Gen,
+    name: &str,
+) -> Kind {
     match gen {
+        Gen::Expr { expr, .. } => Kind::Expr {
+            expr: expr.clone(),
+            sql: column.sql_type,
+        },
+        Gen::Lookup {
+            via,
+            table: t,
+            column: c,
+        } => {
+            let target = &schema.tables[*t];
+            Kind::Lookup {
+                via: *via,
+                table: *t,
+                column: *c,
+                needed: needed_columns(target, *c),
+            }
+        }
+        Gen::Agg {
+            func,
+            child,
+            column: c,
+        } => Kind::Agg {
+            func: *func,
+            child: *child,
+            column: *c,
+            sql: column.sql_type,
+        },
+        Gen::Cases(cases) => Kind::Cases(
+            cases
+                .iter()
+                .enumerate()
+                .map(|(i, case)| {
+                    let stream = format!("{name}#case{}", i + 1);
+                    CaseGen {
+                        when: case.when.clone(),
+                        kind: compile(schema, seed, table_rows, table, column, &case.gen, &stream),
+                        values: stream_key(seed, &table.name, &stream, Purpose::Values),
+                    }
+                })
+                .collect(),
+        ),
         Gen::Sequence { start, step } => Kind::Sequence {
             start: *start,
             step: *step,
@@ -458,146 +750,189 @@ fn compile(schema: &Schema, seed: u64, table_rows: &[u64], gen: &Gen) -> Kind {
 }
 
 impl ColumnGen {
-    fn value(
-        &self,
-        row: u64,
-        block: &mut Block,
-        row_start: usize,
-        parent: Option<(&Block, usize)>,
-    ) -> Value {
-        if self.null_rate > 0.0 && row_rng(self.nulls, row).random::<f64>() < self.null_rate {
+    /// Makes this column (index `c` of its table) for the row of `ctx`.
+    fn value(&self, c: usize, ctx: &mut SourceContext<'_>) -> Value {
+        ctx.stats().values += 1;
+        if self.null_rate > 0.0 && ctx.rng(self.nulls).random::<f64>() < self.null_rate {
+            ctx.stats().nulls += 1;
             return Value::Null;
         }
-        let mut rng = row_rng(self.values, row);
-        match &self.kind {
-            Kind::Sequence { start, step } => Key::Sequence {
-                start: *start,
-                step: *step,
-            }
-            .at(row),
-            Kind::Int { min, max, dist } => {
-                Value::Int(dist.sample(&mut rng, *min as f64, *max as f64, true) as i64)
-            }
-            Kind::Float {
-                min,
-                max,
-                dist,
-                round,
-            } => {
-                let x = dist.sample(&mut rng, *min, *max, false);
-                Value::Float(round.map_or(x, |r| ((x * r).round() / r).clamp(*min, *max)))
-            }
-            Kind::Decimal {
-                min,
-                max,
-                dist,
-                pow,
-            } => match dist {
-                // Uniform over the units, so every cent is equally likely.
-                Real::Uniform => Value::Decimal(rng.random_range(*min..=*max)),
-                // Shapes are given in natural units (a price's lognormal in dollars).
-                _ => {
-                    let x = dist.sample(&mut rng, *min as f64 / pow, *max as f64 / pow, false);
-                    Value::Decimal(((x * pow).round() as i64).clamp(*min, *max))
-                }
-            },
-            Kind::Bool { p } => Value::Bool(rng.random::<f64>() < *p),
-            Kind::Str { min, max, chars } => {
-                let len = rng.random_range(*min..=*max);
-                let start = block.begin_text();
-                for _ in 0..len {
-                    block
-                        .text
-                        .push(chars[rng.random_range(0..chars.len())] as char);
-                }
-                block.end_text(start)
-            }
-            Kind::Pattern(parts) => {
-                let start = block.begin_text();
-                for part in parts {
-                    match part {
-                        PatternPart::Literal(s) => block.text.push_str(s),
-                        PatternPart::Digit => {
-                            block.text.push((b'0' + rng.random_range(0..10u8)) as char)
-                        }
-                        PatternPart::Letter => {
-                            block.text.push((b'A' + rng.random_range(0..26u8)) as char)
-                        }
-                        PatternPart::Alnum => {
-                            let chars = Charset::Alnum.chars();
-                            block
-                                .text
-                                .push(chars[rng.random_range(0..chars.len())] as char);
-                        }
-                    }
-                }
-                block.end_text(start)
-            }
-            Kind::Uuid => Value::Uuid(uuid_v4(&mut rng)),
-            Kind::Date { min, max, dist } => {
-                Value::Date(dist.sample(&mut rng, f64::from(*min), f64::from(*max), true) as i32)
-            }
-            Kind::Timestamp { min, max, dist } => {
-                let secs = dist.sample(&mut rng, *min as f64, *max as f64, true) as i64;
-                Value::Timestamp(secs * 1_000_000)
-            }
-            Kind::Choice { values, pick } => match &values[pick.pick(&mut rng) as usize] {
-                Literal::Text(s) => block.push_text(s),
-                Literal::Int(i) => Value::Int(*i),
-                Literal::Float(f) => Value::Float(*f),
-                Literal::Bool(b) => Value::Bool(*b),
-            },
-            Kind::Person { part, dict } => {
-                let start = block.begin_text();
-                dict.person(&mut rng, *part, &mut block.text);
-                block.end_text(start)
-            }
-            Kind::Email { from, dict, unique } => {
-                let start = block.begin_text();
-                let name = match from.map(|c| block.values[row_start + c]) {
-                    Some(Value::Text(s, e)) => Some((s as usize, e as usize)),
-                    _ => None,
-                };
-                match name {
-                    Some((s, e)) => {
-                        // The name is earlier in this same arena: copy it to the
-                        // stack first, since the arena is about to grow.
-                        let mut buf = [0u8; 128];
-                        let name = names::truncate(&block.text[s..e], buf.len());
-                        buf[..name.len()].copy_from_slice(name.as_bytes());
-                        let name = std::str::from_utf8(&buf[..name.len()])
-                            .expect("copied from a str at a char boundary");
-                        names::email_local_part(name, &mut block.text);
-                    }
-                    None => {
-                        let mut name = String::new();
-                        dict.person(&mut rng, PersonPart::Full, &mut name);
-                        names::email_local_part(&name, &mut block.text);
-                    }
-                }
-                if *unique {
-                    block.text.push_str(itoa::Buffer::new().format(row + 1));
-                } else if rng.random_bool(0.5) {
-                    block
-                        .text
-                        .push_str(itoa::Buffer::new().format(rng.random_range(1..100u32)));
-                }
-                block.text.push('@');
-                block.text.push_str(dict.email_domain(&mut rng));
-                block.end_text(start)
-            }
-            Kind::Ref { key, pick } => key.at(pick.pick(&mut rng)),
-            Kind::Parent { column } => {
-                let (parent, prow) =
-                    parent.expect("validated: parent columns only in tables with per");
-                match parent.row(prow)[*column] {
-                    Value::Text(s, e) => {
-                        let s = parent.str(s, e);
-                        block.push_text(s)
-                    }
-                    other => other,
-                }
+        if let Some(when) = &self.when {
+            if eval(when, ctx) != Val::Bool(true) {
+                ctx.stats().nulls += 1;
+                return Value::Null;
             }
         }
+        kind_value(&self.kind, self.values, c, ctx)
     }
+}
+
+fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> Value {
+    let row = ctx.row();
+    let mut rng = ctx.rng(key);
+    match kind {
+        Kind::Sequence { start, step } => Key::Sequence {
+            start: *start,
+            step: *step,
+        }
+        .at(row),
+        Kind::Int { min, max, dist } => {
+            Value::Int(dist.sample(&mut rng, *min as f64, *max as f64, true) as i64)
+        }
+        Kind::Float {
+            min,
+            max,
+            dist,
+            round,
+        } => {
+            let x = dist.sample(&mut rng, *min, *max, false);
+            Value::Float(round.map_or(x, |r| ((x * r).round() / r).clamp(*min, *max)))
+        }
+        Kind::Decimal {
+            min,
+            max,
+            dist,
+            pow,
+        } => match dist {
+            // Uniform over the units, so every cent is equally likely.
+            Real::Uniform => Value::Decimal(rng.random_range(*min..=*max)),
+            // Shapes are given in natural units (a price's lognormal in dollars).
+            _ => {
+                let x = dist.sample(&mut rng, *min as f64 / pow, *max as f64 / pow, false);
+                Value::Decimal(((x * pow).round() as i64).clamp(*min, *max))
+            }
+        },
+        Kind::Bool { p } => Value::Bool(rng.random::<f64>() < *p),
+        Kind::Str { min, max, chars } => {
+            let len = rng.random_range(*min..=*max);
+            let start = ctx.text_start();
+            let out = ctx.out();
+            for _ in 0..len {
+                out.push(chars[rng.random_range(0..chars.len())] as char);
+            }
+            ctx.text_since(start)
+        }
+        Kind::Pattern(parts) => {
+            let start = ctx.text_start();
+            let out = ctx.out();
+            for part in parts {
+                match part {
+                    PatternPart::Literal(s) => out.push_str(s),
+                    PatternPart::Digit => out.push((b'0' + rng.random_range(0..10u8)) as char),
+                    PatternPart::Letter => out.push((b'A' + rng.random_range(0..26u8)) as char),
+                    PatternPart::Alnum => {
+                        let chars = Charset::Alnum.chars();
+                        out.push(chars[rng.random_range(0..chars.len())] as char);
+                    }
+                }
+            }
+            ctx.text_since(start)
+        }
+        Kind::Uuid => Value::Uuid(uuid_v4(&mut rng)),
+        Kind::Date { min, max, dist } => {
+            Value::Date(dist.sample(&mut rng, f64::from(*min), f64::from(*max), true) as i32)
+        }
+        Kind::Timestamp { min, max, dist } => {
+            let secs = dist.sample(&mut rng, *min as f64, *max as f64, true) as i64;
+            Value::Timestamp(secs * 1_000_000)
+        }
+        Kind::Choice { values, pick } => match &values[pick.pick(&mut rng) as usize] {
+            Literal::Text(s) => ctx.push_text(s),
+            Literal::Int(i) => Value::Int(*i),
+            Literal::Float(f) => Value::Float(*f),
+            Literal::Bool(b) => Value::Bool(*b),
+        },
+        Kind::Person { part, dict } => {
+            let start = ctx.text_start();
+            dict.person(&mut rng, *part, ctx.out());
+            ctx.text_since(start)
+        }
+        Kind::Email { from, dict, unique } => {
+            // The name is earlier in this same arena: copy it to the stack
+            // first, since the arena is about to grow.
+            let mut buf = [0u8; 128];
+            let mut len = 0;
+            if let Some(Value::Text(s, e)) = from.map(|f| ctx.value(f)) {
+                let name = names::truncate(ctx.block().str(s, e), buf.len());
+                len = name.len();
+                buf[..len].copy_from_slice(name.as_bytes());
+            }
+            let start = ctx.text_start();
+            match std::str::from_utf8(&buf[..len]) {
+                Ok(name) if from.is_some() => names::email_local_part(name, ctx.out()),
+                _ => {
+                    let mut name = String::new();
+                    dict.person(&mut rng, PersonPart::Full, &mut name);
+                    names::email_local_part(&name, ctx.out());
+                }
+            }
+            let out = ctx.out();
+            if *unique {
+                out.push_str(itoa::Buffer::new().format(row + 1));
+            } else if rng.random_bool(0.5) {
+                out.push_str(itoa::Buffer::new().format(rng.random_range(1..100u32)));
+            }
+            out.push('@');
+            out.push_str(dict.email_domain(&mut rng));
+            ctx.text_since(start)
+        }
+        Kind::Ref { key, pick } => {
+            let picked = pick.pick(&mut rng);
+            ctx.picked(c, picked);
+            key.at(picked)
+        }
+        Kind::Parent { column } => match ctx.parent_value(*column) {
+            Some((Value::Text(s, e), parent)) => ctx.push_text(parent.str(s, e)),
+            Some((other, _)) => other,
+            None => Value::Null,
+        },
+        Kind::Expr { expr, sql } => {
+            let v = eval(expr, ctx);
+            store(ctx, v, *sql)
+        }
+        Kind::Lookup {
+            via,
+            table,
+            column,
+            needed,
+        } => {
+            if ctx.value(*via) == Value::Null {
+                return Value::Null;
+            }
+            let picked = ctx.picked_row(*via);
+            ctx.lookup(*table, *column, picked, needed)
+        }
+        Kind::Cases(cases) => {
+            for case in cases {
+                let matched = match &case.when {
+                    Some(w) => eval(w, ctx) == Val::Bool(true),
+                    None => true,
+                };
+                if matched {
+                    return kind_value(&case.kind, case.values, c, ctx);
+                }
+            }
+            Value::Null
+        }
+        Kind::Agg { .. } => Value::Null, // computed after the children, in `late`
+    }
+}
+
+/// The columns of `table` that computing column `column` needs, in order.
+fn needed_columns(table: &Table, column: usize) -> Vec<usize> {
+    let mut needed = vec![false; table.columns.len()];
+    let mut stack = vec![column];
+    while let Some(c) = stack.pop() {
+        if std::mem::replace(&mut needed[c], true) {
+            continue;
+        }
+        let mut row = Vec::new();
+        let mut parent = Vec::new();
+        if let Some(w) = &table.columns[c].when {
+            crate::genfile::expr::columns(w, &mut row, &mut parent);
+        }
+        crate::genfile::gen_columns(&table.columns[c].gen, &mut row, &mut parent);
+        stack.extend(row);
+    }
+    (0..table.columns.len()).filter(|&c| needed[c]).collect()
 }

@@ -3,10 +3,14 @@
 //! * [`rng`]: per-column random streams addressable by row index.
 //! * [`value`]: [`Value`] and [`Block`], the rows in flight.
 //! * [`columns`]: the compiled generators and depth-first row generation.
+//! * [`context`]: the SourceContext a generator sees while making a row.
+//! * [`eval`]: evaluating expressions (`expr`, `when`, `cases`).
 //! * [`plan`]: row counts of `per` tables and the cutting into work units.
 //! * [`names`]: built-in dictionaries per locale.
 
 pub mod columns;
+pub mod context;
+pub mod eval;
 pub mod names;
 pub mod plan;
 pub mod rng;

@@ -3,6 +3,7 @@
 //! as `file:line:col` ([`diag`]).
 
 pub mod diag;
+pub mod expr;
 pub mod raw;
 pub mod schema;
 pub mod validate;
@@ -11,6 +12,7 @@ use std::path::Path;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use schema::Schema;
+pub use validate::gen_columns;
 
 /// Why a Genfile could not be used.
 #[derive(Debug, thiserror::Error)]

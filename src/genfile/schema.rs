@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+use super::expr::{Expr, Ty};
+
 /// A validated Genfile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
@@ -233,13 +235,81 @@ pub struct Column {
     pub type_override: Option<String>,
     /// `doc`.
     pub doc: Option<String>,
+    /// `when`: the value is NULL where this is false.
+    pub when: Option<Expr>,
+    /// Computed after the row's children (an `agg`, or depends on one).
+    pub late: bool,
+    /// Whether the column can hold NULL.
+    pub nullable: bool,
 }
 
-impl Column {
-    /// Whether the column can hold NULL.
-    pub fn nullable(&self) -> bool {
-        self.null_rate > 0.0
+impl SqlType {
+    /// How expressions see a column of this type.
+    pub fn ty(self) -> Ty {
+        match self {
+            SqlType::Integer | SqlType::BigInt => Ty::Int,
+            SqlType::Double => Ty::Float,
+            SqlType::Decimal { scale, .. } => Ty::Decimal(scale),
+            SqlType::Boolean => Ty::Bool,
+            SqlType::Text | SqlType::Uuid | SqlType::Json => Ty::Text,
+            SqlType::Date => Ty::Date,
+            SqlType::Timestamp => Ty::Timestamp,
+        }
     }
+
+    /// The column type for values of expression type `ty`.
+    pub fn of(ty: Ty) -> SqlType {
+        match ty {
+            Ty::Int => SqlType::BigInt,
+            Ty::Float => SqlType::Double,
+            Ty::Decimal(scale) => SqlType::Decimal {
+                precision: 18,
+                scale,
+            },
+            Ty::Bool => SqlType::Boolean,
+            Ty::Text | Ty::Null => SqlType::Text,
+            Ty::Date => SqlType::Date,
+            Ty::Timestamp => SqlType::Timestamp,
+        }
+    }
+}
+
+/// What an `agg` column computes over the children of its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFunc {
+    /// Sum of the non-NULL values (0 when there are none).
+    Sum,
+    /// Number of children.
+    Count,
+    /// Smallest non-NULL value.
+    Min,
+    /// Largest non-NULL value.
+    Max,
+    /// Mean of the non-NULL values.
+    Avg,
+}
+
+impl AggFunc {
+    /// Parses the Genfile spelling.
+    pub fn parse(s: &str) -> Option<AggFunc> {
+        match s {
+            "sum" => Some(AggFunc::Sum),
+            "count" => Some(AggFunc::Count),
+            "min" => Some(AggFunc::Min),
+            "max" => Some(AggFunc::Max),
+            "avg" => Some(AggFunc::Avg),
+            _ => None,
+        }
+    }
+}
+
+/// One branch of `cases`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// The condition; `None` matches every row.
+    pub when: Option<Expr>,
+    /// How values are made where it matches.
+    pub gen: Gen,
 }
 
 /// The logical type of a column, mapped to each target's own types.
@@ -268,6 +338,8 @@ pub enum SqlType {
     Date,
     /// Timestamp with time zone.
     Timestamp,
+    /// A JSON document.
+    Json,
 }
 
 /// Characters a random string is made of.
@@ -448,4 +520,31 @@ pub enum Gen {
         /// Column index in the parent table.
         column: usize,
     },
+    /// An expression over earlier columns and the parent row.
+    Expr {
+        /// The checked expression.
+        expr: Expr,
+        /// Decimal places to round to, when the result is a decimal.
+        scale: Option<u8>,
+    },
+    /// A column of the row that a `ref` column of this row points at.
+    Lookup {
+        /// The `ref` column of this row.
+        via: usize,
+        /// The referenced table.
+        table: usize,
+        /// The column read there.
+        column: usize,
+    },
+    /// A summary of this row's children.
+    Agg {
+        /// What to compute.
+        func: AggFunc,
+        /// The child table (a table with `per` this one).
+        child: usize,
+        /// The child column summarised.
+        column: usize,
+    },
+    /// The first case whose condition holds.
+    Cases(Vec<Case>),
 }

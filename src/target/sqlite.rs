@@ -66,6 +66,7 @@ fn sqlite_type(column: &Column) -> String {
         SqlType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
         SqlType::Boolean => "BOOLEAN".into(),
         SqlType::Text | SqlType::Uuid => "TEXT".into(),
+        SqlType::Json => "JSON".into(),
         SqlType::Date => "DATE".into(),
         SqlType::Timestamp => "TIMESTAMP".into(),
     }
@@ -91,7 +92,7 @@ pub fn create_table(schema: &Schema, table: &Table) -> String {
     let mut lines = Vec::new();
     for column in &table.columns {
         let mut line = format!("  {} {}", quote(&column.name), sqlite_type(column));
-        if !column.nullable() {
+        if !column.nullable {
             line.push_str(" NOT NULL");
         }
         if column.primary_key {

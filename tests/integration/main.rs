@@ -1,6 +1,7 @@
 //! datagen's integration tests, in one binary.
 
 mod cli;
+mod derived;
 mod determinism;
 mod errors;
 mod golden;

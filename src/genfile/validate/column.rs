@@ -1,34 +1,16 @@
-//! Raw Genfile → validated [`Schema`], collecting every problem on the way.
+//! Column specs: a column's keys → its generator, SQL type and the names
+//! still to resolve once every table is known.
 
-use std::collections::HashMap;
 use std::ops::Range;
-use std::path::Path;
 
 use serde_spanned::Spanned;
 use toml::Value as TomlValue;
 
-use super::diag::{nearest, Diagnostic};
-use super::raw::{GenfileConfig, Ordered, TableConfig};
-use super::schema::*;
-
-/// Generators this version implements.
-pub const GENERATORS: &[&str] = &[
-    "sequence",
-    "int",
-    "float",
-    "decimal",
-    "bool",
-    "string",
-    "pattern",
-    "uuid",
-    "date",
-    "timestamp",
-    "choice",
-    "person.first_name",
-    "person.last_name",
-    "person.name",
-    "internet.email",
-];
+use super::keys::Keys;
+use super::{unknown_locale, GENERATORS};
+use crate::genfile::diag::{nearest, Diagnostic};
+use crate::genfile::raw::Ordered;
+use crate::genfile::schema::*;
 
 const COMMON_KEYS: &[&str] = &[
     "primary_key",
@@ -38,6 +20,9 @@ const COMMON_KEYS: &[&str] = &[
     "doc",
     "locale",
 ];
+
+/// The keys that say where a column's values come from; exactly one is given.
+const SOURCES: [&str; 7] = ["gen", "ref", "parent", "expr", "lookup", "agg", "cases"];
 
 const DIST_NAMES: &[&str] = &["uniform", "normal", "lognormal", "exponential", "zipf"];
 
@@ -56,365 +41,57 @@ fn gen_keys(gen: &str) -> &'static [&'static str] {
     }
 }
 
-type Entries = [(Spanned<String>, Spanned<TomlValue>)];
-
-fn type_name(v: &TomlValue) -> &'static str {
-    match v {
-        TomlValue::String(_) => "a string",
-        TomlValue::Integer(_) => "an integer",
-        TomlValue::Float(_) => "a float",
-        TomlValue::Boolean(_) => "a boolean",
-        TomlValue::Datetime(_) => "a date-time",
-        TomlValue::Array(_) => "an array",
-        TomlValue::Table(_) => "a table",
-    }
-}
-
-/// Collects diagnostics while reading one column's keys.
-struct Keys<'a> {
-    entries: &'a Entries,
-    used: Vec<bool>,
-    what: String,
-}
-
-impl<'a> Keys<'a> {
-    fn new(entries: &'a Entries, what: String) -> Self {
-        Keys {
-            entries,
-            used: vec![false; entries.len()],
-            what,
-        }
-    }
-
-    fn get(&mut self, key: &str) -> Option<&'a Spanned<TomlValue>> {
-        let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
-        self.used[i] = true;
-        Some(&self.entries[i].1)
-    }
-
-    fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k.get_ref() == key)
-    }
-
-    fn wrong_type(
-        &self,
-        d: &mut Vec<Diagnostic>,
-        key: &str,
-        v: &Spanned<TomlValue>,
-        expected: &str,
-    ) {
-        d.push(Diagnostic::new(
-            v.span(),
-            format!(
-                "{}: `{key}` must be {expected}, found {}",
-                self.what,
-                type_name(v.get_ref())
-            ),
-        ));
-    }
-
-    fn int(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(i64, Range<usize>)> {
-        let v = self.get(key)?;
-        match v.get_ref() {
-            TomlValue::Integer(i) => Some((*i, v.span())),
-            _ => {
-                self.wrong_type(d, key, v, "an integer");
-                None
-            }
-        }
-    }
-
-    fn float(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(f64, Range<usize>)> {
-        let v = self.get(key)?;
-        match v.get_ref() {
-            TomlValue::Integer(i) => Some((*i as f64, v.span())),
-            TomlValue::Float(f) => Some((*f, v.span())),
-            _ => {
-                self.wrong_type(d, key, v, "a number");
-                None
-            }
-        }
-    }
-
-    fn bool(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<bool> {
-        let v = self.get(key)?;
-        match v.get_ref() {
-            TomlValue::Boolean(b) => Some(*b),
-            _ => {
-                self.wrong_type(d, key, v, "true or false");
-                None
-            }
-        }
-    }
-
-    fn string(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(&'a str, Range<usize>)> {
-        let v = self.get(key)?;
-        match v.get_ref() {
-            TomlValue::String(s) => Some((s.as_str(), v.span())),
-            _ => {
-                self.wrong_type(d, key, v, "a string");
-                None
-            }
-        }
-    }
-
-    fn require<T>(
-        &self,
-        d: &mut Vec<Diagnostic>,
-        span: &Range<usize>,
-        key: &str,
-        v: Option<T>,
-        example: &str,
-    ) -> Option<T> {
-        if v.is_none() && !self.has(key) {
-            d.push(
-                Diagnostic::new(span.clone(), format!("{}: missing `{key}`", self.what))
-                    .help(format!("add `{key} = {example}`")),
-            );
-        }
-        v
-    }
-
-    fn report_unknown(&self, d: &mut Vec<Diagnostic>, allowed: &[&str]) {
-        for (i, (key, _)) in self.entries.iter().enumerate() {
-            if self.used[i] {
-                continue;
-            }
-            let mut diag = Diagnostic::new(
-                key.span(),
-                format!("{}: unknown key `{}`", self.what, key.get_ref()),
-            );
-            diag = match nearest(key.get_ref(), allowed.iter().copied()) {
-                Some(n) => diag.help(format!("did you mean `{n}`?")),
-                None => diag.help(format!("valid keys here: {}", allowed.join(", "))),
-            };
-            d.push(diag);
-        }
-    }
-}
-
 /// A name to resolve once every table is known.
 #[derive(Debug)]
-enum Link {
-    Ref { target: String, span: Range<usize> },
-    Parent { column: String, span: Range<usize> },
-    EmailFrom { column: String, span: Range<usize> },
-}
-
-struct Draft {
-    column: Column,
-    link: Option<Link>,
-}
-
-struct TableDraft {
-    name: String,
-    span: Range<usize>,
-    size: Option<DraftSize>,
-    columns: Vec<Draft>,
-}
-
-enum DraftSize {
-    Rows(u64),
-    Per {
-        parent: String,
+pub(super) enum Link {
+    Ref {
+        target: String,
         span: Range<usize>,
-        count: Count,
     },
+    Parent {
+        column: String,
+        span: Range<usize>,
+    },
+    EmailFrom {
+        column: String,
+        span: Range<usize>,
+    },
+    Expr {
+        src: String,
+        span: Range<usize>,
+    },
+    Lookup {
+        target: String,
+        via: String,
+        span: Range<usize>,
+        via_span: Range<usize>,
+    },
+    Agg {
+        func: AggFunc,
+        child: String,
+        column: Option<String>,
+        span: Range<usize>,
+    },
+    Cases(Vec<CaseDraft>),
 }
 
-/// Validates `raw`, read from `path`; returns the schema or every problem found.
-pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnostic>> {
-    let mut d = Vec::new();
-
-    if let Some(v) = &raw.version {
-        if *v.get_ref() != 1 {
-            d.push(
-                Diagnostic::new(
-                    v.span(),
-                    format!("unsupported Genfile version {}", v.get_ref()),
-                )
-                .help("this datagen reads `version = 1`"),
-            );
-        }
-    }
-
-    let seed = match &raw.run.seed {
-        Some(s) if *s.get_ref() < 0 => {
-            d.push(
-                Diagnostic::new(s.span(), "`seed` must not be negative")
-                    .help("use a number from 0 up"),
-            );
-            0
-        }
-        Some(s) => *s.get_ref() as u64,
-        None => 0,
-    };
-    let locale = match &raw.run.locale {
-        Some(l) => Locale::parse(l.get_ref()).unwrap_or_else(|| {
-            d.push(unknown_locale(l));
-            Locale::EnUs
-        }),
-        None => Locale::EnUs,
-    };
-
-    let mut pipeline = PipelineSettings::default();
-    let positive =
-        |d: &mut Vec<Diagnostic>, v: &Option<Spanned<i64>>, key: &str, min: i64| -> Option<usize> {
-            let v = v.as_ref()?;
-            if *v.get_ref() < min {
-                d.push(Diagnostic::new(
-                    v.span(),
-                    format!("`{key}` must be at least {min}, found {}", v.get_ref()),
-                ));
-                None
-            } else {
-                Some(*v.get_ref() as usize)
-            }
-        };
-    pipeline.buffer_rows = positive(&mut d, &raw.pipeline.buffer_rows, "buffer_rows", 1);
-    if let Some(b) = positive(&mut d, &raw.pipeline.batch_rows, "batch_rows", 1) {
-        pipeline.batch_rows = b;
-    }
-    if let Some(w) = positive(&mut d, &raw.pipeline.workers, "workers", 0) {
-        pipeline.workers = w;
-    }
-
-    let mut target = TargetSettings::default();
-    if let Some(url) = &raw.target.url {
-        if let Err(e) = crate::target::TargetUrl::parse(url.get_ref()) {
-            d.push(Diagnostic::new(url.span(), e.to_string()).help(crate::target::TargetUrl::HELP));
-        }
-        target.url = Some(url.get_ref().clone());
-    }
-    if let Some(ie) = &raw.target.if_exists {
-        match IfExists::parse(ie.get_ref()) {
-            Some(v) => target.if_exists = v,
-            None => d.push(
-                Diagnostic::new(ie.span(), format!("unknown if_exists `{}`", ie.get_ref()))
-                    .help("use one of: fail, truncate, append, replace"),
-            ),
-        }
-    }
-
-    if raw.tables.0.is_empty() {
-        d.push(Diagnostic {
-            span: None,
-            message: "no tables defined".into(),
-            help: Some(
-                "add a table, e.g. `[tables.users]` with `rows = 100` and `[tables.users.columns]`"
-                    .into(),
-            ),
-        });
-    }
-
-    let mut drafts: Vec<TableDraft> = raw
-        .tables
-        .0
-        .iter()
-        .map(|(name, table)| table_draft(&mut d, locale, name, table))
-        .collect();
-
-    let order = order_tables(&mut d, &drafts);
-    let schema = order.and_then(|order| {
-        resolve(
-            &mut d,
-            path,
-            seed,
-            locale,
-            pipeline,
-            target,
-            &mut drafts,
-            &order,
-        )
-    });
-    d.sort_by_key(|diag| diag.span.as_ref().map_or(0, |s| s.start));
-    match schema {
-        Some(schema) if d.is_empty() => Ok(schema),
-        _ => Err(d),
-    }
+/// One branch of `cases`, before resolution.
+#[derive(Debug)]
+pub(super) struct CaseDraft {
+    pub(super) when: Option<(String, Range<usize>)>,
+    pub(super) gen: Gen,
+    pub(super) sql_type: SqlType,
+    pub(super) link: Option<Link>,
 }
 
-fn unknown_locale(l: &Spanned<String>) -> Diagnostic {
-    Diagnostic::new(l.span(), format!("unknown locale `{}`", l.get_ref()))
-        .help("use `en_US` or `pt_BR`")
-}
-
-fn table_draft(
-    d: &mut Vec<Diagnostic>,
-    locale: Locale,
-    name: &Spanned<String>,
-    table: &Spanned<TableConfig>,
-) -> TableDraft {
-    let t = table.get_ref();
-    let what = format!("table `{}`", name.get_ref());
-    let size = match (&t.rows, &t.per) {
-        (Some(_), Some(per)) => {
-            d.push(
-                Diagnostic::new(per.span(), format!("{what}: `rows` and `per` both given"))
-                    .help("a table has either a fixed `rows` count or a `per` parent, not both"),
-            );
-            None
-        }
-        (None, None) => {
-            d.push(
-                Diagnostic::new(name.span(), format!("{what}: no row count")).help(
-                    "add `rows = N`, or `per = { parent = \"TABLE\", count = { fixed = N } }`",
-                ),
-            );
-            None
-        }
-        (Some(rows), None) if *rows.get_ref() < 0 => {
-            d.push(Diagnostic::new(
-                rows.span(),
-                format!("{what}: `rows` must not be negative"),
-            ));
-            None
-        }
-        (Some(rows), None) => Some(DraftSize::Rows(*rows.get_ref() as u64)),
-        (None, Some(per)) => {
-            let per = per.get_ref();
-            // A bad count is reported; keep the parent so columns still resolve.
-            let count = count(d, &what, &per.count).unwrap_or(Count::Fixed(0));
-            Some(DraftSize::Per {
-                parent: per.parent.get_ref().clone(),
-                span: per.parent.span(),
-                count,
-            })
-        }
-    };
-    if t.columns.0.is_empty() {
-        d.push(
-            Diagnostic::new(name.span(), format!("{what}: no columns")).help(format!(
-                "add `[tables.{}.columns]` with at least one column",
-                name.get_ref()
-            )),
-        );
-    }
-    let mut seen: HashMap<&str, ()> = HashMap::new();
-    let columns = t
-        .columns
-        .0
-        .iter()
-        .filter_map(|(col, spec)| {
-            if seen.insert(col.get_ref(), ()).is_some() {
-                d.push(Diagnostic::new(
-                    col.span(),
-                    format!("{what}: column `{}` defined twice", col.get_ref()),
-                ));
-            }
-            column(d, locale, name.get_ref(), col, spec)
-        })
-        .collect();
-    TableDraft {
-        name: name.get_ref().clone(),
-        span: name.span(),
-        size,
-        columns,
-    }
+pub(super) struct Draft {
+    pub(super) column: Column,
+    pub(super) link: Option<Link>,
+    pub(super) when: Option<(String, Range<usize>)>,
 }
 
 /// Reads `{ NAME = { PARAMS } }` (or a bare string for parameterless forms).
-fn tagged(v: &Spanned<TomlValue>) -> Option<(&str, Option<&toml::Table>)> {
+pub(super) fn tagged(v: &Spanned<TomlValue>) -> Option<(&str, Option<&toml::Table>)> {
     match v.get_ref() {
         TomlValue::String(s) => Some((s.as_str(), None)),
         TomlValue::Table(t) if t.len() == 1 => {
@@ -428,7 +105,7 @@ fn tagged(v: &Spanned<TomlValue>) -> Option<(&str, Option<&toml::Table>)> {
     }
 }
 
-fn param(params: Option<&toml::Table>, key: &str) -> Option<f64> {
+pub(super) fn param(params: Option<&toml::Table>, key: &str) -> Option<f64> {
     match params?.get(key)? {
         TomlValue::Integer(i) => Some(*i as f64),
         TomlValue::Float(f) => Some(*f),
@@ -437,7 +114,7 @@ fn param(params: Option<&toml::Table>, key: &str) -> Option<f64> {
 }
 
 /// Parses a `dist`; `what` names the column.
-fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Dist> {
+pub(super) fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Dist> {
     let bad = |d: &mut Vec<Diagnostic>, msg: String, help: &str| {
         d.push(Diagnostic::new(v.span(), format!("{what}: {msg}")).help(help.to_owned()));
         None
@@ -495,7 +172,7 @@ fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<D
     }
 }
 
-fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Count> {
+pub(super) fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Count> {
     const FORMS: &str = "{ fixed = N }, { uniform = { min, max } }, { poisson = { lambda } }, { normal = { mean, std } }";
     if let TomlValue::Integer(n) = v.get_ref() {
         if *n >= 0 {
@@ -567,7 +244,7 @@ fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<
 }
 
 /// Days since 1970-01-01 of a TOML date or an ISO date string.
-fn parse_date(v: &TomlValue) -> Option<i32> {
+pub(super) fn parse_date(v: &TomlValue) -> Option<i32> {
     let text = match v {
         TomlValue::String(s) => s.clone(),
         TomlValue::Datetime(dt) if dt.time.is_none() => dt.to_string(),
@@ -580,7 +257,7 @@ fn parse_date(v: &TomlValue) -> Option<i32> {
 
 /// Seconds since the epoch of an RFC 3339 timestamp (a missing offset means UTC;
 /// a bare date means its midnight).
-fn parse_timestamp(v: &TomlValue) -> Option<i64> {
+pub(super) fn parse_timestamp(v: &TomlValue) -> Option<i64> {
     let text = match v {
         TomlValue::String(s) => s.clone(),
         TomlValue::Datetime(dt) => dt.to_string(),
@@ -601,7 +278,7 @@ fn parse_timestamp(v: &TomlValue) -> Option<i64> {
     parse_date(v).map(|days| i64::from(days) * 86_400)
 }
 
-fn pattern(s: &str) -> Vec<PatternPart> {
+pub(super) fn pattern(s: &str) -> Vec<PatternPart> {
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut chars = s.chars();
@@ -630,7 +307,7 @@ fn pattern(s: &str) -> Vec<PatternPart> {
     parts
 }
 
-fn column(
+pub(super) fn column(
     d: &mut Vec<Diagnostic>,
     locale: Locale,
     table: &str,
@@ -643,17 +320,9 @@ fn column(
     let span = name.span();
     let errors_before = d.len();
 
-    for unsupported in ["expr", "lookup", "agg", "cases", "when"] {
-        if let Some(v) = k.get(unsupported) {
-            d.push(
-                Diagnostic::new(
-                    v.span(),
-                    format!("{what}: `{unsupported}` is not supported by this version of datagen"),
-                )
-                .help("generate the column with `gen`, `ref` or `parent`"),
-            );
-        }
-    }
+    let when = k
+        .string(d, "when")
+        .map(|(src, span)| (src.to_owned(), span));
 
     let primary_key = k.bool(d, "primary_key").unwrap_or(false);
     let unique = k.bool(d, "unique").unwrap_or(false) || primary_key;
@@ -692,17 +361,14 @@ fn column(
         None => locale,
     };
 
-    let sources: Vec<&str> = ["gen", "ref", "parent"]
-        .into_iter()
-        .filter(|s| k.has(s))
-        .collect();
+    let sources: Vec<&str> = SOURCES.into_iter().filter(|s| k.has(s)).collect();
     if sources.len() > 1 {
         d.push(
             Diagnostic::new(
                 span.clone(),
                 format!("{what}: `{}` and `{}` both given", sources[0], sources[1]),
             )
-            .help("a column takes its values from exactly one of `gen`, `ref` or `parent`"),
+            .help("a column takes its values from exactly one of `gen`, `ref`, `parent`, `expr`, `lookup`, `agg` or `cases`"),
         );
         return None;
     }
@@ -734,6 +400,69 @@ fn column(
             span: s,
         });
         (Gen::Parent { column: usize::MAX }, SqlType::BigInt)
+    } else if let Some((src, s)) = k.string(d, "expr") {
+        allowed.extend(["expr", "scale"]);
+        let scale = scale_key(d, &mut k, &what);
+        link = Some(Link::Expr {
+            src: src.to_owned(),
+            span: s,
+        });
+        (
+            Gen::Expr {
+                expr: placeholder(),
+                scale,
+            },
+            SqlType::Text,
+        )
+    } else if let Some((target, s)) = k.string(d, "lookup") {
+        allowed.extend(["lookup", "via"]);
+        let via = k.string(d, "via");
+        let (via, via_span) = k.require(d, &s, "via", via, "\"REF_COLUMN\"")?;
+        link = Some(Link::Lookup {
+            target: target.to_owned(),
+            via: via.to_owned(),
+            span: s,
+            via_span,
+        });
+        let gen = Gen::Lookup {
+            via: usize::MAX,
+            table: usize::MAX,
+            column: usize::MAX,
+        };
+        (gen, SqlType::Text)
+    } else if let Some((func, s)) = k.string(d, "agg") {
+        allowed.extend(["agg", "child", "column"]);
+        let child = k.string(d, "child");
+        let column = k.string(d, "column").map(|(c, _)| c.to_owned());
+        let Some(func) = AggFunc::parse(func) else {
+            d.push(
+                Diagnostic::new(s, format!("{what}: unknown aggregate `{func}`"))
+                    .help("use one of: sum, count, min, max, avg"),
+            );
+            k.report_unknown(d, &allowed);
+            return None;
+        };
+        let (child, _) = k.require(d, &s, "child", child, "\"CHILD_TABLE\"")?;
+        if column.is_none() && func != AggFunc::Count {
+            k.require::<()>(d, &s, "column", None, "\"CHILD_COLUMN\"");
+        }
+        link = Some(Link::Agg {
+            func,
+            child: child.to_owned(),
+            column,
+            span: s,
+        });
+        let gen = Gen::Agg {
+            func,
+            child: usize::MAX,
+            column: usize::MAX,
+        };
+        (gen, SqlType::BigInt)
+    } else if let Some(v) = k.get("cases") {
+        allowed.push("cases");
+        let cases = cases(d, &what, v, locale)?;
+        link = Some(Link::Cases(cases));
+        (Gen::Cases(Vec::new()), SqlType::Text)
     } else if let Some((gen_name, gen_span)) = k.string(d, "gen") {
         allowed.push("gen");
         allowed.extend(gen_keys(gen_name));
@@ -746,7 +475,7 @@ fn column(
         generated?
     } else {
         if !sources.is_empty() {
-            return None; // `gen`/`ref`/`parent` of the wrong type, already reported
+            return None; // a source key of the wrong type, already reported
         }
         d.push(
             Diagnostic::new(span.clone(), format!("{what}: no generator"))
@@ -783,6 +512,7 @@ fn column(
         return None;
     }
     Some(Draft {
+        when,
         column: Column {
             name: name.get_ref().clone(),
             gen,
@@ -792,12 +522,15 @@ fn column(
             sql_type,
             type_override,
             doc,
+            when: None,
+            late: false,
+            nullable: null_rate > 0.0,
         },
         link,
     })
 }
 
-fn generator(
+pub(super) fn generator(
     d: &mut Vec<Diagnostic>,
     k: &mut Keys<'_>,
     what: &str,
@@ -1233,315 +966,127 @@ fn generator(
     Some(r)
 }
 
-/// Orders tables so that `per` parents and referenced tables come first;
-/// reports cycles with their path.
-fn order_tables(d: &mut Vec<Diagnostic>, drafts: &[TableDraft]) -> Option<Vec<usize>> {
-    let index: HashMap<&str, usize> = drafts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); drafts.len()];
-    for (i, t) in drafts.iter().enumerate() {
-        if let Some(DraftSize::Per { parent, span, .. }) = &t.size {
-            match index.get(parent.as_str()) {
-                Some(&p) if p == i => d.push(
-                    Diagnostic::new(
-                        span.clone(),
-                        format!("table `{}`: `per` names the table itself", t.name),
-                    )
-                    .help("a table cannot be its own parent"),
-                ),
-                Some(&p) => deps[i].push(p),
-                None => d.push(unknown_table(span.clone(), &t.name, parent, drafts)),
-            }
-        }
-        for c in &t.columns {
-            if let Some(Link::Ref { target, .. }) = &c.link {
-                if let Some(&p) = target.split_once('.').and_then(|(tn, _)| index.get(tn)) {
-                    if p != i {
-                        deps[i].push(p);
-                    }
-                }
-            }
-        }
-    }
-    let mut order = Vec::with_capacity(drafts.len());
-    let mut placed = vec![false; drafts.len()];
-    while order.len() < drafts.len() {
-        let next = (0..drafts.len()).find(|&i| !placed[i] && deps[i].iter().all(|&p| placed[p]));
-        match next {
-            Some(i) => {
-                placed[i] = true;
-                order.push(i);
-            }
-            None => {
-                let start = (0..drafts.len())
-                    .find(|&i| !placed[i])
-                    .expect("some table is left");
-                let cycle = find_cycle(&deps, &placed, start);
-                let path: Vec<&str> = cycle.iter().map(|&i| drafts[i].name.as_str()).collect();
-                d.push(
-                    Diagnostic::new(drafts[cycle[0]].span.clone(), format!("tables depend on each other in a cycle: {}", path.join(" → ")))
-                        .help("break the cycle: a `per` parent or a `ref` target must not depend back on the table"),
-                );
-                return None;
-            }
-        }
-    }
-    Some(order)
-}
-
-fn find_cycle(deps: &[Vec<usize>], placed: &[bool], start: usize) -> Vec<usize> {
-    let mut path = vec![start];
-    let mut current = start;
-    loop {
-        let next = *deps[current]
-            .iter()
-            .find(|&&p| !placed[p])
-            .expect("an unplaced table has an unplaced dependency");
-        if let Some(pos) = path.iter().position(|&t| t == next) {
-            let mut cycle = path[pos..].to_vec();
-            cycle.push(next);
-            return cycle;
-        }
-        path.push(next);
-        current = next;
+/// A stand-in expression until names are resolved.
+pub(super) fn placeholder() -> crate::genfile::expr::Expr {
+    crate::genfile::expr::Expr {
+        node: crate::genfile::expr::Node::Const(crate::genfile::expr::Const::Null),
+        ty: crate::genfile::expr::Ty::Null,
     }
 }
 
-fn unknown_table(span: Range<usize>, table: &str, name: &str, drafts: &[TableDraft]) -> Diagnostic {
-    let diag = Diagnostic::new(span, format!("table `{table}`: unknown table `{name}`"));
-    match nearest(name, drafts.iter().map(|t| t.name.as_str())) {
-        Some(n) => diag.help(format!("did you mean `{n}`?")),
-        None => diag.help(format!(
-            "tables are: {}",
-            drafts
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+fn scale_key(d: &mut Vec<Diagnostic>, k: &mut Keys<'_>, what: &str) -> Option<u8> {
+    match k.int(d, "scale") {
+        Some((s, _)) if (0..=9).contains(&s) => Some(s as u8),
+        Some((s, span)) => {
+            d.push(Diagnostic::new(
+                span,
+                format!("{what}: `scale` must be between 0 and 9, found {s}"),
+            ));
+            None
+        }
+        None => None,
     }
 }
 
-/// A column reference that names no column of `table`, with the nearest
-/// name (written as `prefix` + name) or the list of columns as a hint.
-fn no_such_column(
-    span: Range<usize>,
-    message: String,
-    name: &str,
-    table: &str,
-    prefix: &str,
-    columns: &[(String, Gen, bool, SqlType)],
-) -> Diagnostic {
-    let names = columns.iter().map(|(n, ..)| n.as_str());
-    let diag = Diagnostic::new(span, message);
-    match nearest(name, names.clone()) {
-        Some(n) => diag.help(format!("did you mean `{prefix}{n}`?")),
-        None => diag.help(format!(
-            "columns of `{table}`: {}",
-            names.collect::<Vec<_>>().join(", ")
-        )),
-    }
-}
-
-fn resolve(
+/// `cases = [ { when = "...", gen = ... }, ..., { gen = ... } ]`.
+fn cases(
     d: &mut Vec<Diagnostic>,
-    path: &Path,
-    seed: u64,
+    what: &str,
+    v: &Spanned<TomlValue>,
     locale: Locale,
-    pipeline: PipelineSettings,
-    target: TargetSettings,
-    drafts: &mut [TableDraft],
-    order: &[usize],
-) -> Option<Schema> {
-    let position: HashMap<String, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(pos, &i)| (drafts[i].name.clone(), pos))
-        .collect();
-    let mut tables: Vec<Table> = Vec::with_capacity(order.len());
-    let table_names: Vec<String> = order.iter().map(|&i| drafts[i].name.clone()).collect();
-    // Column names and key-ness of every table, for resolving references.
-    let lookup: Vec<Vec<(String, Gen, bool, SqlType)>> = order
-        .iter()
-        .map(|&i| {
-            drafts[i]
-                .columns
-                .iter()
-                .map(|c| {
-                    (
-                        c.column.name.clone(),
-                        c.column.gen.clone(),
-                        c.column.unique,
-                        c.column.sql_type,
-                    )
-                })
-                .collect()
-        })
-        .collect();
-
-    for (pos, &i) in order.iter().enumerate() {
-        let draft = &mut drafts[i];
-        let what_table = format!("table `{}`", draft.name);
-        let size = match draft.size.take() {
-            Some(DraftSize::Rows(n)) => TableSize::Rows(n),
-            Some(DraftSize::Per { parent, count, .. }) => TableSize::Per {
-                parent: *position.get(&parent)?,
-                count,
-            },
-            None => TableSize::Rows(0),
+) -> Option<Vec<CaseDraft>> {
+    let TomlValue::Array(items) = v.get_ref() else {
+        d.push(
+            Diagnostic::new(v.span(), format!("{what}: `cases` must be an array of inline tables"))
+                .help("e.g. cases = [ { when = \"country == 'BR'\", gen = \"br.cpf\" }, { gen = \"uuid\" } ]"),
+        );
+        return None;
+    };
+    if items.is_empty() {
+        d.push(
+            Diagnostic::new(v.span(), format!("{what}: `cases` is empty"))
+                .help("give at least one case"),
+        );
+        return None;
+    }
+    let errors_before = d.len();
+    let mut drafts = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let TomlValue::Table(table) = item else {
+            d.push(Diagnostic::new(
+                v.span(),
+                format!("{what}: case {} must be an inline table", i + 1),
+            ));
+            continue;
         };
-        let parent_pos = match &size {
-            TableSize::Per { parent, .. } => Some(*parent),
-            TableSize::Rows(_) => None,
-        };
-        let mut columns = Vec::with_capacity(draft.columns.len());
-        for (ci, c) in draft.columns.iter().enumerate() {
-            let mut column = c.column.clone();
-            let what = format!("column `{}.{}`", draft.name, column.name);
-            match &c.link {
-                Some(Link::Ref { target, span }) => {
-                    let Some((tn, cn)) = target.split_once('.') else {
-                        d.push(
-                            Diagnostic::new(
-                                span.clone(),
-                                format!("{what}: `ref` must name TABLE.COLUMN, found `{target}`"),
-                            )
-                            .help("e.g. `ref = \"customers.id\"`"),
-                        );
-                        continue;
-                    };
-                    let Some(&tp) = position.get(tn) else {
-                        let diag =
-                            Diagnostic::new(span.clone(), format!("{what}: unknown table `{tn}`"));
-                        d.push(match nearest(tn, table_names.iter().map(String::as_str)) {
-                            Some(n) => diag.help(format!("did you mean `{n}.{cn}`?")),
-                            None => diag.help(format!("tables are: {}", table_names.join(", "))),
-                        });
-                        continue;
-                    };
-                    let cols = &lookup[tp];
-                    let Some(cp) = cols.iter().position(|(n, ..)| n == cn) else {
-                        let message = format!("{what}: table `{tn}` has no column `{cn}`");
-                        d.push(no_such_column(
-                            span.clone(),
-                            message,
-                            cn,
-                            tn,
-                            &format!("{tn}."),
-                            cols,
-                        ));
-                        continue;
-                    };
-                    let (_, gen, unique, ty) = &cols[cp];
-                    let keylike = matches!(gen, Gen::Sequence { .. } | Gen::Uuid);
-                    if !keylike || !unique {
-                        d.push(
-                            Diagnostic::new(span.clone(), format!("{what}: `{tn}.{cn}` cannot be referenced"))
-                                .help("a referenced column must be a sequence or uuid with `primary_key = true` or `unique = true`"),
-                        );
-                        continue;
-                    }
-                    if let Gen::Ref { dist, .. } = column.gen {
-                        column.gen = Gen::Ref {
-                            table: tp,
-                            column: cp,
-                            dist,
-                        };
-                    }
-                    column.sql_type = *ty;
-                }
-                Some(Link::Parent { column: pc, span }) => {
-                    let Some(pp) = parent_pos else {
-                        d.push(
-                            Diagnostic::new(span.clone(), format!("{what}: `parent` is only for tables with `per`"))
-                                .help("add `per = { parent = \"TABLE\", count = ... }` to the table, or use `ref`"),
-                        );
-                        continue;
-                    };
-                    let cols = &lookup[pp];
-                    let parent_name = &tables[pp].name;
-                    let Some(cp) = cols.iter().position(|(n, ..)| n == pc) else {
-                        let message =
-                            format!("{what}: parent table `{parent_name}` has no column `{pc}`");
-                        d.push(no_such_column(
-                            span.clone(),
-                            message,
-                            pc,
-                            parent_name,
-                            "",
-                            cols,
-                        ));
-                        continue;
-                    };
-                    column.gen = Gen::Parent { column: cp };
-                    column.sql_type = tables[pp].columns[cp].sql_type;
-                }
-                Some(Link::EmailFrom { column: from, span }) => {
-                    match draft.columns[..ci]
-                        .iter()
-                        .position(|o| &o.column.name == from)
-                    {
-                        Some(fi) => {
-                            if let Gen::Email { locale, unique, .. } = column.gen {
-                                column.gen = Gen::Email {
-                                    from: Some(fi),
-                                    locale,
-                                    unique,
-                                };
-                            }
-                        }
-                        None => {
-                            let later = draft.columns[ci..].iter().any(|o| &o.column.name == from);
-                            let diag = Diagnostic::new(
-                                span.clone(),
-                                format!("{what}: `from` names no earlier column `{from}`"),
-                            );
-                            d.push(if later {
-                                diag.help(format!("move `{from}` above `{}`: a column sees only the columns before it", column.name))
-                            } else {
-                                match nearest(from, draft.columns[..ci].iter().map(|o| o.column.name.as_str())) {
-                                    Some(n) => diag.help(format!("did you mean `{n}`?")),
-                                    None => diag.help("name a column above this one that holds a person's name"),
-                                }
-                            });
-                        }
-                    }
-                }
-                None => {}
-            }
-            columns.push(column);
-        }
-        if columns.iter().filter(|c| c.primary_key).count() > 1 {
+        // Values inside an array carry no spans of their own: point at `cases`.
+        let entries: Vec<(Spanned<String>, Spanned<TomlValue>)> = table
+            .iter()
+            .map(|(key, value)| {
+                (
+                    Spanned::new(v.span(), key.clone()),
+                    Spanned::new(v.span(), value.clone()),
+                )
+            })
+            .collect();
+        let case_what = format!("{what}, case {}", i + 1);
+        let mut k = Keys::new(&entries, case_what.clone());
+        let when = k
+            .string(d, "when")
+            .map(|(src, _)| (src.to_owned(), v.span()));
+        if when.is_none() && i + 1 < items.len() {
             d.push(
                 Diagnostic::new(
-                    draft.span.clone(),
-                    format!("{what_table}: more than one `primary_key` column"),
+                    v.span(),
+                    format!("{case_what}: only the last case may omit `when`"),
                 )
-                .help("mark one column as the primary key; use `unique = true` on the others"),
+                .help("a case without `when` matches every row, so the cases after it never would"),
             );
         }
-        tables.push(Table {
-            name: draft.name.clone(),
-            size,
-            columns,
-            children: Vec::new(),
-        });
-        debug_assert_eq!(tables.len(), pos + 1);
-    }
-    for i in 0..tables.len() {
-        if let TableSize::Per { parent, .. } = tables[i].size {
-            tables[parent].children.push(i);
+        let mut allowed = vec!["when"];
+        let mut link = None;
+        let made = if let Some((src, _)) = k.string(d, "expr") {
+            allowed.push("expr");
+            link = Some(Link::Expr {
+                src: src.to_owned(),
+                span: v.span(),
+            });
+            Some((
+                Gen::Expr {
+                    expr: placeholder(),
+                    scale: None,
+                },
+                SqlType::Text,
+            ))
+        } else if let Some((gen_name, _)) = k.string(d, "gen") {
+            allowed.push("gen");
+            allowed.extend(gen_keys(gen_name));
+            generator(
+                d,
+                &mut k,
+                &case_what,
+                gen_name,
+                v.span(),
+                locale,
+                false,
+                &mut link,
+            )
+        } else {
+            d.push(
+                Diagnostic::new(v.span(), format!("{case_what}: no generator"))
+                    .help("a case takes `gen = ...` or `expr = ...`"),
+            );
+            None
+        };
+        k.report_unknown(d, &allowed);
+        if let Some((gen, sql_type)) = made {
+            drafts.push(CaseDraft {
+                when,
+                gen,
+                sql_type,
+                link,
+            });
         }
     }
-    Some(Schema {
-        path: path.to_path_buf(),
-        seed,
-        locale,
-        pipeline,
-        target,
-        tables,
-    })
+    (d.len() == errors_before).then_some(drafts)
 }

@@ -1,0 +1,200 @@
+//! The SourceContext: everything a column generator may use while making
+//! one row, reached through methods so generators never touch its fields.
+//!
+//! Its parts:
+//! * **random** — the row's stream of any column ([`SourceContext::rng`]);
+//! * **sequence** — which row this is ([`SourceContext::row`]);
+//! * **row** — the values already made for this row and the parent row,
+//!   and the text arena new text goes to;
+//! * **reference** — the rows that `ref` columns picked, and computing a
+//!   column of another table's row for `lookup`;
+//! * **stats** — counters of what generation did.
+
+use super::columns::Generators;
+use super::rng::{row_rng, RowRng};
+use super::value::{Block, Value};
+
+/// Counters kept while generating, per unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GenStats {
+    /// Values made (NULLs included).
+    pub values: u64,
+    /// NULLs made by `null_rate` or `when`.
+    pub nulls: u64,
+    /// Rows of other tables recomputed for `lookup`.
+    pub lookups: u64,
+}
+
+/// Reusable space for lookups: a block and the picked references of one row
+/// of another table, per nesting depth.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    rows: Vec<(Block, Vec<u64>)>,
+}
+
+/// The context of the row being generated.
+pub struct SourceContext<'a> {
+    row: u64,
+    block: &'a mut Block,
+    row_start: usize,
+    parent: Option<(&'a Block, usize)>,
+    refs: &'a mut [u64],
+    generators: &'a Generators,
+    scratch: &'a mut Scratch,
+    stats: &'a mut GenStats,
+}
+
+impl<'a> SourceContext<'a> {
+    /// The context of row `row`, whose values start at `row_start` in `block`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        row: u64,
+        block: &'a mut Block,
+        row_start: usize,
+        parent: Option<(&'a Block, usize)>,
+        refs: &'a mut [u64],
+        generators: &'a Generators,
+        scratch: &'a mut Scratch,
+        stats: &'a mut GenStats,
+    ) -> Self {
+        SourceContext {
+            row,
+            block,
+            row_start,
+            parent,
+            refs,
+            generators,
+            scratch,
+            stats,
+        }
+    }
+
+    // ── sequence ────────────────────────────────────────────────────────
+
+    /// Index of this row within its table.
+    pub fn row(&self) -> u64 {
+        self.row
+    }
+
+    // ── random ──────────────────────────────────────────────────────────
+
+    /// This row's generator in stream `key`.
+    pub fn rng(&self, key: u64) -> RowRng {
+        row_rng(key, self.row)
+    }
+
+    // ── row ─────────────────────────────────────────────────────────────
+
+    /// The value of this row's column `column` (made already).
+    pub fn value(&self, column: usize) -> Value {
+        self.block.values[self.row_start + column]
+    }
+
+    /// Sets this row's column `column`.
+    pub fn set(&mut self, column: usize, value: Value) {
+        self.block.values[self.row_start + column] = value;
+    }
+
+    /// The parent row's column `column`, and the block its text lives in.
+    pub fn parent_value(&self, column: usize) -> Option<(Value, &'a Block)> {
+        self.parent.map(|(b, i)| (b.row(i)[column], b))
+    }
+
+    /// The parent row's block, if the table has a parent.
+    pub fn parent_block(&self) -> Option<&'a Block> {
+        self.parent.map(|(b, _)| b)
+    }
+
+    /// The block of this row (for reading text of its values).
+    pub fn block(&self) -> &Block {
+        self.block
+    }
+
+    /// The text arena: append to it, then wrap with [`SourceContext::text_since`].
+    pub fn out(&mut self) -> &mut String {
+        &mut self.block.text
+    }
+
+    /// Where the next text will start.
+    pub fn text_start(&self) -> u32 {
+        self.block.begin_text()
+    }
+
+    /// The text written since `start`.
+    pub fn text_since(&self, start: u32) -> Value {
+        self.block.end_text(start)
+    }
+
+    /// Appends `s` and returns its value.
+    pub fn push_text(&mut self, s: &str) -> Value {
+        self.block.push_text(s)
+    }
+
+    /// Copies the text of `value` (from `from`) into this row's arena.
+    pub fn adopt(&mut self, value: Value, from: &Block) -> Value {
+        match value {
+            Value::Text(s, e) => self.block.push_text(from.str(s, e)),
+            other => other,
+        }
+    }
+
+    // ── reference ───────────────────────────────────────────────────────
+
+    /// Remembers that `ref` column `column` picked row `row` of its table.
+    pub fn picked(&mut self, column: usize, row: u64) {
+        self.refs[column] = row;
+    }
+
+    /// The row that `ref` column `column` picked.
+    pub fn picked_row(&self, column: usize) -> u64 {
+        self.refs[column]
+    }
+
+    /// Column `column` of row `row` of table `table`, computed from the row
+    /// index (only the columns it needs), with its text copied here.
+    pub fn lookup(&mut self, table: usize, column: usize, row: u64, needed: &[usize]) -> Value {
+        self.stats.lookups += 1;
+        // Nested lookups each take their own scratch row.
+        let (mut block, mut refs) = self
+            .scratch
+            .rows
+            .pop()
+            .unwrap_or_else(|| (Block::new(table, row, 0), Vec::new()));
+        let width = self.generators.width(table);
+        block.table = table;
+        block.first_row = row;
+        block.width = width;
+        block.values.clear();
+        block.values.resize(width, Value::Null);
+        block.text.clear();
+        refs.clear();
+        refs.resize(width, 0);
+        {
+            let mut inner = SourceContext::new(
+                row,
+                &mut block,
+                0,
+                None,
+                &mut refs,
+                self.generators,
+                self.scratch,
+                self.stats,
+            );
+            for &c in needed {
+                let v = self.generators.value(table, c, &mut inner);
+                inner.block.values[c] = v;
+            }
+        }
+        let value = block.values[column];
+        let value = self.adopt(value, &block);
+        self.scratch.rows.push((block, refs));
+        value
+    }
+
+    // ── stats ───────────────────────────────────────────────────────────
+
+    /// The counters.
+    pub fn stats(&mut self) -> &mut GenStats {
+        self.stats
+    }
+}

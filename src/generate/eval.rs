@@ -1,0 +1,503 @@
+//! Evaluating checked expressions against the row being generated.
+//!
+//! Values are small `Copy` things; text is a range of the row's arena, of
+//! the parent's arena, or a literal of the expression, so evaluation
+//! allocates nothing. Functions that make text (`concat`, `lower`, `upper`)
+//! append it to the row's arena. NULL propagates as in SQL: arithmetic and
+//! comparisons with NULL give NULL, and `and`/`or` use three-valued logic.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::context::SourceContext;
+use super::value::Value;
+use crate::format::text;
+use crate::genfile::expr::{BinOp, Const, Expr, Func, Node, Ty};
+use crate::genfile::schema::SqlType;
+
+/// Where a text value lives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Txt<'e> {
+    /// In this row's arena.
+    Row(u32, u32),
+    /// In the parent row's arena.
+    Parent(u32, u32),
+    /// A literal of the expression.
+    Lit(&'e str),
+}
+
+/// An evaluated value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'e> {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A double.
+    Float(f64),
+    /// Units of `10^-scale`.
+    Dec(i128, u8),
+    /// A boolean.
+    Bool(bool),
+    /// Text.
+    Text(Txt<'e>),
+    /// Days since the epoch.
+    Date(i32),
+    /// Microseconds since the epoch.
+    Ts(i64),
+}
+
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+fn pow10(n: u8) -> i128 {
+    10i128.pow(u32::from(n))
+}
+
+/// `units` at scale `from`, rounded half away from zero to scale `to`.
+pub fn rescale(units: i128, from: u8, to: u8) -> i128 {
+    if to >= from {
+        units * pow10(to - from)
+    } else {
+        let div = pow10(from - to);
+        let q = units / div;
+        let r = units % div;
+        if r.abs() * 2 >= div {
+            q + units.signum()
+        } else {
+            q
+        }
+    }
+}
+
+fn as_f64(v: Val<'_>) -> Option<f64> {
+    match v {
+        Val::Int(i) => Some(i as f64),
+        Val::Float(f) => Some(f),
+        Val::Dec(u, s) => Some(u as f64 / pow10(s) as f64),
+        _ => None,
+    }
+}
+
+fn as_dec(v: Val<'_>) -> Option<(i128, u8)> {
+    match v {
+        Val::Int(i) => Some((i128::from(i), 0)),
+        Val::Dec(u, s) => Some((u, s)),
+        _ => None,
+    }
+}
+
+fn text<'c, 'e: 'c>(ctx: &'c SourceContext<'_>, t: Txt<'e>) -> &'c str {
+    match t {
+        Txt::Row(s, e) => ctx.block().str(s, e),
+        Txt::Parent(s, e) => ctx.parent_block().map_or("", |b| b.str(s, e)),
+        Txt::Lit(s) => s,
+    }
+}
+
+/// Turns a stored value into an expression value of type `ty`.
+fn load<'e>(ctx: &mut SourceContext<'_>, v: Value, ty: Ty, parent: bool) -> Val<'e> {
+    match v {
+        Value::Null => Val::Null,
+        Value::Int(i) => Val::Int(i),
+        Value::Float(f) => Val::Float(f),
+        Value::Decimal(u) => match ty {
+            Ty::Decimal(s) => Val::Dec(i128::from(u), s),
+            _ => Val::Int(u),
+        },
+        Value::Bool(b) => Val::Bool(b),
+        Value::Text(s, e) if parent => Val::Text(Txt::Parent(s, e)),
+        Value::Text(s, e) => Val::Text(Txt::Row(s, e)),
+        Value::Uuid(bytes) => {
+            let start = ctx.text_start();
+            text::uuid(ctx.out(), &bytes);
+            match ctx.text_since(start) {
+                Value::Text(s, e) => Val::Text(Txt::Row(s, e)),
+                _ => Val::Null,
+            }
+        }
+        Value::Date(d) => Val::Date(d),
+        Value::Timestamp(t) => Val::Ts(t),
+    }
+}
+
+fn date_of(v: Val<'_>) -> Option<NaiveDate> {
+    let days = match v {
+        Val::Date(d) => d,
+        Val::Ts(t) => t.div_euclid(86_400_000_000) as i32,
+        _ => return None,
+    };
+    NaiveDate::from_num_days_from_ce_opt(days + EPOCH_DAYS_FROM_CE)
+}
+
+/// Evaluates `e` for the row of `ctx`.
+pub fn eval<'e>(e: &'e Expr, ctx: &mut SourceContext<'_>) -> Val<'e> {
+    match &e.node {
+        Node::Const(c) => match c {
+            Const::Null => Val::Null,
+            Const::Int(i) => Val::Int(*i),
+            Const::Float(f) => Val::Float(*f),
+            Const::Decimal(u, s) => Val::Dec(*u, *s),
+            Const::Bool(b) => Val::Bool(*b),
+            Const::Text(s) => Val::Text(Txt::Lit(s)),
+            Const::Date(d) => Val::Date(*d),
+            Const::Timestamp(t) => Val::Ts(*t),
+        },
+        Node::Column(i) => {
+            let v = ctx.value(*i);
+            load(ctx, v, e.ty, false)
+        }
+        Node::Parent(i) => match ctx.parent_value(*i) {
+            Some((v, _)) => load(ctx, v, e.ty, true),
+            None => Val::Null,
+        },
+        Node::Neg(x) => match eval(x, ctx) {
+            Val::Int(i) => Val::Int(i.wrapping_neg()),
+            Val::Float(f) => Val::Float(-f),
+            Val::Dec(u, s) => Val::Dec(-u, s),
+            _ => Val::Null,
+        },
+        Node::Not(x) => match eval(x, ctx) {
+            Val::Bool(b) => Val::Bool(!b),
+            _ => Val::Null,
+        },
+        Node::Binary(op, a, b) => binary(*op, a, b, ctx),
+        Node::Call(f, args) => call(*f, args, e.ty, ctx),
+    }
+}
+
+fn binary<'e>(op: BinOp, a: &'e Expr, b: &'e Expr, ctx: &mut SourceContext<'_>) -> Val<'e> {
+    if matches!(op, BinOp::And | BinOp::Or) {
+        let x = eval(a, ctx);
+        // Short-circuit where the answer is already known.
+        match (op, x) {
+            (BinOp::And, Val::Bool(false)) => return Val::Bool(false),
+            (BinOp::Or, Val::Bool(true)) => return Val::Bool(true),
+            _ => {}
+        }
+        let y = eval(b, ctx);
+        return match (op, x, y) {
+            (BinOp::And, _, Val::Bool(false)) => Val::Bool(false),
+            (BinOp::Or, _, Val::Bool(true)) => Val::Bool(true),
+            (_, Val::Bool(_), Val::Bool(q)) => Val::Bool(q),
+            _ => Val::Null,
+        };
+    }
+    let x = eval(a, ctx);
+    let y = eval(b, ctx);
+    if x == Val::Null || y == Val::Null {
+        return Val::Null;
+    }
+    match op {
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let Some(ord) = compare(x, y, ctx) else {
+                return Val::Null;
+            };
+            use std::cmp::Ordering::*;
+            Val::Bool(match op {
+                BinOp::Eq => ord == Equal,
+                BinOp::Ne => ord != Equal,
+                BinOp::Lt => ord == Less,
+                BinOp::Le => ord != Greater,
+                BinOp::Gt => ord == Greater,
+                _ => ord != Less,
+            })
+        }
+        _ => arith(op, x, y),
+    }
+}
+
+fn compare(x: Val<'_>, y: Val<'_>, ctx: &SourceContext<'_>) -> Option<std::cmp::Ordering> {
+    match (x, y) {
+        (Val::Int(a), Val::Int(b)) => Some(a.cmp(&b)),
+        (Val::Float(_), _) | (_, Val::Float(_)) => as_f64(x)?.partial_cmp(&as_f64(y)?),
+        (Val::Dec(..), _) | (_, Val::Dec(..)) => {
+            let ((a, s), (b, t)) = (as_dec(x)?, as_dec(y)?);
+            let m = s.max(t);
+            Some(rescale(a, s, m).cmp(&rescale(b, t, m)))
+        }
+        (Val::Bool(a), Val::Bool(b)) => Some(a.cmp(&b)),
+        (Val::Text(a), Val::Text(b)) => Some(text(ctx, a).cmp(text(ctx, b))),
+        (Val::Date(a), Val::Date(b)) => Some(a.cmp(&b)),
+        (Val::Ts(a), Val::Ts(b)) => Some(a.cmp(&b)),
+        _ => None,
+    }
+}
+
+fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>) -> Val<'e> {
+    match (x, y) {
+        (Val::Date(d), Val::Int(n)) | (Val::Int(n), Val::Date(d)) => match op {
+            BinOp::Add => Val::Date(d.wrapping_add(n as i32)),
+            BinOp::Sub => Val::Date(d.wrapping_sub(n as i32)),
+            _ => Val::Null,
+        },
+        (Val::Date(a), Val::Date(b)) => Val::Int(i64::from(a) - i64::from(b)),
+        (Val::Ts(t), Val::Int(n)) | (Val::Int(n), Val::Ts(t)) => match op {
+            BinOp::Add => Val::Ts(t.wrapping_add(n.wrapping_mul(1_000_000))),
+            BinOp::Sub => Val::Ts(t.wrapping_sub(n.wrapping_mul(1_000_000))),
+            _ => Val::Null,
+        },
+        (Val::Ts(a), Val::Ts(b)) => Val::Int((a - b).div_euclid(1_000_000)),
+        _ if op == BinOp::Div => match (as_f64(x), as_f64(y)) {
+            (Some(_), Some(0.0)) => Val::Null,
+            (Some(n), Some(d)) => Val::Float(n / d),
+            _ => Val::Null,
+        },
+        (Val::Int(a), Val::Int(b)) => match op {
+            BinOp::Add => Val::Int(a.wrapping_add(b)),
+            BinOp::Sub => Val::Int(a.wrapping_sub(b)),
+            BinOp::Mul => Val::Int(a.wrapping_mul(b)),
+            _ if b == 0 => Val::Null,
+            _ => Val::Int(a.wrapping_rem(b)),
+        },
+        (Val::Float(_), _) | (_, Val::Float(_)) => {
+            let (Some(a), Some(b)) = (as_f64(x), as_f64(y)) else {
+                return Val::Null;
+            };
+            Val::Float(match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul => a * b,
+                _ if b == 0.0 => return Val::Null,
+                _ => a % b,
+            })
+        }
+        _ => {
+            let (Some((a, s)), Some((b, t))) = (as_dec(x), as_dec(y)) else {
+                return Val::Null;
+            };
+            match op {
+                BinOp::Mul => {
+                    let scale = (s + t).min(9);
+                    Val::Dec(rescale(a.wrapping_mul(b), s + t, scale), scale)
+                }
+                _ => {
+                    let m = s.max(t);
+                    let (a, b) = (rescale(a, s, m), rescale(b, t, m));
+                    match op {
+                        BinOp::Add => Val::Dec(a + b, m),
+                        BinOp::Sub => Val::Dec(a - b, m),
+                        _ if b == 0 => Val::Null,
+                        _ => Val::Dec(a % b, m),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn push_val(ctx: &mut SourceContext<'_>, v: Val<'_>) {
+    let piece: &str = match v {
+        Val::Null => return,
+        Val::Text(Txt::Lit(s)) => s,
+        Val::Text(Txt::Row(s, e)) => {
+            let (s, e) = (s as usize, e as usize);
+            ctx.out().extend_from_within(s..e);
+            return;
+        }
+        Val::Text(Txt::Parent(s, e)) => {
+            if let Some(parent) = ctx.parent_block() {
+                ctx.out().push_str(parent.str(s, e));
+            }
+            return;
+        }
+        Val::Int(i) => {
+            ctx.out().push_str(itoa::Buffer::new().format(i));
+            return;
+        }
+        Val::Float(f) => {
+            text::float(ctx.out(), f);
+            return;
+        }
+        Val::Dec(u, s) => {
+            text::decimal(ctx.out(), u as i64, s);
+            return;
+        }
+        Val::Bool(b) => {
+            if b {
+                "true"
+            } else {
+                "false"
+            }
+        }
+        Val::Date(d) => {
+            text::date(ctx.out(), d);
+            return;
+        }
+        Val::Ts(t) => {
+            text::timestamp(ctx.out(), t);
+            return;
+        }
+    };
+    ctx.out().push_str(piece);
+}
+
+fn row_text<'e>(ctx: &SourceContext<'_>, start: u32) -> Val<'e> {
+    match ctx.text_since(start) {
+        Value::Text(s, e) => Val::Text(Txt::Row(s, e)),
+        _ => Val::Null,
+    }
+}
+
+fn call<'e>(f: Func, args: &'e [Expr], ty: Ty, ctx: &mut SourceContext<'_>) -> Val<'e> {
+    match f {
+        Func::If => match eval(&args[0], ctx) {
+            Val::Bool(true) => eval(&args[1], ctx),
+            _ => eval(&args[2], ctx),
+        },
+        Func::Coalesce => match eval(&args[0], ctx) {
+            Val::Null => eval(&args[1], ctx),
+            v => v,
+        },
+        Func::IsNull => Val::Bool(eval(&args[0], ctx) == Val::Null),
+        Func::Concat => {
+            let start = ctx.text_start();
+            for a in args {
+                let mark = ctx.text_start();
+                match eval(a, ctx) {
+                    // Made by the argument itself, at the end of the arena:
+                    // drop whatever it left before its result, keep the result.
+                    Val::Text(Txt::Row(s, e)) if s >= mark && e == ctx.text_start() => {
+                        ctx.out().replace_range(mark as usize..s as usize, "");
+                    }
+                    v => {
+                        // Text made by the argument but not kept is discarded first.
+                        ctx.out().truncate(mark as usize);
+                        push_val(ctx, v);
+                    }
+                }
+            }
+            row_text(ctx, start)
+        }
+        Func::Lower | Func::Upper => {
+            let v = eval(&args[0], ctx);
+            let Val::Text(t) = v else {
+                return Val::Null;
+            };
+            let start = ctx.text_start();
+            let (mut i, end, src_row) = match t {
+                Txt::Row(s, e) => (s as usize, e as usize, true),
+                _ => (0, 0, false),
+            };
+            if src_row {
+                while i < end {
+                    let c = ctx.block().text[i..].chars().next().unwrap_or(' ');
+                    i += c.len_utf8();
+                    if f == Func::Lower {
+                        ctx.out().extend(c.to_lowercase());
+                    } else {
+                        ctx.out().extend(c.to_uppercase());
+                    }
+                }
+            } else {
+                let source = match t {
+                    Txt::Parent(s, e) => ctx.parent_block().map_or("", |b| b.str(s, e)),
+                    Txt::Lit(s) => s,
+                    Txt::Row(..) => "",
+                };
+                for c in source.chars() {
+                    if f == Func::Lower {
+                        ctx.out().extend(c.to_lowercase());
+                    } else {
+                        ctx.out().extend(c.to_uppercase());
+                    }
+                }
+            }
+            row_text(ctx, start)
+        }
+        Func::Length => match eval(&args[0], ctx) {
+            Val::Text(t) => Val::Int(text(ctx, t).chars().count() as i64),
+            _ => Val::Null,
+        },
+        Func::Abs => match eval(&args[0], ctx) {
+            Val::Int(i) => Val::Int(i.wrapping_abs()),
+            Val::Float(x) => Val::Float(x.abs()),
+            Val::Dec(u, s) => Val::Dec(u.abs(), s),
+            _ => Val::Null,
+        },
+        Func::Min | Func::Max => {
+            let (a, b) = (eval(&args[0], ctx), eval(&args[1], ctx));
+            if a == Val::Null || b == Val::Null {
+                return Val::Null;
+            }
+            match compare(a, b, ctx) {
+                Some(o) if (o == std::cmp::Ordering::Greater) == (f == Func::Max) => a,
+                Some(_) => b,
+                None => Val::Null,
+            }
+        }
+        Func::Round => {
+            let v = eval(&args[0], ctx);
+            match (v, ty) {
+                (Val::Int(i), _) => Val::Int(i),
+                (_, Ty::Decimal(s)) => match v {
+                    Val::Dec(u, from) => Val::Dec(rescale(u, from, s), s),
+                    Val::Float(x) => Val::Dec((x * pow10(s) as f64).round() as i128, s),
+                    _ => Val::Null,
+                },
+                (_, Ty::Int) => match v {
+                    Val::Dec(u, from) => Val::Int(rescale(u, from, 0) as i64),
+                    Val::Float(x) => Val::Int(x.round() as i64),
+                    _ => Val::Null,
+                },
+                (_, _) => {
+                    let digits = match eval(&args[1], ctx) {
+                        Val::Int(d) => d.clamp(-15, 15) as i32,
+                        _ => return Val::Null,
+                    };
+                    as_f64(v).map_or(Val::Null, |x| {
+                        let p = 10f64.powi(digits);
+                        Val::Float((x * p).round() / p)
+                    })
+                }
+            }
+        }
+        Func::YearsBetween | Func::DaysBetween => {
+            let (a, b) = (eval(&args[0], ctx), eval(&args[1], ctx));
+            let (Some(a), Some(b)) = (date_of(a), date_of(b)) else {
+                return Val::Null;
+            };
+            if f == Func::DaysBetween {
+                return Val::Int((b - a).num_days());
+            }
+            let mut years = i64::from(b.year() - a.year());
+            if (b.month(), b.day()) < (a.month(), a.day()) {
+                years -= 1;
+            }
+            Val::Int(years)
+        }
+        Func::Year | Func::Month | Func::Day => match date_of(eval(&args[0], ctx)) {
+            Some(d) => Val::Int(i64::from(match f {
+                Func::Year => d.year(),
+                Func::Month => d.month() as i32,
+                _ => d.day() as i32,
+            })),
+            None => Val::Null,
+        },
+        Func::Date | Func::Timestamp => Val::Null, // folded into constants when checked
+    }
+}
+
+/// Stores an evaluated value as a column of type `sql`.
+pub fn store(ctx: &mut SourceContext<'_>, v: Val<'_>, sql: SqlType) -> Value {
+    match (v, sql) {
+        (Val::Null, _) => Value::Null,
+        (_, SqlType::Decimal { scale, .. }) => match v {
+            Val::Dec(u, s) => Value::Decimal(rescale(u, s, scale) as i64),
+            Val::Int(i) => Value::Decimal(rescale(i128::from(i), 0, scale) as i64),
+            Val::Float(x) => Value::Decimal((x * pow10(scale) as f64).round() as i64),
+            _ => Value::Null,
+        },
+        (_, SqlType::Double) => as_f64(v).map_or(Value::Null, Value::Float),
+        (Val::Int(i), _) => Value::Int(i),
+        (Val::Float(x), _) => Value::Float(x),
+        (Val::Dec(u, s), _) => Value::Float(u as f64 / pow10(s) as f64),
+        (Val::Bool(b), _) => Value::Bool(b),
+        (Val::Text(Txt::Row(s, e)), _) => Value::Text(s, e),
+        (Val::Text(t), _) => {
+            let start = ctx.text_start();
+            push_val(ctx, Val::Text(t));
+            ctx.text_since(start)
+        }
+        (Val::Date(d), _) => Value::Date(d),
+        (Val::Ts(t), _) => Value::Timestamp(t),
+    }
+}

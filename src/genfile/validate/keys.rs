@@ -1,0 +1,158 @@
+//! Reading one column's keys, with typed getters that report wrong types
+//! and a final pass that reports every key nobody asked for.
+
+use std::ops::Range;
+
+use serde_spanned::Spanned;
+use toml::Value as TomlValue;
+
+use crate::genfile::diag::{nearest, Diagnostic};
+
+pub(super) type Entries = [(Spanned<String>, Spanned<TomlValue>)];
+
+pub(super) fn type_name(v: &TomlValue) -> &'static str {
+    match v {
+        TomlValue::String(_) => "a string",
+        TomlValue::Integer(_) => "an integer",
+        TomlValue::Float(_) => "a float",
+        TomlValue::Boolean(_) => "a boolean",
+        TomlValue::Datetime(_) => "a date-time",
+        TomlValue::Array(_) => "an array",
+        TomlValue::Table(_) => "a table",
+    }
+}
+
+/// Collects diagnostics while reading one column's keys.
+pub(super) struct Keys<'a> {
+    entries: &'a Entries,
+    used: Vec<bool>,
+    what: String,
+}
+
+impl<'a> Keys<'a> {
+    pub(super) fn new(entries: &'a Entries, what: String) -> Self {
+        Keys {
+            entries,
+            used: vec![false; entries.len()],
+            what,
+        }
+    }
+
+    pub(super) fn get(&mut self, key: &str) -> Option<&'a Spanned<TomlValue>> {
+        let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
+        self.used[i] = true;
+        Some(&self.entries[i].1)
+    }
+
+    pub(super) fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.get_ref() == key)
+    }
+
+    pub(super) fn wrong_type(
+        &self,
+        d: &mut Vec<Diagnostic>,
+        key: &str,
+        v: &Spanned<TomlValue>,
+        expected: &str,
+    ) {
+        d.push(Diagnostic::new(
+            v.span(),
+            format!(
+                "{}: `{key}` must be {expected}, found {}",
+                self.what,
+                type_name(v.get_ref())
+            ),
+        ));
+    }
+
+    pub(super) fn int(
+        &mut self,
+        d: &mut Vec<Diagnostic>,
+        key: &str,
+    ) -> Option<(i64, Range<usize>)> {
+        let v = self.get(key)?;
+        match v.get_ref() {
+            TomlValue::Integer(i) => Some((*i, v.span())),
+            _ => {
+                self.wrong_type(d, key, v, "an integer");
+                None
+            }
+        }
+    }
+
+    pub(super) fn float(
+        &mut self,
+        d: &mut Vec<Diagnostic>,
+        key: &str,
+    ) -> Option<(f64, Range<usize>)> {
+        let v = self.get(key)?;
+        match v.get_ref() {
+            TomlValue::Integer(i) => Some((*i as f64, v.span())),
+            TomlValue::Float(f) => Some((*f, v.span())),
+            _ => {
+                self.wrong_type(d, key, v, "a number");
+                None
+            }
+        }
+    }
+
+    pub(super) fn bool(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<bool> {
+        let v = self.get(key)?;
+        match v.get_ref() {
+            TomlValue::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(d, key, v, "true or false");
+                None
+            }
+        }
+    }
+
+    pub(super) fn string(
+        &mut self,
+        d: &mut Vec<Diagnostic>,
+        key: &str,
+    ) -> Option<(&'a str, Range<usize>)> {
+        let v = self.get(key)?;
+        match v.get_ref() {
+            TomlValue::String(s) => Some((s.as_str(), v.span())),
+            _ => {
+                self.wrong_type(d, key, v, "a string");
+                None
+            }
+        }
+    }
+
+    pub(super) fn require<T>(
+        &self,
+        d: &mut Vec<Diagnostic>,
+        span: &Range<usize>,
+        key: &str,
+        v: Option<T>,
+        example: &str,
+    ) -> Option<T> {
+        if v.is_none() && !self.has(key) {
+            d.push(
+                Diagnostic::new(span.clone(), format!("{}: missing `{key}`", self.what))
+                    .help(format!("add `{key} = {example}`")),
+            );
+        }
+        v
+    }
+
+    pub(super) fn report_unknown(&self, d: &mut Vec<Diagnostic>, allowed: &[&str]) {
+        for (i, (key, _)) in self.entries.iter().enumerate() {
+            if self.used[i] {
+                continue;
+            }
+            let mut diag = Diagnostic::new(
+                key.span(),
+                format!("{}: unknown key `{}`", self.what, key.get_ref()),
+            );
+            diag = match nearest(key.get_ref(), allowed.iter().copied()) {
+                Some(n) => diag.help(format!("did you mean `{n}`?")),
+                None => diag.help(format!("valid keys here: {}", allowed.join(", "))),
+            };
+            d.push(diag);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Raw Genfile → validated [`Schema`], collecting every problem on the way.
+//!
+//! * [`keys`]: typed reading of a column's keys, reporting unknown ones.
+//! * [`column`]: a column spec → generator, type and names to resolve.
+//! * [`resolve`]: table order, cycles, and resolving names to indices.
+
+mod column;
+mod keys;
+mod resolve;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+use serde_spanned::Spanned;
+
+use self::column::{column, count, Draft};
+pub use self::resolve::gen_columns;
+use self::resolve::{order_tables, resolve};
+use super::diag::Diagnostic;
+use super::raw::{GenfileConfig, TableConfig};
+use super::schema::*;
+
+/// Generators this version implements.
+pub const GENERATORS: &[&str] = &[
+    "sequence",
+    "int",
+    "float",
+    "decimal",
+    "bool",
+    "string",
+    "pattern",
+    "uuid",
+    "date",
+    "timestamp",
+    "choice",
+    "person.first_name",
+    "person.last_name",
+    "person.name",
+    "internet.email",
+];
+
+struct TableDraft {
+    name: String,
+    span: Range<usize>,
+    size: Option<DraftSize>,
+    columns: Vec<Draft>,
+}
+
+enum DraftSize {
+    Rows(u64),
+    Per {
+        parent: String,
+        span: Range<usize>,
+        count: Count,
+    },
+}
+
+/// Validates `raw`, read from `path`; returns the schema or every problem found.
+pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnostic>> {
+    let mut d = Vec::new();
+
+    if let Some(v) = &raw.version {
+        if *v.get_ref() != 1 {
+            d.push(
+                Diagnostic::new(
+                    v.span(),
+                    format!("unsupported Genfile version {}", v.get_ref()),
+                )
+                .help("this datagen reads `version = 1`"),
+            );
+        }
+    }
+
+    let seed = match &raw.run.seed {
+        Some(s) if *s.get_ref() < 0 => {
+            d.push(
+                Diagnostic::new(s.span(), "`seed` must not be negative")
+                    .help("use a number from 0 up"),
+            );
+            0
+        }
+        Some(s) => *s.get_ref() as u64,
+        None => 0,
+    };
+    let locale = match &raw.run.locale {
+        Some(l) => Locale::parse(l.get_ref()).unwrap_or_else(|| {
+            d.push(unknown_locale(l));
+            Locale::EnUs
+        }),
+        None => Locale::EnUs,
+    };
+
+    let mut pipeline = PipelineSettings::default();
+    let positive =
+        |d: &mut Vec<Diagnostic>, v: &Option<Spanned<i64>>, key: &str, min: i64| -> Option<usize> {
+            let v = v.as_ref()?;
+            if *v.get_ref() < min {
+                d.push(Diagnostic::new(
+                    v.span(),
+                    format!("`{key}` must be at least {min}, found {}", v.get_ref()),
+                ));
+                None
+            } else {
+                Some(*v.get_ref() as usize)
+            }
+        };
+    pipeline.buffer_rows = positive(&mut d, &raw.pipeline.buffer_rows, "buffer_rows", 1);
+    if let Some(b) = positive(&mut d, &raw.pipeline.batch_rows, "batch_rows", 1) {
+        pipeline.batch_rows = b;
+    }
+    if let Some(w) = positive(&mut d, &raw.pipeline.workers, "workers", 0) {
+        pipeline.workers = w;
+    }
+
+    let mut target = TargetSettings::default();
+    if let Some(url) = &raw.target.url {
+        if let Err(e) = crate::target::TargetUrl::parse(url.get_ref()) {
+            d.push(Diagnostic::new(url.span(), e.to_string()).help(crate::target::TargetUrl::HELP));
+        }
+        target.url = Some(url.get_ref().clone());
+    }
+    if let Some(ie) = &raw.target.if_exists {
+        match IfExists::parse(ie.get_ref()) {
+            Some(v) => target.if_exists = v,
+            None => d.push(
+                Diagnostic::new(ie.span(), format!("unknown if_exists `{}`", ie.get_ref()))
+                    .help("use one of: fail, truncate, append, replace"),
+            ),
+        }
+    }
+
+    if raw.tables.0.is_empty() {
+        d.push(Diagnostic {
+            span: None,
+            message: "no tables defined".into(),
+            help: Some(
+                "add a table, e.g. `[tables.users]` with `rows = 100` and `[tables.users.columns]`"
+                    .into(),
+            ),
+        });
+    }
+
+    let mut drafts: Vec<TableDraft> = raw
+        .tables
+        .0
+        .iter()
+        .map(|(name, table)| table_draft(&mut d, locale, name, table))
+        .collect();
+
+    let order = order_tables(&mut d, &drafts);
+    let schema = order.and_then(|order| {
+        resolve(
+            &mut d,
+            path,
+            seed,
+            locale,
+            pipeline,
+            target,
+            &mut drafts,
+            &order,
+        )
+    });
+    d.sort_by_key(|diag| diag.span.as_ref().map_or(0, |s| s.start));
+    match schema {
+        Some(schema) if d.is_empty() => Ok(schema),
+        _ => Err(d),
+    }
+}
+
+pub(super) fn unknown_locale(l: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(l.span(), format!("unknown locale `{}`", l.get_ref()))
+        .help("use `en_US` or `pt_BR`")
+}
+
+fn table_draft(
+    d: &mut Vec<Diagnostic>,
+    locale: Locale,
+    name: &Spanned<String>,
+    table: &Spanned<TableConfig>,
+) -> TableDraft {
+    let t = table.get_ref();
+    let what = format!("table `{}`", name.get_ref());
+    let size = match (&t.rows, &t.per) {
+        (Some(_), Some(per)) => {
+            d.push(
+                Diagnostic::new(per.span(), format!("{what}: `rows` and `per` both given"))
+                    .help("a table has either a fixed `rows` count or a `per` parent, not both"),
+            );
+            None
+        }
+        (None, None) => {
+            d.push(
+                Diagnostic::new(name.span(), format!("{what}: no row count")).help(
+                    "add `rows = N`, or `per = { parent = \"TABLE\", count = { fixed = N } }`",
+                ),
+            );
+            None
+        }
+        (Some(rows), None) if *rows.get_ref() < 0 => {
+            d.push(Diagnostic::new(
+                rows.span(),
+                format!("{what}: `rows` must not be negative"),
+            ));
+            None
+        }
+        (Some(rows), None) => Some(DraftSize::Rows(*rows.get_ref() as u64)),
+        (None, Some(per)) => {
+            let per = per.get_ref();
+            // A bad count is reported; keep the parent so columns still resolve.
+            let count = count(d, &what, &per.count).unwrap_or(Count::Fixed(0));
+            Some(DraftSize::Per {
+                parent: per.parent.get_ref().clone(),
+                span: per.parent.span(),
+                count,
+            })
+        }
+    };
+    if t.columns.0.is_empty() {
+        d.push(
+            Diagnostic::new(name.span(), format!("{what}: no columns")).help(format!(
+                "add `[tables.{}.columns]` with at least one column",
+                name.get_ref()
+            )),
+        );
+    }
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    let columns = t
+        .columns
+        .0
+        .iter()
+        .filter_map(|(col, spec)| {
+            if seen.insert(col.get_ref(), ()).is_some() {
+                d.push(Diagnostic::new(
+                    col.span(),
+                    format!("{what}: column `{}` defined twice", col.get_ref()),
+                ));
+            }
+            column(d, locale, name.get_ref(), col, spec)
+        })
+        .collect();
+    TableDraft {
+        name: name.get_ref().clone(),
+        span: name.span(),
+        size,
+        columns,
+    }
+}
