@@ -3,5 +3,7 @@
 //! * [`text`]: the canonical text form of every value (dates as ISO 8601,
 //!   timestamps as RFC 3339 in UTC, decimals with exactly `scale` digits,
 //!   UUIDs lower-case and hyphenated), written into a reused buffer.
+//! * [`json`]: JSON strings and numbers, for JSON documents.
 
+pub mod json;
 pub mod text;

@@ -95,6 +95,15 @@ pub fn uuid(out: &mut String, bytes: &[u8; 16]) {
     }
 }
 
+/// Lower-case hex of `bytes`.
+pub fn hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
 /// A double in its shortest round-trip form.
 pub fn float(out: &mut String, x: f64) {
     if x.is_finite() {

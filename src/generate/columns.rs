@@ -10,15 +10,18 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, LogNormal, Normal, Poisson, Zipf};
 
 use super::context::{GenStats, Scratch, SourceContext};
+use super::dicts::{self as names, Dictionaries};
 use super::eval::{eval, store, Val};
-use super::names::{self, Dictionaries};
 use super::rng::{row_rng, stream_key, Purpose, RowRng};
 use super::value::{Block, Value};
+use super::{brdocs, dicts};
+use crate::format::json;
 use crate::genfile::expr::Expr;
 use crate::genfile::schema::{
-    AggFunc, Charset, Column, Count, Dist, Gen, Literal, PatternPart, PersonPart, Schema, SqlType,
-    Table, TableSize,
+    AggFunc, Charset, Column, Count, DictSource, Dist, Domain, Field, Gen, Literal, PatternPart,
+    PersonPart, Schema, SqlType, Table, TableSize,
 };
+use md5::Digest;
 
 /// Tries before a truncated distribution gives up and clamps.
 const RESAMPLES: usize = 16;
@@ -224,6 +227,71 @@ enum Kind {
         sql: SqlType,
     },
     Cases(Vec<CaseGen>),
+    UuidV7 {
+        min: i64,
+        max: i64,
+    },
+    Hash {
+        sha256: bool,
+        of: Option<usize>,
+    },
+    Words {
+        words: Words,
+        pick: Pick,
+    },
+    Lorem {
+        min: u32,
+        max: u32,
+        dict: &'static Dictionaries,
+    },
+    Domain {
+        kind: Domain,
+        dict: &'static Dictionaries,
+    },
+    BrDoc {
+        cnpj: bool,
+        formatted: bool,
+    },
+    Object(Vec<FieldGen>),
+    Array {
+        min: u32,
+        max: u32,
+        item: Box<FieldGen>,
+    },
+}
+
+/// The words a `dict` column draws from.
+#[derive(Debug, Clone)]
+enum Words {
+    Builtin(&'static [&'static str]),
+    User(std::sync::Arc<[String]>),
+}
+
+impl Words {
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Words::Builtin(w) => w[i],
+            Words::User(w) => &w[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Words::Builtin(w) => w.len(),
+            Words::User(w) => w.len(),
+        }
+    }
+}
+
+/// A field of a JSON object (or an array's items), compiled.
+#[derive(Debug, Clone)]
+struct FieldGen {
+    name: String,
+    kind: Kind,
+    values: u64,
+    nulls: u64,
+    null_rate: f64,
+    sql: SqlType,
 }
 
 /// One branch of `cases`, with its own stream.
@@ -746,6 +814,72 @@ fn compile(
             }
         }
         Gen::Parent { column } => Kind::Parent { column: *column },
+        Gen::UuidV7 { min, max } => Kind::UuidV7 {
+            min: *min,
+            max: *max,
+        },
+        Gen::Hash { sha256, of } => Kind::Hash {
+            sha256: *sha256,
+            of: *of,
+        },
+        Gen::Dict { source, dist } => {
+            let (words, weights) = match source {
+                DictSource::Builtin(list, locale) => (
+                    Words::Builtin(dicts::dictionaries(*locale).list(*list)),
+                    None,
+                ),
+                DictSource::User(i) => {
+                    let d = &schema.dictionaries[*i];
+                    (Words::User(d.values.clone().into()), d.weights.as_deref())
+                }
+            };
+            Kind::Words {
+                pick: Pick::new(words.len() as u64, *dist, weights),
+                words,
+            }
+        }
+        Gen::Lorem { min, max, locale } => Kind::Lorem {
+            min: *min,
+            max: *max,
+            dict: dicts::dictionaries(*locale),
+        },
+        Gen::Domain { kind, locale } => Kind::Domain {
+            kind: *kind,
+            dict: dicts::dictionaries(*locale),
+        },
+        Gen::BrDoc { cnpj, formatted } => Kind::BrDoc {
+            cnpj: *cnpj,
+            formatted: *formatted,
+        },
+        Gen::Object(fields) => Kind::Object(
+            fields
+                .iter()
+                .map(|f| {
+                    compile_field(
+                        schema,
+                        seed,
+                        table_rows,
+                        table,
+                        column,
+                        f,
+                        &format!("{name}.{}", f.name),
+                    )
+                })
+                .collect(),
+        ),
+        Gen::Array { min, max, item } => Kind::Array {
+            min: *min,
+            max: *max,
+            item: Box::new(compile_field(
+                schema,
+                seed,
+                table_rows,
+                table,
+                column,
+                item,
+                &format!("{name}[]"),
+            )),
+        },
     }
 }
 
@@ -915,6 +1049,198 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
             Value::Null
         }
         Kind::Agg { .. } => Value::Null, // computed after the children, in `late`
+        Kind::UuidV7 { min, max } => {
+            let ms = rng.random_range(*min..=*max) as u64;
+            let mut bytes = [0u8; 16];
+            rng.fill_bytes(&mut bytes);
+            bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+            bytes[6] = (bytes[6] & 0x0f) | 0x70;
+            bytes[8] = (bytes[8] & 0x3f) | 0x80;
+            Value::Uuid(bytes)
+        }
+        Kind::Hash { sha256, of } => {
+            let mut input = ctx.buffer();
+            match of.map(|f| ctx.value(f)) {
+                Some(Value::Null) => {
+                    ctx.give_back(input);
+                    return Value::Null;
+                }
+                Some(v) => text_of(v, ctx.block(), &mut input),
+                None => {
+                    let mut bytes = [0u8; 16];
+                    rng.fill_bytes(&mut bytes);
+                    crate::format::text::hex(&mut input, &bytes);
+                }
+            }
+            let start = ctx.text_start();
+            if *sha256 {
+                crate::format::text::hex(ctx.out(), &sha2::Sha256::digest(input.as_bytes()));
+            } else {
+                crate::format::text::hex(ctx.out(), &md5::Md5::digest(input.as_bytes()));
+            }
+            ctx.give_back(input);
+            ctx.text_since(start)
+        }
+        Kind::Words { words, pick } => {
+            let i = pick.pick(&mut rng) as usize;
+            ctx.push_text(words.get(i))
+        }
+        Kind::Lorem { min, max, dict } => {
+            let start = ctx.text_start();
+            dict.lorem(&mut rng, *min, *max, ctx.out());
+            ctx.text_since(start)
+        }
+        Kind::Domain { kind, dict } => {
+            let start = ctx.text_start();
+            let out = ctx.out();
+            match kind {
+                Domain::InternetDomain => dict.domain(&mut rng, out),
+                Domain::Phone => dict.phone(&mut rng, out),
+                Domain::Street => dict.street(&mut rng, out),
+                Domain::City => out.push_str(dict.city(&mut rng)),
+                Domain::State => out.push_str(dict.state(&mut rng)),
+                Domain::Zip => dict.zip(&mut rng, out),
+                Domain::Country => out.push_str(dict.country(&mut rng)),
+                Domain::Company => dict.company(&mut rng, out),
+                Domain::ProductName => dict.product(&mut rng, out),
+                Domain::Department => out.push_str(dict.department(&mut rng)),
+            }
+            ctx.text_since(start)
+        }
+        Kind::BrDoc { cnpj, formatted } => {
+            let start = ctx.text_start();
+            if *cnpj {
+                brdocs::write(
+                    &brdocs::cnpj_digits(&mut rng),
+                    brdocs::CNPJ_MASK,
+                    *formatted,
+                    ctx.out(),
+                );
+            } else {
+                brdocs::write(
+                    &brdocs::cpf_digits(&mut rng),
+                    brdocs::CPF_MASK,
+                    *formatted,
+                    ctx.out(),
+                );
+            }
+            ctx.text_since(start)
+        }
+        Kind::Object(fields) => {
+            let mut doc = ctx.buffer();
+            doc.push('{');
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    doc.push(',');
+                }
+                json::string(&mut doc, &f.name);
+                doc.push(':');
+                field_json(f, f.values, f.nulls, c, ctx, &mut doc);
+            }
+            doc.push('}');
+            let value = ctx.push_text(&doc);
+            ctx.give_back(doc);
+            value
+        }
+        Kind::Array { min, max, item } => {
+            let n = rng.random_range(*min..=*max);
+            let mut doc = ctx.buffer();
+            doc.push('[');
+            for k in 0..u64::from(n) {
+                if k > 0 {
+                    doc.push(',');
+                }
+                // Each item has its own streams, derived from the item's position.
+                let salt = super::rng::mix64(k + 1);
+                field_json(
+                    item,
+                    item.values ^ salt,
+                    item.nulls ^ salt,
+                    c,
+                    ctx,
+                    &mut doc,
+                );
+            }
+            doc.push(']');
+            let value = ctx.push_text(&doc);
+            ctx.give_back(doc);
+            value
+        }
+    }
+}
+
+/// Appends the JSON of one field's value, generated from streams `values`
+/// and `nulls`, to `doc`. Text the field made in the arena is dropped again.
+fn field_json(
+    f: &FieldGen,
+    values: u64,
+    nulls: u64,
+    c: usize,
+    ctx: &mut SourceContext<'_>,
+    doc: &mut String,
+) {
+    if f.null_rate > 0.0 && ctx.rng(nulls).random::<f64>() < f.null_rate {
+        doc.push_str("null");
+        return;
+    }
+    let mark = ctx.text_start();
+    let v = kind_value(&f.kind, values, c, ctx);
+    match v {
+        Value::Null => doc.push_str("null"),
+        Value::Int(i) => doc.push_str(itoa::Buffer::new().format(i)),
+        Value::Float(x) => json::number(doc, x),
+        Value::Decimal(u) => {
+            let scale = match f.sql {
+                SqlType::Decimal { scale, .. } => scale,
+                _ => 0,
+            };
+            crate::format::text::decimal(doc, u, scale);
+        }
+        Value::Bool(b) => doc.push_str(if b { "true" } else { "false" }),
+        Value::Text(s, e) if f.sql == SqlType::Json => doc.push_str(ctx.block().str(s, e)),
+        Value::Text(s, e) => json::string(doc, ctx.block().str(s, e)),
+        other => {
+            let mut text = String::new();
+            text_of(other, ctx.block(), &mut text);
+            json::string(doc, &text);
+        }
+    }
+    ctx.out().truncate(mark as usize);
+}
+
+/// Appends the canonical text of `v` (whose text lives in `block`).
+fn text_of(v: Value, block: &Block, out: &mut String) {
+    use crate::format::text;
+    match v {
+        Value::Null => {}
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
+        Value::Float(x) => text::float(out, x),
+        Value::Decimal(u) => out.push_str(itoa::Buffer::new().format(u)),
+        Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Value::Text(s, e) => out.push_str(block.str(s, e)),
+        Value::Uuid(b) => text::uuid(out, &b),
+        Value::Date(d) => text::date(out, d),
+        Value::Timestamp(t) => text::timestamp(out, t),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile_field(
+    schema: &Schema,
+    seed: u64,
+    table_rows: &[u64],
+    table: &Table,
+    column: &Column,
+    f: &Field,
+    stream: &str,
+) -> FieldGen {
+    FieldGen {
+        name: f.name.clone(),
+        kind: compile(schema, seed, table_rows, table, column, &f.gen, stream),
+        values: stream_key(seed, &table.name, stream, Purpose::Values),
+        nulls: stream_key(seed, &table.name, stream, Purpose::Nulls),
+        null_rate: f.null_rate,
+        sql: f.sql_type,
     }
 }
 

@@ -30,6 +30,7 @@ pub struct GenStats {
 #[derive(Debug, Default)]
 pub struct Scratch {
     rows: Vec<(Block, Vec<u64>)>,
+    buffers: Vec<String>,
 }
 
 /// The context of the row being generated.
@@ -189,6 +190,19 @@ impl<'a> SourceContext<'a> {
         let value = self.adopt(value, &block);
         self.scratch.rows.push((block, refs));
         value
+    }
+
+    /// A reusable buffer for building a value (JSON documents); give it
+    /// back with [`SourceContext::give_back`].
+    pub fn buffer(&mut self) -> String {
+        let mut b = self.scratch.buffers.pop().unwrap_or_default();
+        b.clear();
+        b
+    }
+
+    /// Returns a buffer taken with [`SourceContext::buffer`].
+    pub fn give_back(&mut self, buffer: String) {
+        self.scratch.buffers.push(buffer);
     }
 
     // ── stats ───────────────────────────────────────────────────────────

@@ -6,12 +6,14 @@
 //! * [`context`]: the SourceContext a generator sees while making a row.
 //! * [`eval`]: evaluating expressions (`expr`, `when`, `cases`).
 //! * [`plan`]: row counts of `per` tables and the cutting into work units.
-//! * [`names`]: built-in dictionaries per locale.
+//! * [`dicts`]: built-in dictionaries per locale.
+//! * [`brdocs`]: CPF and CNPJ numbers with valid check digits.
 
+pub mod brdocs;
 pub mod columns;
 pub mod context;
+pub mod dicts;
 pub mod eval;
-pub mod names;
 pub mod plan;
 pub mod rng;
 pub mod value;

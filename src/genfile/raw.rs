@@ -63,6 +63,21 @@ pub struct GenfileConfig {
     /// `[tables.NAME]`, in file order.
     #[serde(default)]
     pub tables: Ordered<Spanned<TableConfig>>,
+    /// `[dictionaries.NAME]`, in file order.
+    #[serde(default)]
+    pub dictionaries: Ordered<Spanned<DictionaryConfig>>,
+}
+
+/// `[dictionaries.NAME]`: inline values, or a file of one value a line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DictionaryConfig {
+    /// The values.
+    pub values: Option<Spanned<Vec<toml::Value>>>,
+    /// Relative weights, one per value.
+    pub weights: Option<Spanned<Vec<toml::Value>>>,
+    /// A file relative to the Genfile: one value a line, optional `,weight`.
+    pub file: Option<Spanned<String>>,
 }
 
 /// `[run]`.

@@ -23,6 +23,99 @@ pub struct Schema {
     pub target: TargetSettings,
     /// The tables, parents and referenced tables first.
     pub tables: Vec<Table>,
+    /// `[dictionaries.NAME]`, in file order.
+    pub dictionaries: Vec<Dictionary>,
+}
+
+/// A user dictionary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dictionary {
+    /// Its name.
+    pub name: String,
+    /// The values.
+    pub values: Vec<String>,
+    /// Relative weights, one per value.
+    pub weights: Option<Vec<f64>>,
+}
+
+/// A built-in list that `dict = "NAME"` can draw from (in the run's locale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// Given names.
+    FirstNames,
+    /// Family names.
+    LastNames,
+    /// Cities.
+    Cities,
+    /// States or provinces.
+    States,
+    /// State abbreviations.
+    StateAbbrs,
+    /// Country names.
+    Countries,
+    /// Store departments.
+    Departments,
+    /// Filler words.
+    Words,
+}
+
+/// The names of the built-in dictionaries.
+pub const BUILTIN_DICTIONARIES: &[(&str, Builtin)] = &[
+    ("first_names", Builtin::FirstNames),
+    ("last_names", Builtin::LastNames),
+    ("cities", Builtin::Cities),
+    ("states", Builtin::States),
+    ("state_abbrs", Builtin::StateAbbrs),
+    ("countries", Builtin::Countries),
+    ("departments", Builtin::Departments),
+    ("words", Builtin::Words),
+];
+
+/// Where `dict` draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DictSource {
+    /// A built-in list in a locale.
+    Builtin(Builtin, Locale),
+    /// `[dictionaries.NAME]`, by index.
+    User(usize),
+}
+
+/// A locale-aware domain generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// `internet.domain`
+    InternetDomain,
+    /// `phone`
+    Phone,
+    /// `address.street`
+    Street,
+    /// `address.city`
+    City,
+    /// `address.state`
+    State,
+    /// `address.zip`
+    Zip,
+    /// `address.country`
+    Country,
+    /// `company.name`
+    Company,
+    /// `commerce.product_name`
+    ProductName,
+    /// `commerce.department`
+    Department,
+}
+
+/// A field of an `object` (or the item of an `array`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The key in the JSON object.
+    pub name: String,
+    /// How values are made.
+    pub gen: Gen,
+    /// Share of JSON nulls.
+    pub null_rate: f64,
+    /// The type of the values (JSON for nested documents).
+    pub sql_type: SqlType,
 }
 
 impl Schema {
@@ -463,6 +556,61 @@ pub enum Gen {
     Pattern(Vec<PatternPart>),
     /// Random UUIDs (version 4).
     Uuid,
+    /// Time-ordered UUIDs (version 7) with a timestamp in `[min, max]` (ms).
+    UuidV7 {
+        /// Earliest millisecond since the epoch.
+        min: i64,
+        /// Latest millisecond since the epoch.
+        max: i64,
+    },
+    /// A hex digest of an earlier column's text, or of random bytes.
+    Hash {
+        /// SHA-256 (else MD5).
+        sha256: bool,
+        /// The column hashed.
+        of: Option<usize>,
+    },
+    /// A word from a dictionary.
+    Dict {
+        /// Which dictionary.
+        source: DictSource,
+        /// How the index is picked (user weights win).
+        dist: Dist,
+    },
+    /// Filler text.
+    Lorem {
+        /// Fewest words.
+        min: u32,
+        /// Most words.
+        max: u32,
+        /// Locale of the words.
+        locale: Locale,
+    },
+    /// A domain generator.
+    Domain {
+        /// Which.
+        kind: Domain,
+        /// Locale of its dictionaries.
+        locale: Locale,
+    },
+    /// A Brazilian CPF (or CNPJ) with valid check digits.
+    BrDoc {
+        /// CNPJ rather than CPF.
+        cnpj: bool,
+        /// With the usual punctuation.
+        formatted: bool,
+    },
+    /// A JSON object.
+    Object(Vec<Field>),
+    /// A JSON array of `min..=max` items.
+    Array {
+        /// Fewest items.
+        min: u32,
+        /// Most items.
+        max: u32,
+        /// How items are made.
+        item: Box<Field>,
+    },
     /// Dates in `[min, max]` (days since the epoch).
     Date {
         /// First day.

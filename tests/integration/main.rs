@@ -1,5 +1,6 @@
 //! datagen's integration tests, in one binary.
 
+mod catalogue;
 mod cli;
 mod derived;
 mod determinism;

@@ -21,6 +21,15 @@ const COMMON_KEYS: &[&str] = &[
     "locale",
 ];
 
+/// What every column spec may refer to besides its own keys.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Env<'a> {
+    /// The default locale of built-in dictionaries.
+    pub(super) locale: Locale,
+    /// The names of the user dictionaries, in index order.
+    pub(super) dicts: &'a [String],
+}
+
 /// The keys that say where a column's values come from; exactly one is given.
 const SOURCES: [&str; 7] = ["gen", "ref", "parent", "expr", "lookup", "agg", "cases"];
 
@@ -34,9 +43,15 @@ fn gen_keys(gen: &str) -> &'static [&'static str] {
         "bool" => &["p"],
         "string" => &["len", "charset"],
         "pattern" => &["pattern"],
-        "uuid" => &["version"],
+        "uuid" => &["version", "min", "max"],
         "choice" => &["values", "weights", "dist"],
         "internet.email" => &["from"],
+        "hash" => &["algo", "of"],
+        "dict" => &["dict", "dist"],
+        "lorem" => &["words"],
+        "br.cpf" | "br.cnpj" => &["formatted"],
+        "object" => &["fields"],
+        "array" => &["len", "item"],
         _ => &[],
     }
 }
@@ -52,7 +67,7 @@ pub(super) enum Link {
         column: String,
         span: Range<usize>,
     },
-    EmailFrom {
+    From {
         column: String,
         span: Range<usize>,
     },
@@ -309,7 +324,7 @@ pub(super) fn pattern(s: &str) -> Vec<PatternPart> {
 
 pub(super) fn column(
     d: &mut Vec<Diagnostic>,
-    locale: Locale,
+    env: Env<'_>,
     table: &str,
     name: &Spanned<String>,
     spec: &Spanned<Ordered<Spanned<TomlValue>>>,
@@ -351,14 +366,18 @@ pub(super) fn column(
         Some(v) => match v.get_ref() {
             TomlValue::String(s) => Locale::parse(s).unwrap_or_else(|| {
                 d.push(unknown_locale(&Spanned::new(v.span(), s.clone())));
-                locale
+                env.locale
             }),
             _ => {
                 k.wrong_type(d, "locale", v, "a string");
-                locale
+                env.locale
             }
         },
-        None => locale,
+        None => env.locale,
+    };
+    let env = Env {
+        locale,
+        dicts: env.dicts,
     };
 
     let sources: Vec<&str> = SOURCES.into_iter().filter(|s| k.has(s)).collect();
@@ -460,15 +479,13 @@ pub(super) fn column(
         (gen, SqlType::BigInt)
     } else if let Some(v) = k.get("cases") {
         allowed.push("cases");
-        let cases = cases(d, &what, v, locale)?;
+        let cases = cases(d, &what, v, env)?;
         link = Some(Link::Cases(cases));
         (Gen::Cases(Vec::new()), SqlType::Text)
     } else if let Some((gen_name, gen_span)) = k.string(d, "gen") {
         allowed.push("gen");
         allowed.extend(gen_keys(gen_name));
-        let generated = generator(
-            d, &mut k, &what, gen_name, gen_span, locale, unique, &mut link,
-        );
+        let generated = generator(d, &mut k, &what, gen_name, gen_span, env, unique, &mut link);
         if generated.is_none() {
             k.report_unknown(d, &allowed);
         }
@@ -485,7 +502,10 @@ pub(super) fn column(
     };
 
     if unique {
-        let ok = matches!(gen, Gen::Sequence { .. } | Gen::Uuid | Gen::Email { .. });
+        let ok = matches!(
+            gen,
+            Gen::Sequence { .. } | Gen::Uuid | Gen::UuidV7 { .. } | Gen::Email { .. }
+        );
         if !ok {
             let key = if primary_key { "primary_key" } else { "unique" };
             d.push(
@@ -536,10 +556,11 @@ pub(super) fn generator(
     what: &str,
     gen_name: &str,
     gen_span: Range<usize>,
-    locale: Locale,
+    env: Env<'_>,
     unique: bool,
     link: &mut Option<Link>,
 ) -> Option<(Gen, SqlType)> {
+    let locale = env.locale;
     let dist_of = |d: &mut Vec<Diagnostic>, k: &mut Keys<'_>| {
         k.get("dist")
             .and_then(|v| dist(d, what, v))
@@ -745,17 +766,43 @@ pub(super) fn generator(
             let (p, _) = k.require(d, &gen_span, "pattern", p, "\"??-####\"")?;
             (Gen::Pattern(pattern(p)), SqlType::Text)
         }
-        "uuid" => {
-            if let Some((v, s)) = k.int(d, "version") {
-                if v != 4 {
-                    d.push(
-                        Diagnostic::new(s, format!("{what}: uuid version {v} is not supported by this version of datagen"))
-                            .help("use `version = 4`"),
-                    );
+        "uuid" => match k.int(d, "version") {
+            Some((7, _)) => {
+                let bound =
+                    |d: &mut Vec<Diagnostic>, k: &mut Keys<'_>, key: &str, default: i64| -> i64 {
+                        match k.get(key) {
+                            Some(v) => parse_timestamp(v.get_ref()).map_or_else(
+                                || {
+                                    d.push(
+                                        Diagnostic::new(
+                                            v.span(),
+                                            format!("{what}: `{key}` is not a valid timestamp"),
+                                        )
+                                        .help("write it like 2024-01-01T00:00:00Z"),
+                                    );
+                                    default
+                                },
+                                |secs| secs * 1000,
+                            ),
+                            None => default,
+                        }
+                    };
+                let min = bound(d, k, "min", 1_704_067_200_000);
+                let max = bound(d, k, "max", 1_767_225_600_000);
+                if min > max {
+                    range_err(d, gen_span.clone(), &"min", &"max");
                 }
+                (Gen::UuidV7 { min, max }, SqlType::Uuid)
             }
-            (Gen::Uuid, SqlType::Uuid)
-        }
+            Some((v, s)) if v != 4 => {
+                d.push(
+                    Diagnostic::new(s, format!("{what}: unknown uuid version {v}"))
+                        .help("use `version = 4` (random) or `version = 7` (time-ordered)"),
+                );
+                return None;
+            }
+            _ => (Gen::Uuid, SqlType::Uuid),
+        },
         "date" | "timestamp" => {
             let is_date = gen_name == "date";
             let parse = |v: &TomlValue| -> Option<i64> {
@@ -940,7 +987,7 @@ pub(super) fn generator(
         }
         "internet.email" => {
             if let Some((from, s)) = k.string(d, "from") {
-                *link = Some(Link::EmailFrom {
+                *link = Some(Link::From {
                     column: from.to_owned(),
                     span: s,
                 });
@@ -952,6 +999,138 @@ pub(super) fn generator(
                     unique,
                 },
                 SqlType::Text,
+            )
+        }
+        "hash" => {
+            let sha256 = match k.string(d, "algo") {
+                Some(("sha256", _)) | None => true,
+                Some(("md5", _)) => false,
+                Some((other, s)) => {
+                    d.push(
+                        Diagnostic::new(s, format!("{what}: unknown hash `{other}`"))
+                            .help("use `sha256` or `md5`"),
+                    );
+                    true
+                }
+            };
+            if let Some((of, s)) = k.string(d, "of") {
+                *link = Some(Link::From {
+                    column: of.to_owned(),
+                    span: s,
+                });
+            }
+            (Gen::Hash { sha256, of: None }, SqlType::Text)
+        }
+        "dict" => {
+            let name = k.string(d, "dict");
+            let (name, span) = k.require(d, &gen_span, "dict", name, "\"cities\"")?;
+            let source = if let Some(i) = env.dicts.iter().position(|n| n == name) {
+                DictSource::User(i)
+            } else if let Some(&(_, b)) = BUILTIN_DICTIONARIES.iter().find(|(n, _)| *n == name) {
+                DictSource::Builtin(b, locale)
+            } else {
+                let all: Vec<&str> = env
+                    .dicts
+                    .iter()
+                    .map(String::as_str)
+                    .chain(BUILTIN_DICTIONARIES.iter().map(|(n, _)| *n))
+                    .collect();
+                let diag = Diagnostic::new(span, format!("{what}: unknown dictionary `{name}`"));
+                d.push(match nearest(name, all.iter().copied()) {
+                    Some(n) => diag.help(format!("did you mean `{n}`?")),
+                    None => diag.help(format!(
+                        "define `[dictionaries.{name}]`, or use one of: {}",
+                        all.join(", ")
+                    )),
+                });
+                return None;
+            };
+            (
+                Gen::Dict {
+                    source,
+                    dist: dist_of(d, k),
+                },
+                SqlType::Text,
+            )
+        }
+        "lorem" => {
+            let (min, max) = len_pair(d, k, what, "words", (3, 8));
+            (Gen::Lorem { min, max, locale }, SqlType::Text)
+        }
+        "br.cpf" | "br.cnpj" => {
+            let formatted = k.bool(d, "formatted").unwrap_or(true);
+            (
+                Gen::BrDoc {
+                    cnpj: gen_name == "br.cnpj",
+                    formatted,
+                },
+                SqlType::Text,
+            )
+        }
+        "internet.domain"
+        | "phone"
+        | "address.street"
+        | "address.city"
+        | "address.state"
+        | "address.zip"
+        | "address.country"
+        | "company.name"
+        | "commerce.product_name"
+        | "commerce.department" => {
+            let kind = match gen_name {
+                "internet.domain" => Domain::InternetDomain,
+                "phone" => Domain::Phone,
+                "address.street" => Domain::Street,
+                "address.city" => Domain::City,
+                "address.state" => Domain::State,
+                "address.zip" => Domain::Zip,
+                "address.country" => Domain::Country,
+                "company.name" => Domain::Company,
+                "commerce.product_name" => Domain::ProductName,
+                _ => Domain::Department,
+            };
+            (Gen::Domain { kind, locale }, SqlType::Text)
+        }
+        "object" => {
+            let fields = k.get("fields");
+            let fields = k.require(
+                d,
+                &gen_span,
+                "fields",
+                fields,
+                "{ name = { gen = \"person.name\" } }",
+            )?;
+            let TomlValue::Table(table) = fields.get_ref() else {
+                k.wrong_type(d, "fields", fields, "a table of column specs");
+                return None;
+            };
+            let out: Vec<Option<Field>> = table
+                .iter()
+                .map(|(name, spec)| field(d, what, name, spec, fields.span(), env))
+                .collect();
+            (
+                Gen::Object(out.into_iter().collect::<Option<Vec<_>>>()?),
+                SqlType::Json,
+            )
+        }
+        "array" => {
+            let (min, max) = len_pair(d, k, what, "len", (1, 5));
+            let item = k.get("item");
+            let item = k.require(
+                d,
+                &gen_span,
+                "item",
+                item,
+                "{ gen = \"int\", min = 1, max = 9 }",
+            )?;
+            let item = field(d, what, "item", item.get_ref(), item.span(), env)?;
+            (
+                Gen::Array {
+                    min,
+                    max,
+                    item: Box::new(item),
+                },
+                SqlType::Json,
             )
         }
         other => {
@@ -993,7 +1172,7 @@ fn cases(
     d: &mut Vec<Diagnostic>,
     what: &str,
     v: &Spanned<TomlValue>,
-    locale: Locale,
+    env: Env<'_>,
 ) -> Option<Vec<CaseDraft>> {
     let TomlValue::Array(items) = v.get_ref() else {
         d.push(
@@ -1067,7 +1246,7 @@ fn cases(
                 &case_what,
                 gen_name,
                 v.span(),
-                locale,
+                env,
                 false,
                 &mut link,
             )
@@ -1089,4 +1268,126 @@ fn cases(
         }
     }
     (d.len() == errors_before).then_some(drafts)
+}
+
+/// `key = [min, max]` (or a single number) for lengths and counts.
+fn len_pair(
+    d: &mut Vec<Diagnostic>,
+    k: &mut Keys<'_>,
+    what: &str,
+    key: &str,
+    default: (u32, u32),
+) -> (u32, u32) {
+    match k.get(key) {
+        Some(v) => match v.get_ref() {
+            TomlValue::Array(a) => match a.as_slice() {
+                [TomlValue::Integer(lo), TomlValue::Integer(hi)]
+                    if 0 <= *lo && lo <= hi && *hi <= 1_000_000 =>
+                {
+                    (*lo as u32, *hi as u32)
+                }
+                _ => {
+                    d.push(
+                        Diagnostic::new(
+                            v.span(),
+                            format!("{what}: `{key}` must be [min, max] with 0 <= min <= max"),
+                        )
+                        .help(format!("e.g. `{key} = [{}, {}]`", default.0, default.1)),
+                    );
+                    default
+                }
+            },
+            TomlValue::Integer(n) if (0..=1_000_000).contains(n) => (*n as u32, *n as u32),
+            _ => {
+                k.wrong_type(d, key, v, "[min, max]");
+                default
+            }
+        },
+        None => default,
+    }
+}
+
+/// A field of an `object` (or an `array` item): a column spec made with `gen`.
+fn field(
+    d: &mut Vec<Diagnostic>,
+    what: &str,
+    name: &str,
+    spec: &TomlValue,
+    span: Range<usize>,
+    env: Env<'_>,
+) -> Option<Field> {
+    let field_what = format!("{what}, field `{name}`");
+    let TomlValue::Table(table) = spec else {
+        d.push(
+            Diagnostic::new(span, format!("{field_what}: must be a column spec"))
+                .help("e.g. `{ gen = \"int\", min = 1, max = 9 }`"),
+        );
+        return None;
+    };
+    // Values nested this deep carry no spans of their own: point at the parent key.
+    let entries: Vec<(Spanned<String>, Spanned<TomlValue>)> = table
+        .iter()
+        .map(|(key, value)| {
+            (
+                Spanned::new(span.clone(), key.clone()),
+                Spanned::new(span.clone(), value.clone()),
+            )
+        })
+        .collect();
+    let mut k = Keys::new(&entries, field_what.clone());
+    let mut allowed = vec!["gen", "null_rate"];
+    let null_rate = match k.float(d, "null_rate") {
+        Some((r, s)) if !(0.0..=1.0).contains(&r) => {
+            d.push(Diagnostic::new(
+                s,
+                format!("{field_what}: `null_rate` must be between 0 and 1, found {r}"),
+            ));
+            0.0
+        }
+        Some((r, _)) => r,
+        None => 0.0,
+    };
+    let made = match k.string(d, "gen") {
+        Some((gen_name, _)) => {
+            allowed.extend(gen_keys(gen_name));
+            let mut link = None;
+            let made = generator(
+                d,
+                &mut k,
+                &field_what,
+                gen_name,
+                span.clone(),
+                env,
+                false,
+                &mut link,
+            );
+            if link.is_some() {
+                d.push(
+                    Diagnostic::new(
+                        span.clone(),
+                        format!("{field_what}: fields cannot read other columns"),
+                    )
+                    .help("remove `from` / `of` inside object fields"),
+                );
+                None
+            } else {
+                made
+            }
+        }
+        None => {
+            d.push(
+                Diagnostic::new(span.clone(), format!("{field_what}: no generator"))
+                    .help("a field takes `gen = ...`, e.g. `{ gen = \"int\", min = 1, max = 9 }`"),
+            );
+            None
+        }
+    };
+    k.report_unknown(d, &allowed);
+    let (gen, sql_type) = made?;
+    Some(Field {
+        name: name.to_owned(),
+        gen,
+        null_rate,
+        sql_type,
+    })
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde_spanned::Spanned;
 
-use self::column::{column, count, Draft};
+use self::column::{column, count, Draft, Env};
 pub use self::resolve::gen_columns;
 use self::resolve::{order_tables, resolve};
 use super::diag::Diagnostic;
@@ -23,6 +23,23 @@ use super::schema::*;
 
 /// Generators this version implements.
 pub const GENERATORS: &[&str] = &[
+    "hash",
+    "dict",
+    "lorem",
+    "object",
+    "array",
+    "internet.domain",
+    "phone",
+    "address.street",
+    "address.city",
+    "address.state",
+    "address.zip",
+    "address.country",
+    "company.name",
+    "commerce.product_name",
+    "commerce.department",
+    "br.cpf",
+    "br.cnpj",
     "sequence",
     "int",
     "float",
@@ -141,11 +158,23 @@ pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnosti
         });
     }
 
+    let dictionaries = dictionaries(&mut d, path, &raw.dictionaries);
+    let dict_names: Vec<String> = dictionaries.iter().map(|x| x.name.clone()).collect();
     let mut drafts: Vec<TableDraft> = raw
         .tables
         .0
         .iter()
-        .map(|(name, table)| table_draft(&mut d, locale, name, table))
+        .map(|(name, table)| {
+            table_draft(
+                &mut d,
+                Env {
+                    locale,
+                    dicts: &dict_names,
+                },
+                name,
+                table,
+            )
+        })
         .collect();
 
     let order = order_tables(&mut d, &drafts);
@@ -160,6 +189,10 @@ pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnosti
             &mut drafts,
             &order,
         )
+        .map(|schema| Schema {
+            dictionaries,
+            ..schema
+        })
     });
     d.sort_by_key(|diag| diag.span.as_ref().map_or(0, |s| s.start));
     match schema {
@@ -175,7 +208,7 @@ pub(super) fn unknown_locale(l: &Spanned<String>) -> Diagnostic {
 
 fn table_draft(
     d: &mut Vec<Diagnostic>,
-    locale: Locale,
+    env: Env<'_>,
     name: &Spanned<String>,
     table: &Spanned<TableConfig>,
 ) -> TableDraft {
@@ -236,7 +269,7 @@ fn table_draft(
                     format!("{what}: column `{}` defined twice", col.get_ref()),
                 ));
             }
-            column(d, locale, name.get_ref(), col, spec)
+            column(d, env, name.get_ref(), col, spec)
         })
         .collect();
     TableDraft {
@@ -244,5 +277,169 @@ fn table_draft(
         span: name.span(),
         size,
         columns,
+    }
+}
+
+/// Reads `[dictionaries.NAME]`: inline `values` (and `weights`), or a `file`
+/// relative to the Genfile with one value a line and an optional `,weight`.
+fn dictionaries(
+    d: &mut Vec<Diagnostic>,
+    path: &Path,
+    raw: &super::raw::Ordered<Spanned<super::raw::DictionaryConfig>>,
+) -> Vec<Dictionary> {
+    let mut out = Vec::new();
+    for (name, config) in &raw.0 {
+        // An invalid dictionary keeps its place (empty) so names resolve and
+        // suggestions work; its errors keep the Genfile from being used.
+        out.push(Dictionary {
+            name: name.get_ref().clone(),
+            values: Vec::new(),
+            weights: None,
+        });
+        let what = format!("dictionary `{}`", name.get_ref());
+        let c = config.get_ref();
+        let (values, weights) = match (&c.values, &c.file) {
+            (Some(_), Some(file)) => {
+                d.push(
+                    Diagnostic::new(
+                        file.span(),
+                        format!("{what}: both `values` and `file` given"),
+                    )
+                    .help("keep one of them"),
+                );
+                continue;
+            }
+            (None, None) => {
+                d.push(
+                    Diagnostic::new(name.span(), format!("{what}: no values"))
+                        .help("add `values = [\"a\", \"b\"]` or `file = \"dicts/NAME.txt\"`"),
+                );
+                continue;
+            }
+            (Some(values), None) => {
+                let texts: Option<Vec<String>> = values
+                    .get_ref()
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => Some(s.clone()),
+                        toml::Value::Integer(i) => Some(i.to_string()),
+                        toml::Value::Float(f) => Some(f.to_string()),
+                        toml::Value::Boolean(b) => Some(b.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let Some(texts) = texts else {
+                    d.push(Diagnostic::new(
+                        values.span(),
+                        format!("{what}: values must be strings or numbers"),
+                    ));
+                    continue;
+                };
+                let weights = match &c.weights {
+                    Some(w) => {
+                        let parsed: Option<Vec<f64>> = w
+                            .get_ref()
+                            .iter()
+                            .map(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                            .collect();
+                        match parsed {
+                            Some(ws)
+                                if ws.len() == texts.len()
+                                    && ws.iter().all(|x| *x >= 0.0 && x.is_finite())
+                                    && ws.iter().sum::<f64>() > 0.0 =>
+                            {
+                                Some(ws)
+                            }
+                            _ => {
+                                d.push(
+                                    Diagnostic::new(w.span(), format!("{what}: need one weight (0 or more, not all 0) per value"))
+                                        .help(format!("{} values, so {} weights", texts.len(), texts.len())),
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                    None => None,
+                };
+                (texts, weights)
+            }
+            (None, Some(file)) => {
+                if let Some(w) = &c.weights {
+                    d.push(
+                        Diagnostic::new(w.span(), format!("{what}: `weights` goes with `values`"))
+                            .help("put weights in the file, as `value,weight` lines"),
+                    );
+                    continue;
+                }
+                let full = path.parent().unwrap_or(Path::new(".")).join(file.get_ref());
+                let text = match std::fs::read_to_string(&full) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        d.push(
+                            Diagnostic::new(
+                                file.span(),
+                                format!("{what}: cannot read {}: {e}", full.display()),
+                            )
+                            .help("the path is relative to the Genfile"),
+                        );
+                        continue;
+                    }
+                };
+                match parse_dictionary_file(&text) {
+                    Ok(parsed) => parsed,
+                    Err((line, problem)) => {
+                        d.push(Diagnostic::new(
+                            file.span(),
+                            format!("{what}: {}:{line}: {problem}", file.get_ref()),
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
+        if values.is_empty() {
+            d.push(
+                Diagnostic::new(name.span(), format!("{what}: is empty"))
+                    .help("give at least one value"),
+            );
+            continue;
+        }
+        if let Some(last) = out.last_mut() {
+            last.values = values;
+            last.weights = weights;
+        }
+    }
+    out
+}
+
+/// Values and their optional weights.
+type WeightedValues = (Vec<String>, Option<Vec<f64>>);
+
+/// Parses a dictionary file: a value a line, `value,weight` for weights
+/// (all lines or none); blank lines and `#` comments are skipped.
+fn parse_dictionary_file(text: &str) -> Result<WeightedValues, (usize, String)> {
+    let mut values = Vec::new();
+    let mut weights = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line
+            .rsplit_once(',')
+            .map(|(v, w)| (v.trim(), w.trim().parse::<f64>()))
+        {
+            Some((value, Ok(weight))) if weight >= 0.0 && weight.is_finite() => {
+                values.push(value.to_owned());
+                weights.push(weight);
+            }
+            Some((_, Ok(_))) => return Err((i + 1, "weights must be 0 or more".into())),
+            _ => values.push(line.to_owned()),
+        }
+    }
+    match weights.len() {
+        0 => Ok((values, None)),
+        n if n == values.len() && weights.iter().sum::<f64>() > 0.0 => Ok((values, Some(weights))),
+        _ => Err((1, "give a weight on every line or on none".into())),
     }
 }

@@ -232,6 +232,7 @@ pub(super) fn resolve(
         pipeline,
         target,
         tables,
+        dictionaries: Vec::new(),
     })
 }
 
@@ -594,17 +595,26 @@ impl Resolver<'_> {
                 *gen = Gen::Parent { column: cp };
                 Ok(self.tables[pp].columns[cp].sql_type)
             }
-            Link::EmailFrom { column: from, span } => {
+            Link::From { column: from, span } => {
                 let table = &self.tables[pos];
                 match table.columns[..ci].iter().position(|o| &o.name == from) {
                     Some(fi) if self.late[pos][fi] && !self.resolved[pos][fi] => Err(true),
                     Some(fi) => {
-                        if let Gen::Email { locale, unique, .. } = *gen {
-                            *gen = Gen::Email {
-                                from: Some(fi),
-                                locale,
-                                unique,
-                            };
+                        match *gen {
+                            Gen::Email { locale, unique, .. } => {
+                                *gen = Gen::Email {
+                                    from: Some(fi),
+                                    locale,
+                                    unique,
+                                }
+                            }
+                            Gen::Hash { sha256, .. } => {
+                                *gen = Gen::Hash {
+                                    sha256,
+                                    of: Some(fi),
+                                }
+                            }
+                            _ => {}
                         }
                         Ok(SqlType::Text)
                     }
@@ -890,7 +900,7 @@ fn expr_nullable(e: &Expr, row: &dyn Fn(usize) -> bool, parent: &dyn Fn(usize) -
 pub fn gen_columns(gen: &Gen, row: &mut Vec<usize>, parent: &mut Vec<usize>) {
     match gen {
         Gen::Expr { expr: e, .. } => expr::columns(e, row, parent),
-        Gen::Email { from: Some(f), .. } => row.push(*f),
+        Gen::Email { from: Some(f), .. } | Gen::Hash { of: Some(f), .. } => row.push(*f),
         Gen::Lookup { via, .. } => row.push(*via),
         Gen::Parent { column } => parent.push(*column),
         Gen::Cases(cases) => {

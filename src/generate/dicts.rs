@@ -1,0 +1,641 @@
+//! Built-in dictionaries for the domain generators and `dict`, per locale.
+//!
+//! Most word lists come from the `fake` crate's locale data; where it has
+//! none for a locale (Brazilian cities, department and product names,
+//! country names in Portuguese) datagen keeps its own. Values are always
+//! drawn with datagen's own row streams, so they stay deterministic.
+
+use fake::locales::{Data, EN, PT_BR};
+use rand::RngExt;
+
+use super::rng::RowRng;
+use crate::genfile::schema::{Builtin, Locale, PersonPart};
+
+/// The word lists of one locale.
+#[derive(Debug)]
+pub struct Dictionaries {
+    first_names: &'static [&'static str],
+    last_names: &'static [&'static str],
+    email_domains: &'static [&'static str],
+    domain_suffixes: &'static [&'static str],
+    cities: &'static [&'static str],
+    states: &'static [&'static str],
+    state_abbrs: &'static [&'static str],
+    street_types: &'static [&'static str],
+    /// Street type before the name ("Rua X") or after it ("X Street").
+    street_type_first: bool,
+    zip_formats: &'static [&'static str],
+    countries: &'static [&'static str],
+    phone_formats: &'static [&'static str],
+    company_suffixes: &'static [&'static str],
+    departments: &'static [&'static str],
+    product_adjectives: &'static [&'static str],
+    product_materials: &'static [&'static str],
+    product_nouns: &'static [&'static str],
+    /// Adjective after the noun ("Cadeira Ergonômica") or before it.
+    adjective_after: bool,
+    words: &'static [&'static str],
+}
+
+static EN_US: Dictionaries = Dictionaries {
+    first_names: <EN as Data>::NAME_FIRST_NAME,
+    last_names: <EN as Data>::NAME_LAST_NAME,
+    email_domains: &[
+        "example.com",
+        "example.net",
+        "example.org",
+        "mail.example.com",
+        "shop.example",
+    ],
+    domain_suffixes: <EN as Data>::INTERNET_DOMAIN_SUFFIX,
+    cities: &[
+        "New York",
+        "Los Angeles",
+        "Chicago",
+        "Houston",
+        "Phoenix",
+        "Philadelphia",
+        "San Antonio",
+        "San Diego",
+        "Dallas",
+        "Austin",
+        "Jacksonville",
+        "Fort Worth",
+        "Columbus",
+        "Charlotte",
+        "Indianapolis",
+        "San Francisco",
+        "Seattle",
+        "Denver",
+        "Washington",
+        "Nashville",
+        "Oklahoma City",
+        "El Paso",
+        "Boston",
+        "Portland",
+        "Las Vegas",
+        "Detroit",
+        "Memphis",
+        "Louisville",
+        "Baltimore",
+        "Milwaukee",
+        "Albuquerque",
+        "Tucson",
+        "Fresno",
+        "Sacramento",
+        "Kansas City",
+        "Mesa",
+        "Atlanta",
+        "Omaha",
+        "Raleigh",
+        "Miami",
+        "Minneapolis",
+        "Tulsa",
+        "Cleveland",
+        "Wichita",
+        "New Orleans",
+        "Tampa",
+        "Honolulu",
+        "Pittsburgh",
+        "Cincinnati",
+        "St. Louis",
+        "Orlando",
+        "Buffalo",
+        "Madison",
+        "Boise",
+        "Richmond",
+        "Salt Lake City",
+        "Anchorage",
+    ],
+    states: <EN as Data>::ADDRESS_STATE,
+    state_abbrs: <EN as Data>::ADDRESS_STATE_ABBR,
+    street_types: &[
+        "Street",
+        "Avenue",
+        "Road",
+        "Lane",
+        "Drive",
+        "Court",
+        "Place",
+        "Boulevard",
+        "Way",
+        "Terrace",
+    ],
+    street_type_first: false,
+    zip_formats: &["#####"],
+    countries: <EN as Data>::ADDRESS_COUNTRY,
+    phone_formats: &[
+        "(^##) ###-####",
+        "^##-###-####",
+        "+1 ^##-###-####",
+        "^##.###.####",
+    ],
+    company_suffixes: <EN as Data>::COMPANY_SUFFIX,
+    departments: &[
+        "Books",
+        "Movies",
+        "Music",
+        "Games",
+        "Electronics",
+        "Computers",
+        "Home",
+        "Garden",
+        "Tools",
+        "Grocery",
+        "Health",
+        "Beauty",
+        "Toys",
+        "Kids",
+        "Baby",
+        "Clothing",
+        "Shoes",
+        "Jewelry",
+        "Sports",
+        "Outdoors",
+        "Automotive",
+        "Industrial",
+    ],
+    product_adjectives: &[
+        "Small",
+        "Ergonomic",
+        "Rustic",
+        "Intelligent",
+        "Gorgeous",
+        "Incredible",
+        "Fantastic",
+        "Practical",
+        "Sleek",
+        "Awesome",
+        "Generic",
+        "Handcrafted",
+        "Handmade",
+        "Licensed",
+        "Refined",
+        "Unbranded",
+        "Tasty",
+    ],
+    product_materials: &[
+        "Steel", "Wooden", "Concrete", "Plastic", "Cotton", "Granite", "Rubber", "Metal", "Soft",
+        "Fresh", "Frozen",
+    ],
+    product_nouns: &[
+        "Chair", "Car", "Computer", "Keyboard", "Mouse", "Bike", "Ball", "Gloves", "Pants",
+        "Shirt", "Table", "Shoes", "Hat", "Towels", "Soap", "Tuna", "Chicken", "Fish", "Cheese",
+        "Bacon", "Pizza", "Salad", "Sausages", "Chips", "Lamp", "Backpack", "Watch", "Camera",
+        "Blender", "Kettle",
+    ],
+    adjective_after: false,
+    words: <EN as Data>::LOREM_WORD,
+};
+
+static PT_BR_DICT: Dictionaries = Dictionaries {
+    first_names: <PT_BR as Data>::NAME_FIRST_NAME,
+    last_names: <PT_BR as Data>::NAME_LAST_NAME,
+    email_domains: &[
+        "exemplo.com.br",
+        "exemplo.net.br",
+        "exemplo.org.br",
+        "mail.exemplo.com.br",
+        "example.com",
+    ],
+    domain_suffixes: &["com.br", "net.br", "org.br", "com", "br"],
+    cities: &[
+        "São Paulo",
+        "Rio de Janeiro",
+        "Brasília",
+        "Salvador",
+        "Fortaleza",
+        "Belo Horizonte",
+        "Manaus",
+        "Curitiba",
+        "Recife",
+        "Goiânia",
+        "Belém",
+        "Porto Alegre",
+        "Guarulhos",
+        "Campinas",
+        "São Luís",
+        "São Gonçalo",
+        "Maceió",
+        "Duque de Caxias",
+        "Campo Grande",
+        "Natal",
+        "Teresina",
+        "São Bernardo do Campo",
+        "Nova Iguaçu",
+        "João Pessoa",
+        "Santo André",
+        "Osasco",
+        "São José dos Campos",
+        "Jaboatão dos Guararapes",
+        "Ribeirão Preto",
+        "Uberlândia",
+        "Sorocaba",
+        "Contagem",
+        "Aracaju",
+        "Feira de Santana",
+        "Cuiabá",
+        "Joinville",
+        "Aparecida de Goiânia",
+        "Londrina",
+        "Juiz de Fora",
+        "Ananindeua",
+        "Porto Velho",
+        "Serra",
+        "Niterói",
+        "Caxias do Sul",
+        "Macapá",
+        "Florianópolis",
+        "Vila Velha",
+        "Mauá",
+        "São João de Meriti",
+        "Santos",
+        "Mogi das Cruzes",
+        "Betim",
+        "Diadema",
+        "Campina Grande",
+        "Jundiaí",
+        "Maringá",
+        "Montes Claros",
+        "Piracicaba",
+        "Carapicuíba",
+        "Olinda",
+        "Cariacica",
+        "Bauru",
+        "Rio Branco",
+        "Anápolis",
+        "Vitória",
+    ],
+    states: <PT_BR as Data>::ADDRESS_STATE,
+    state_abbrs: <PT_BR as Data>::ADDRESS_STATE_ABBR,
+    street_types: &[
+        "Rua", "Avenida", "Travessa", "Alameda", "Praça", "Largo", "Estrada", "Rodovia",
+    ],
+    street_type_first: true,
+    zip_formats: <PT_BR as Data>::ADDRESS_POSTCODE_FORMATS,
+    countries: &[
+        "Brasil",
+        "Argentina",
+        "Uruguai",
+        "Paraguai",
+        "Chile",
+        "Bolívia",
+        "Peru",
+        "Colômbia",
+        "Venezuela",
+        "Equador",
+        "México",
+        "Estados Unidos",
+        "Canadá",
+        "Portugal",
+        "Espanha",
+        "França",
+        "Itália",
+        "Alemanha",
+        "Reino Unido",
+        "Irlanda",
+        "Holanda",
+        "Bélgica",
+        "Suíça",
+        "Áustria",
+        "Suécia",
+        "Noruega",
+        "Dinamarca",
+        "Finlândia",
+        "Polônia",
+        "Grécia",
+        "Japão",
+        "China",
+        "Coreia do Sul",
+        "Índia",
+        "Austrália",
+        "Nova Zelândia",
+        "África do Sul",
+        "Angola",
+        "Moçambique",
+        "Cabo Verde",
+        "Egito",
+        "Marrocos",
+    ],
+    phone_formats: &["(^#) 9####-####", "(^#) 3###-####", "+55 ^# 9####-####"],
+    company_suffixes: <PT_BR as Data>::COMPANY_SUFFIX,
+    departments: &[
+        "Livros",
+        "Filmes",
+        "Música",
+        "Jogos",
+        "Eletrônicos",
+        "Informática",
+        "Casa",
+        "Jardim",
+        "Ferramentas",
+        "Mercado",
+        "Saúde",
+        "Beleza",
+        "Brinquedos",
+        "Infantil",
+        "Bebês",
+        "Roupas",
+        "Calçados",
+        "Joias",
+        "Esportes",
+        "Automotivo",
+        "Papelaria",
+    ],
+    product_adjectives: &[
+        "Pequeno",
+        "Ergonômico",
+        "Rústico",
+        "Inteligente",
+        "Lindo",
+        "Incrível",
+        "Fantástico",
+        "Prático",
+        "Elegante",
+        "Artesanal",
+        "Refinado",
+        "Genérico",
+        "Moderno",
+        "Clássico",
+    ],
+    product_materials: &[
+        "de Aço",
+        "de Madeira",
+        "de Concreto",
+        "de Plástico",
+        "de Algodão",
+        "de Granito",
+        "de Borracha",
+        "de Metal",
+    ],
+    product_nouns: &[
+        "Cadeira",
+        "Mesa",
+        "Computador",
+        "Teclado",
+        "Mouse",
+        "Bicicleta",
+        "Bola",
+        "Luvas",
+        "Calça",
+        "Camisa",
+        "Sapatos",
+        "Chapéu",
+        "Toalhas",
+        "Sabonete",
+        "Queijo",
+        "Luminária",
+        "Mochila",
+        "Relógio",
+        "Câmera",
+        "Liquidificador",
+        "Chaleira",
+        "Panela",
+        "Tapete",
+    ],
+    adjective_after: true,
+    words: <PT_BR as Data>::LOREM_WORD,
+};
+
+/// The dictionaries of `locale`.
+pub fn dictionaries(locale: Locale) -> &'static Dictionaries {
+    match locale {
+        Locale::EnUs => &EN_US,
+        Locale::PtBr => &PT_BR_DICT,
+    }
+}
+
+fn pick<'a>(rng: &mut RowRng, words: &[&'a str]) -> &'a str {
+    words[rng.random_range(0..words.len())]
+}
+
+/// Appends `format` with `#` as a digit and `^` as a digit from 1 to 9.
+pub fn digits(rng: &mut RowRng, format: &str, out: &mut String) {
+    for c in format.chars() {
+        match c {
+            '#' => out.push((b'0' + rng.random_range(0..10u8)) as char),
+            '^' => out.push((b'1' + rng.random_range(0..9u8)) as char),
+            c => out.push(c),
+        }
+    }
+}
+
+impl Dictionaries {
+    /// The words of a built-in list.
+    pub fn list(&self, list: Builtin) -> &'static [&'static str] {
+        match list {
+            Builtin::FirstNames => self.first_names,
+            Builtin::LastNames => self.last_names,
+            Builtin::Cities => self.cities,
+            Builtin::States => self.states,
+            Builtin::StateAbbrs => self.state_abbrs,
+            Builtin::Countries => self.countries,
+            Builtin::Departments => self.departments,
+            Builtin::Words => self.words,
+        }
+    }
+
+    /// Appends a name (or part of one) to `out`.
+    pub fn person(&self, rng: &mut RowRng, part: PersonPart, out: &mut String) {
+        match part {
+            PersonPart::First => out.push_str(pick(rng, self.first_names)),
+            PersonPart::Last => out.push_str(pick(rng, self.last_names)),
+            PersonPart::Full => {
+                out.push_str(pick(rng, self.first_names));
+                out.push(' ');
+                out.push_str(pick(rng, self.last_names));
+            }
+        }
+    }
+
+    /// A domain for e-mail addresses. The defaults are reserved example
+    /// domains, so generated addresses never reach a real mailbox.
+    pub fn email_domain(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.email_domains)
+    }
+
+    /// Appends a web domain: a family name and a suffix.
+    pub fn domain(&self, rng: &mut RowRng, out: &mut String) {
+        email_local_part(pick(rng, self.last_names), out);
+        out.push('.');
+        out.push_str(pick(rng, self.domain_suffixes));
+    }
+
+    /// Appends a street address: number, type and name.
+    pub fn street(&self, rng: &mut RowRng, out: &mut String) {
+        let number = rng.random_range(1..2_000u32);
+        let name = pick(rng, self.last_names);
+        let kind = pick(rng, self.street_types);
+        if self.street_type_first {
+            out.push_str(kind);
+            out.push(' ');
+            out.push_str(name);
+            out.push_str(", ");
+            out.push_str(itoa::Buffer::new().format(number));
+        } else {
+            out.push_str(itoa::Buffer::new().format(number));
+            out.push(' ');
+            out.push_str(name);
+            out.push(' ');
+            out.push_str(kind);
+        }
+    }
+
+    /// A city.
+    pub fn city(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.cities)
+    }
+
+    /// A state.
+    pub fn state(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.states)
+    }
+
+    /// A country.
+    pub fn country(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.countries)
+    }
+
+    /// Appends a postal code.
+    pub fn zip(&self, rng: &mut RowRng, out: &mut String) {
+        let format = pick(rng, self.zip_formats);
+        digits(rng, format, out);
+    }
+
+    /// Appends a phone number.
+    pub fn phone(&self, rng: &mut RowRng, out: &mut String) {
+        let format = pick(rng, self.phone_formats);
+        digits(rng, format, out);
+    }
+
+    /// Appends a company name: a family name or two and a suffix.
+    pub fn company(&self, rng: &mut RowRng, out: &mut String) {
+        out.push_str(pick(rng, self.last_names));
+        if rng.random_bool(0.3) {
+            out.push_str(if self.street_type_first { " e " } else { " & " });
+            out.push_str(pick(rng, self.last_names));
+        }
+        out.push(' ');
+        out.push_str(pick(rng, self.company_suffixes));
+    }
+
+    /// A store department.
+    pub fn department(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.departments)
+    }
+
+    /// Appends a product name: adjective, material, noun in the locale's order.
+    pub fn product(&self, rng: &mut RowRng, out: &mut String) {
+        let (adjective, material, noun) = (
+            pick(rng, self.product_adjectives),
+            pick(rng, self.product_materials),
+            pick(rng, self.product_nouns),
+        );
+        if self.adjective_after {
+            out.push_str(noun);
+            out.push(' ');
+            out.push_str(adjective);
+            out.push(' ');
+            out.push_str(material);
+        } else {
+            out.push_str(adjective);
+            out.push(' ');
+            out.push_str(material);
+            out.push(' ');
+            out.push_str(noun);
+        }
+    }
+
+    /// Appends `min..=max` filler words separated by spaces.
+    pub fn lorem(&self, rng: &mut RowRng, min: u32, max: u32, out: &mut String) {
+        let n = rng.random_range(min..=max);
+        for i in 0..n {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(pick(rng, self.words));
+        }
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Appends the local part of an address made from a person's name:
+/// lower case ASCII, accents folded, words joined by dots, anything else dropped.
+pub fn email_local_part(name: &str, out: &mut String) {
+    let mut dot = false;
+    let start = out.len();
+    for c in name.chars() {
+        let folded = match c {
+            'a'..='z' | '0'..='9' => Some(c),
+            'A'..='Z' => Some(c.to_ascii_lowercase()),
+            'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' | 'Á' | 'À' | 'Â' | 'Ã' | 'Ä' | 'Å' => {
+                Some('a')
+            }
+            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => Some('e'),
+            'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => Some('i'),
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' | 'Ó' | 'Ò' | 'Ô' | 'Õ' | 'Ö' => Some('o'),
+            'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => Some('u'),
+            'ç' | 'Ç' => Some('c'),
+            'ñ' | 'Ñ' => Some('n'),
+            ' ' | '-' | '.' | '_' => {
+                dot = out.len() > start;
+                None
+            }
+            _ => None,
+        };
+        if let Some(c) = folded {
+            if dot {
+                out.push('.');
+                dot = false;
+            }
+            out.push(c);
+        }
+    }
+    if out.len() == start {
+        out.push_str("user");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(name: &str) -> String {
+        let mut s = String::new();
+        email_local_part(name, &mut s);
+        s
+    }
+
+    #[test]
+    fn local_parts_are_plain_ascii() {
+        assert_eq!(local("John Smith"), "john.smith");
+        assert_eq!(local("João  da Conceição"), "joao.da.conceicao");
+        assert_eq!(local("Mary-Ann O'Neil"), "mary.ann.oneil");
+        assert_eq!(local("  "), "user");
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("ção", 2), "ç");
+        assert_eq!(truncate("abc", 8), "abc");
+    }
+
+    #[test]
+    fn both_locales_have_words() {
+        for locale in [Locale::EnUs, Locale::PtBr] {
+            let d = dictionaries(locale);
+            assert!(d.first_names.len() > 50 && d.last_names.len() > 50);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Values of the catalogue generators are valid for what they claim to be.
+
+use datagen::generate::brdocs::{valid_cnpj, valid_cpf};
+use rusqlite::Connection;
+
+use crate::support::{run_text, stderr};
+
+const GENFILE: &str = r##"
+[run]
+seed = 11
+locale = "pt_BR"
+[tables.t]
+rows = 3000
+[tables.t.columns]
+id      = { gen = "uuid", version = 7, min = "2025-03-01T00:00:00Z", max = "2025-03-31T23:59:59Z", primary_key = true }
+cpf     = { gen = "br.cpf" }
+cnpj    = { gen = "br.cnpj", formatted = false }
+doc     = { gen = "object", fields = { n = { gen = "int", min = 1, max = 3 }, s = { gen = "lorem", words = [1, 3] }, a = { gen = "array", len = [0, 4], item = { gen = "float", min = 0, max = 1 } }, quote = { gen = "choice", values = ["a\"b", "c\\d", "e\nf"] } } }
+sha     = { gen = "hash", of = "cpf" }
+"##;
+
+#[test]
+fn documents_uuids_json_and_hashes_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = run_text(dir.path(), "catalogue", GENFILE);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, cpf, cnpj, doc, sha FROM t")
+        .unwrap();
+    let rows: Vec<(String, String, String, String, String)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 3000);
+    let (march_start, march_end) = (1_740_787_200_000u64, 1_743_465_599_000u64);
+    for (id, cpf, cnpj, _, sha) in &rows {
+        assert!(valid_cpf(cpf) && cpf.len() == 14, "bad CPF {cpf}");
+        assert!(valid_cnpj(cnpj) && cnpj.len() == 14, "bad CNPJ {cnpj}");
+        let hex: String = id.chars().filter(|c| *c != '-').collect();
+        assert_eq!(&hex[12..13], "7", "not a version 7 UUID: {id}");
+        assert!(
+            matches!(&hex[16..17], "8" | "9" | "a" | "b"),
+            "bad variant: {id}"
+        );
+        let ms = u64::from_str_radix(&hex[..12], 16).unwrap();
+        assert!(
+            (march_start..=march_end).contains(&ms),
+            "timestamp {ms} outside the range: {id}"
+        );
+        assert_eq!(sha.len(), 64);
+    }
+    let invalid: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM t WHERE NOT json_valid(doc)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(invalid, 0, "documents that are not JSON");
+    let quotes: i64 = conn
+        .query_row(
+            "SELECT count(DISTINCT json_extract(doc, '$.quote')) FROM t",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        quotes, 3,
+        "escaped strings must read back as three distinct values"
+    );
+    let lengths: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM t WHERE json_array_length(doc, '$.a') NOT BETWEEN 0 AND 4",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(lengths, 0);
+    // The same CPF always hashes the same (the hash reads the column's text).
+    let mismatched: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM t a JOIN t b ON a.cpf = b.cpf AND a.sha <> b.sha",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(mismatched, 0);
+}
