@@ -187,3 +187,40 @@ id = { gen = "sequence", primary_key = true, type = "INTEGER CHECK (id < 25000)"
         "only the Genfile remains: {leftovers:?}"
     );
 }
+
+#[test]
+fn every_example_genfile_loads_with_valid_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(crate::support::root().join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        seen += 1;
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let db = dir.path().join(format!("{name}.db"));
+        let out = run(datagen_into(&path, &db).args(["--scale", "0.01", "--quiet"]));
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let conn = Connection::open(&db).unwrap();
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(tables >= 2, "{name}: {tables} tables");
+        let empty: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master m WHERE type = 'table' AND (SELECT count(*) FROM pragma_table_info(m.name)) = 0", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(empty, 0);
+        let violations: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(violations, 0, "{name}: foreign key violations");
+    }
+    assert!(seen >= 4, "only {seen} example Genfiles");
+}
