@@ -8,5 +8,6 @@ mod errors;
 mod golden;
 mod settings;
 mod sqlite;
+mod stats;
 mod support;
 mod units;
