@@ -17,12 +17,14 @@
 //! * [`format`]: the canonical text form of values for targets.
 //! * [`target`]: target URLs and the sinks that write batches (SQLite).
 //! * [`settings`]: Genfile < environment < command line layering.
+//! * [`preview`]: the first rows of each table as a text table.
 //! * [`run`]: maps a schema onto the actor pipeline of `datagen-actors` and
 //!   runs it; [`progress`] shows how far it got.
 
 pub mod format;
 pub mod generate;
 pub mod genfile;
+pub mod preview;
 pub mod progress;
 pub mod run;
 pub mod settings;

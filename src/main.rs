@@ -48,6 +48,30 @@ struct RunArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the first rows of each table (or one) as an aligned table.
+    Preview {
+        /// The Genfile.
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+        /// Only this table.
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
+        /// Rows per table.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        rows: usize,
+        /// Seed (overrides [run] seed).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+    },
+    /// Print the CREATE TABLE statements.
+    Ddl {
+        /// The Genfile.
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+        /// SQL dialect: sqlite or postgres.
+        #[arg(long, default_value = "sqlite", value_name = "DIALECT")]
+        dialect: String,
+    },
     /// Check a Genfile and print every problem found; exit 2 if any.
     Validate {
         /// The Genfile to check.
@@ -144,6 +168,51 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Some(Command::Preview {
+            config,
+            table,
+            rows,
+            seed,
+        }) => {
+            let schema = match load(&config) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let tables = match table {
+                None => Vec::new(),
+                Some(name) => match schema.table_index(&name) {
+                    Some(t) => vec![t],
+                    None => {
+                        let names: Vec<&str> =
+                            schema.tables.iter().map(|t| t.name.as_str()).collect();
+                        eprintln!(
+                            "error: no table `{name}` in {}\n  help: tables are: {}",
+                            config.display(),
+                            names.join(", ")
+                        );
+                        return ExitCode::from(BAD_INPUT);
+                    }
+                },
+            };
+            print!(
+                "{}",
+                datagen::preview::preview(&schema, seed.unwrap_or(schema.seed), &tables, rows)
+            );
+            ExitCode::SUCCESS
+        }
+        Some(Command::Ddl { config, dialect }) => {
+            let Some(dialect) = datagen::target::ddl::Dialect::parse(&dialect) else {
+                eprintln!("error: unknown dialect `{dialect}`\n  help: use sqlite or postgres");
+                return ExitCode::from(BAD_INPUT);
+            };
+            match load(&config) {
+                Ok(schema) => {
+                    print!("{}", datagen::target::ddl::script(&schema, dialect));
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
+            }
+        }
         None => run(cli.run),
     }
 }

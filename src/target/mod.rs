@@ -1,7 +1,9 @@
 //! Where rows go: target URLs and the sinks behind them.
 //!
+//! * [`ddl`]: CREATE TABLE statements per SQL dialect.
 //! * [`sqlite`]: the embedded default, one SQLite database file.
 
+pub mod ddl;
 pub mod sqlite;
 
 use std::path::PathBuf;

@@ -13,9 +13,10 @@ use datagen_actors::{BoxError, Sink};
 use rusqlite::types::Null;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::ddl::{create_table, quote, Dialect};
 use crate::format::text;
 use crate::generate::{Block, Value};
-use crate::genfile::schema::{Column, Gen, IfExists, Schema, SqlType, Table, TableSize};
+use crate::genfile::schema::{IfExists, Schema, SqlType};
 use crate::progress::Progress;
 
 /// Why the SQLite target failed.
@@ -49,87 +50,6 @@ pub enum SqliteError {
         /// The database file.
         path: String,
     },
-}
-
-/// Quotes an SQL identifier.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn sqlite_type(column: &Column) -> String {
-    if let Some(t) = &column.type_override {
-        return t.clone();
-    }
-    match column.sql_type {
-        SqlType::Integer | SqlType::BigInt => "INTEGER".into(),
-        SqlType::Double => "REAL".into(),
-        SqlType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
-        SqlType::Boolean => "BOOLEAN".into(),
-        SqlType::Text | SqlType::Uuid => "TEXT".into(),
-        SqlType::Json => "JSON".into(),
-        SqlType::Date => "DATE".into(),
-        SqlType::Timestamp => "TIMESTAMP".into(),
-    }
-}
-
-/// The column a column points at with a foreign key, if any: the target of
-/// a `ref`, or a key column of the parent copied with `parent`.
-pub fn foreign_key(schema: &Schema, table: &Table, column: &Column) -> Option<(usize, usize)> {
-    match column.gen {
-        Gen::Ref { table, column, .. } => Some((table, column)),
-        Gen::Parent { column: pc } => match table.size {
-            TableSize::Per { parent, .. } if schema.tables[parent].columns[pc].unique => {
-                Some((parent, pc))
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// `CREATE TABLE` for `table` in SQLite's dialect.
-pub fn create_table(schema: &Schema, table: &Table) -> String {
-    let mut lines = Vec::new();
-    for column in &table.columns {
-        let mut line = format!("  {} {}", quote(&column.name), sqlite_type(column));
-        if !column.nullable {
-            line.push_str(" NOT NULL");
-        }
-        if column.primary_key {
-            line.push_str(" PRIMARY KEY");
-        } else if column.unique {
-            line.push_str(" UNIQUE");
-        }
-        lines.push((line, column.doc.clone()));
-    }
-    for column in &table.columns {
-        if let Some((t, c)) = foreign_key(schema, table, column) {
-            let target = &schema.tables[t];
-            let line = format!(
-                "  FOREIGN KEY ({}) REFERENCES {} ({})",
-                quote(&column.name),
-                quote(&target.name),
-                quote(&target.columns[c].name)
-            );
-            lines.push((line, None));
-        }
-    }
-    let last = lines.len().saturating_sub(1);
-    let mut sql = format!("CREATE TABLE {} (\n", quote(&table.name));
-    for (i, (line, doc)) in lines.into_iter().enumerate() {
-        sql.push_str(&line);
-        if i != last {
-            sql.push(',');
-        }
-        if let Some(doc) = doc {
-            // SQLite keeps the CREATE text, so the comment documents the column.
-            sql.push_str(" -- ");
-            sql.push_str(&doc.replace(['\n', '\r'], " "));
-        }
-        sql.push('\n');
-    }
-    sql.push(')');
-    sql
 }
 
 /// Writes batches into an SQLite database.
@@ -261,7 +181,7 @@ impl SqliteSink {
         for table in &self.schema.tables {
             let keep = present.contains(&table.name.as_str()) && if_exists != IfExists::Replace;
             if !keep {
-                tx.execute_batch(&create_table(&self.schema, table))?;
+                tx.execute_batch(&create_table(&self.schema, table, Dialect::Sqlite))?;
             }
         }
         tx.commit()?;

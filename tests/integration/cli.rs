@@ -88,3 +88,59 @@ fn a_run_prints_a_summary() {
     );
     assert!(err.contains("rows/s"), "{err}");
 }
+
+#[test]
+fn preview_shows_the_rows_a_run_writes() {
+    let genfile = crate::support::root().join("tests/golden/small.toml");
+    let out = run(datagen()
+        .arg("preview")
+        .arg("--config")
+        .arg(&genfile)
+        .args(["--rows", "2", "--table", "accounts"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "accounts (2 of 6 rows)");
+    assert!(lines[1].starts_with("| id  | uid "), "{text}");
+    // The same values as the pinned output of a real run.
+    let golden =
+        std::fs::read_to_string(crate::support::root().join("tests/golden/small.dump")).unwrap();
+    assert!(
+        golden.contains("b9c20fdb-2172-406d-abcb-2eea478566d3")
+            && lines[3].contains("b9c20fdb-2172-406d-abcb-2eea478566d3")
+    );
+    assert!(lines[3].contains("Yohanna Salgado"), "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
+
+    let out = run(datagen()
+        .arg("preview")
+        .arg("--config")
+        .arg(&genfile)
+        .args(["--table", "acounts"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("tables are: accounts, events"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn ddl_for_both_dialects() {
+    for dialect in ["sqlite", "postgres"] {
+        let out = run(datagen()
+            .arg("ddl")
+            .arg("--config")
+            .arg(schema("shop.toml"))
+            .args(["--dialect", dialect]));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let golden = crate::support::root().join(format!("tests/golden/shop.{dialect}.sql"));
+        crate::support::assert_golden(&golden, &String::from_utf8_lossy(&out.stdout));
+    }
+    let out = run(datagen()
+        .arg("ddl")
+        .arg("--config")
+        .arg(schema("shop.toml"))
+        .args(["--dialect", "oracle"]));
+    assert_eq!(out.status.code(), Some(2));
+}

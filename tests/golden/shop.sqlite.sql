@@ -1,0 +1,49 @@
+CREATE TABLE "customers" (
+  "id" INTEGER NOT NULL PRIMARY KEY,
+  "name" TEXT NOT NULL,
+  "email" TEXT NOT NULL UNIQUE,
+  "phone" TEXT,
+  "loyalty" TEXT NOT NULL,
+  "birth_date" DATE NOT NULL, -- customers are adults when they sign up
+  "signed_up" TIMESTAMP NOT NULL,
+  "marketing" BOOLEAN NOT NULL,
+  "age" INTEGER NOT NULL,
+  "segment" TEXT NOT NULL,
+  "orders" INTEGER NOT NULL,
+  "spent" DECIMAL(18,2) NOT NULL -- sum of the customer's order totals
+);
+
+CREATE TABLE "products" (
+  "id" INTEGER NOT NULL PRIMARY KEY,
+  "sku" TEXT NOT NULL,
+  "department" TEXT NOT NULL,
+  "price" DECIMAL(6,2) NOT NULL,
+  "weight_kg" REAL NOT NULL,
+  "in_stock" INTEGER NOT NULL,
+  "public_id" TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE "orders" (
+  "id" INTEGER NOT NULL PRIMARY KEY,
+  "customer_id" INTEGER NOT NULL,
+  "placed_at" TIMESTAMP NOT NULL,
+  "status" TEXT NOT NULL,
+  "channel" TEXT NOT NULL,
+  "coupon" TEXT,
+  "items" INTEGER NOT NULL,
+  "total" DECIMAL(18,2) NOT NULL, -- equals the sum of its item lines
+  FOREIGN KEY ("customer_id") REFERENCES "customers" ("id")
+);
+
+CREATE TABLE "order_items" (
+  "id" INTEGER NOT NULL PRIMARY KEY,
+  "order_id" INTEGER NOT NULL,
+  "product_id" INTEGER NOT NULL,
+  "quantity" INTEGER NOT NULL,
+  "discount" DECIMAL(3,2),
+  "unit_price" DECIMAL(6,2) NOT NULL,
+  "line_total" DECIMAL(18,2) NOT NULL,
+  FOREIGN KEY ("order_id") REFERENCES "orders" ("id"),
+  FOREIGN KEY ("product_id") REFERENCES "products" ("id")
+);
+
