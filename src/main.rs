@@ -81,7 +81,6 @@ enum Command {
 }
 
 const BAD_INPUT: u8 = 2;
-const FAILED: u8 = 1;
 
 fn load(path: &Path) -> Result<Schema, ExitCode> {
     genfile::load(path).map_err(|e| {
@@ -141,7 +140,7 @@ fn run(args: RunArgs) -> ExitCode {
         }
         Err(e) => {
             report(&e);
-            ExitCode::from(FAILED)
+            ExitCode::from(e.exit_code())
         }
     }
 }

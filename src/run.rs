@@ -30,12 +30,36 @@ pub enum RunError {
         /// The referenced table.
         target: String,
     },
+    /// A `unique` integer column has fewer values than rows.
+    #[error(
+        "column `{table}.{column}` is unique but its range holds {span} values for {rows} rows\n  help: widen `min`..`max` or lower the row count"
+    )]
+    DomainTooSmall {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Values in `min..=max`.
+        span: u128,
+        /// Rows of the table.
+        rows: u64,
+    },
     /// The pipeline failed.
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     /// The actor system could not be started.
     #[error("cannot start the pipeline: {0}")]
     Runtime(#[from] std::io::Error),
+}
+
+impl RunError {
+    /// The exit code: 2 when the input asks for the impossible, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::DomainTooSmall { .. } => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// What a finished run reports.
@@ -153,6 +177,17 @@ pub fn plan(schema: &Schema, settings: &Settings) -> Result<(Plan, Generators), 
             continue;
         }
         for column in &table.columns {
+            if let Gen::Int { min, max, .. } = column.gen {
+                let span = (i128::from(max) - i128::from(min) + 1) as u128;
+                if column.unique && u128::from(plan.table_rows[i]) > span {
+                    return Err(RunError::DomainTooSmall {
+                        table: table.name.clone(),
+                        column: column.name.clone(),
+                        span,
+                        rows: plan.table_rows[i],
+                    });
+                }
+            }
             if let Gen::Ref { table: t, .. } = column.gen {
                 if plan.table_rows[t] == 0 && column.null_rate < 1.0 {
                     return Err(RunError::EmptyReference {

@@ -33,7 +33,45 @@ enum Real {
     Normal(Normal<f64>),
     LogNormal(LogNormal<f64>),
     Exponential(f64),
-    Zipf(f64),
+    Poisson(Poisson<f64>),
+    /// Zipf over the range; its table is built on first use, when the range is known.
+    Zipf(f64, std::sync::OnceLock<ZipfTable>),
+}
+
+/// Ranks `1..=n` with probability proportional to `k^-s`: an alias table
+/// (O(1) per draw) up to a million ranks, a rejection sampler beyond.
+#[derive(Debug, Clone)]
+enum ZipfTable {
+    Alias(WeightedAliasIndex<f64>),
+    Rejection(Zipf<f64>),
+    One,
+}
+
+/// Ranks beyond which a Zipf alias table would cost too much memory.
+const ZIPF_ALIAS_MAX: u64 = 1 << 20;
+
+impl ZipfTable {
+    fn new(n: u64, s: f64) -> ZipfTable {
+        if n <= 1 {
+            return ZipfTable::One;
+        }
+        if n <= ZIPF_ALIAS_MAX {
+            let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+            if let Ok(alias) = WeightedAliasIndex::new(weights) {
+                return ZipfTable::Alias(alias);
+            }
+        }
+        Zipf::new(n as f64, s).map_or(ZipfTable::One, ZipfTable::Rejection)
+    }
+
+    /// A rank from 1 to n.
+    fn rank(&self, rng: &mut RowRng) -> u64 {
+        match self {
+            ZipfTable::Alias(a) => a.sample(rng) as u64 + 1,
+            ZipfTable::Rejection(z) => z.sample(rng) as u64,
+            ZipfTable::One => 1,
+        }
+    }
 }
 
 impl Real {
@@ -47,7 +85,8 @@ impl Real {
                 LogNormal::new(mu, sigma).map_or(Real::Uniform, Real::LogNormal)
             }
             Dist::Exponential { lambda } => Real::Exponential(lambda),
-            Dist::Zipf { s } => Real::Zipf(s),
+            Dist::Poisson { lambda } => Poisson::new(lambda).map_or(Real::Uniform, Real::Poisson),
+            Dist::Zipf { s } => Real::Zipf(s, std::sync::OnceLock::new()),
         }
     }
 
@@ -59,9 +98,10 @@ impl Real {
                 Real::Normal(d) => d.sample(rng),
                 Real::LogNormal(d) => d.sample(rng),
                 Real::Exponential(lambda) => min + -(1.0 - rng.random::<f64>()).ln() / lambda,
-                Real::Zipf(s) => {
-                    let n = (max - min + 1.0).max(1.0);
-                    min + Zipf::new(n, *s).map_or(1.0, |z| z.sample(rng)) - 1.0
+                Real::Poisson(d) => d.sample(rng),
+                Real::Zipf(s, table) => {
+                    let n = (max - min + 1.0).max(1.0) as u64;
+                    min + table.get_or_init(|| ZipfTable::new(n, *s)).rank(rng) as f64 - 1.0
                 }
             }
         };
@@ -92,7 +132,7 @@ impl Real {
 #[derive(Debug, Clone)]
 enum Pick {
     Uniform(u64),
-    Zipf(Zipf<f64>),
+    Zipf(ZipfTable),
     Weighted(WeightedAliasIndex<f64>),
     Real(Real, u64),
 }
@@ -106,7 +146,7 @@ impl Pick {
         }
         match dist {
             Dist::Uniform => Pick::Uniform(n),
-            Dist::Zipf { s } => Zipf::new(n as f64, s).map_or(Pick::Uniform(n), Pick::Zipf),
+            Dist::Zipf { s } => Pick::Zipf(ZipfTable::new(n, s)),
             other => Pick::Real(Real::new(other), n),
         }
     }
@@ -114,7 +154,7 @@ impl Pick {
     fn pick(&self, rng: &mut RowRng) -> u64 {
         match self {
             Pick::Uniform(n) => rng.random_range(0..(*n).max(1)),
-            Pick::Zipf(z) => z.sample(rng) as u64 - 1,
+            Pick::Zipf(z) => z.rank(rng) - 1,
             Pick::Weighted(alias) => alias.sample(rng) as u64,
             Pick::Real(real, n) => real.sample(rng, 0.0, (*n).max(1) as f64 - 1.0, true) as u64,
         }
@@ -157,6 +197,11 @@ enum Kind {
         min: i64,
         max: i64,
         dist: Real,
+    },
+    /// Distinct integers: `min` plus a keyed permutation of the row index.
+    UniqueInt {
+        min: i64,
+        span: u64,
     },
     Float {
         min: f64,
@@ -725,6 +770,10 @@ fn compile(
             start: *start,
             step: *step,
         },
+        Gen::Int { min, max, .. } if column.unique => Kind::UniqueInt {
+            min: *min,
+            span: (*max as i128 - *min as i128 + 1).min(i128::from(u64::MAX)) as u64,
+        },
         Gen::Int { min, max, dist } => Kind::Int {
             min: *min,
             max: *max,
@@ -910,6 +959,9 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
             step: *step,
         }
         .at(row),
+        Kind::UniqueInt { min, span } => {
+            Value::Int(min.wrapping_add(permute(row, *span, key) as i64))
+        }
         Kind::Int { min, max, dist } => {
             Value::Int(dist.sample(&mut rng, *min as f64, *max as f64, true) as i64)
         }
@@ -1261,4 +1313,51 @@ fn needed_columns(table: &Table, column: usize) -> Vec<usize> {
         stack.extend(row);
     }
     (0..table.columns.len()).filter(|&c| needed[c]).collect()
+}
+
+/// A keyed pseudo-random permutation of `0..n`, applied to `x < n`: a
+/// four-round Feistel network over the smallest even number of bits that
+/// covers `n`, walking the cycle until the result falls below `n` (at most
+/// a few steps, since `n` is more than a quarter of the domain).
+pub fn permute(x: u64, n: u64, key: u64) -> u64 {
+    if n <= 1 {
+        return 0;
+    }
+    let needed = 64 - (n - 1).leading_zeros();
+    let bits = (needed.max(2) + 1) & !1;
+    let half = bits / 2;
+    let mask = if half >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << half) - 1
+    };
+    let mut y = x;
+    loop {
+        let (mut l, mut r) = (y >> half, y & mask);
+        for round in 0..4u64 {
+            let f =
+                super::rng::mix64(r ^ key.wrapping_add(round.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+                    & mask;
+            (l, r) = (r, l ^ f);
+        }
+        y = (l << half) | r;
+        if y < n {
+            return y;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permutations_are_bijections() {
+        for n in [1u64, 2, 3, 7, 100, 1_000, 4_097] {
+            let mut seen: Vec<u64> = (0..n).map(|x| permute(x, n, 42)).collect();
+            seen.sort_unstable();
+            assert!(seen.iter().copied().eq(0..n), "n = {n}");
+        }
+        assert_ne!(permute(5, 1_000, 1), permute(5, 1_000, 2));
+    }
 }

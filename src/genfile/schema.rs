@@ -302,6 +302,11 @@ pub enum Dist {
         /// Rate.
         lambda: f64,
     },
+    /// Poisson with mean `lambda`, truncated to the range.
+    Poisson {
+        /// Mean.
+        lambda: f64,
+    },
     /// Zipf over the values in order: the first is the most frequent.
     Zipf {
         /// Exponent.

@@ -90,3 +90,74 @@ fn documents_uuids_json_and_hashes_are_valid() {
         .unwrap();
     assert_eq!(mismatched, 0);
 }
+
+#[test]
+fn unique_integers_are_a_permutation_of_their_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = r#"
+[tables.t]
+rows = 5000
+[tables.t.columns]
+code = { gen = "int", min = 100000, max = 104999, unique = true }
+ticket = { gen = "int", min = 1, max = 1000000000, unique = true }
+"#;
+    let (out, db) = run_text(dir.path(), "unique", genfile);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    let (distinct, lo, hi, tickets): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT count(DISTINCT code), min(code), max(code), count(DISTINCT ticket) FROM t",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((distinct, lo, hi, tickets), (5000, 100000, 104999, 5000));
+    // Shuffled, not ascending.
+    let ascending: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM t a JOIN t b ON b.rowid = a.rowid + 1 WHERE b.code > a.code",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        ascending < 3500,
+        "{ascending} of 4999 steps go up: not shuffled"
+    );
+
+    let too_small = genfile.replace("max = 104999", "max = 104998");
+    let (out, _) = run_text(dir.path(), "too-small", &too_small);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("column `t.code` is unique but its range holds 4999 values for 5000 rows"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn poisson_values_have_the_poisson_mean_and_variance() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = r#"
+[run]
+seed = 8
+[tables.t]
+rows = 20000
+[tables.t.columns]
+visits = { gen = "int", min = 0, max = 1000, dist = { poisson = { lambda = 4 } } }
+"#;
+    let (out, db) = run_text(dir.path(), "poisson", genfile);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    let (mean, var): (f64, f64) = conn
+        .query_row(
+            "SELECT avg(visits), avg(visits * visits) - avg(visits) * avg(visits) FROM t",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Standard error of the mean is sqrt(4 / 20000) ≈ 0.014.
+    assert!((mean - 4.0).abs() < 0.06, "mean {mean}");
+    assert!((var - 4.0).abs() < 0.25, "variance {var}");
+}

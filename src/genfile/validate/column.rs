@@ -33,7 +33,14 @@ pub(super) struct Env<'a> {
 /// The keys that say where a column's values come from; exactly one is given.
 const SOURCES: [&str; 7] = ["gen", "ref", "parent", "expr", "lookup", "agg", "cases"];
 
-const DIST_NAMES: &[&str] = &["uniform", "normal", "lognormal", "exponential", "zipf"];
+const DIST_NAMES: &[&str] = &[
+    "uniform",
+    "normal",
+    "lognormal",
+    "exponential",
+    "zipf",
+    "poisson",
+];
 
 fn gen_keys(gen: &str) -> &'static [&'static str] {
     match gen {
@@ -176,6 +183,9 @@ pub(super) fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) 
         }),
         "zipf" => Some(Dist::Zipf {
             s: need(d, "s", true)?,
+        }),
+        "poisson" => Some(Dist::Poisson {
+            lambda: need(d, "lambda", true)?,
         }),
         other => {
             let help = match nearest(other, DIST_NAMES.iter().copied()) {
@@ -504,7 +514,14 @@ pub(super) fn column(
     if unique {
         let ok = matches!(
             gen,
-            Gen::Sequence { .. } | Gen::Uuid | Gen::UuidV7 { .. } | Gen::Email { .. }
+            Gen::Sequence { .. }
+                | Gen::Uuid
+                | Gen::UuidV7 { .. }
+                | Gen::Email { .. }
+                | Gen::Int {
+                    dist: Dist::Uniform,
+                    ..
+                }
         );
         if !ok {
             let key = if primary_key { "primary_key" } else { "unique" };
@@ -513,7 +530,7 @@ pub(super) fn column(
                     span.clone(),
                     format!("{what}: `{key}` needs a generator that never repeats a value"),
                 )
-                .help("use gen = \"sequence\" or \"uuid\" (or \"internet.email\" for `unique`)"),
+                .help("use gen = \"sequence\", \"uuid\", \"int\" without `dist`, or \"internet.email\""),
             );
         }
         if primary_key && matches!(gen, Gen::Email { .. }) {
