@@ -9,6 +9,7 @@ CREATE TABLE "customers" (
   "marketing" boolean NOT NULL,
   "age" bigint NOT NULL,
   "segment" text NOT NULL,
+  "profile" jsonb NOT NULL,
   "orders" bigint NOT NULL,
   "spent" numeric(18,2) NOT NULL
 );

@@ -9,6 +9,7 @@ CREATE TABLE "customers" (
   "marketing" BOOLEAN NOT NULL,
   "age" INTEGER NOT NULL,
   "segment" TEXT NOT NULL,
+  "profile" JSON NOT NULL,
   "orders" INTEGER NOT NULL,
   "spent" DECIMAL(18,2) NOT NULL -- sum of the customer's order totals
 );
