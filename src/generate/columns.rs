@@ -507,24 +507,11 @@ impl Generators {
             let block = from_table[0]
                 .as_mut()
                 .expect("a block for every table of the unit");
-            let parent = gen.parent.map(|p| {
-                let parent = before[p].as_ref().expect("the parent's block");
-                (parent, parent.len() - 1)
-            });
             row_start = block.values.len();
             block.values.resize(row_start + width, Value::Null);
             work.refs.clear();
             work.refs.resize(width, 0);
-            let mut ctx = SourceContext::new(
-                row,
-                block,
-                row_start,
-                parent,
-                &mut work.refs,
-                self,
-                &mut work.scratch,
-                &mut work.stats,
-            );
+            let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
             for (c, column) in gen.columns.iter().enumerate() {
                 if !column.late {
                     let value = column.value(c, &mut ctx);
@@ -570,20 +557,7 @@ impl Generators {
         let (before, from_table) = blocks.split_at_mut(table);
         let (block, after) = from_table.split_first_mut().expect("the table's own block");
         let block = block.as_mut().expect("a block for every table of the unit");
-        let parent = gen.parent.map(|p| {
-            let parent = before[p].as_ref().expect("the parent's block");
-            (parent, parent.len() - 1)
-        });
-        let mut ctx = SourceContext::new(
-            row,
-            block,
-            row_start,
-            parent,
-            &mut work.refs,
-            self,
-            &mut work.scratch,
-            &mut work.stats,
-        );
+        let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
         for (c, column) in gen.columns.iter().enumerate() {
             if !column.late {
                 continue;
@@ -618,6 +592,37 @@ struct Work {
     scratch: Scratch,
     stats: GenStats,
     refs: Vec<u64>,
+}
+
+impl Work {
+    /// The context of row `row`, whose values start at `row_start` in `block`.
+    fn context<'a>(
+        &'a mut self,
+        generators: &'a Generators,
+        row: u64,
+        block: &'a mut Block,
+        row_start: usize,
+        parent: Option<(&'a Block, usize)>,
+    ) -> SourceContext<'a> {
+        SourceContext::new(
+            row,
+            block,
+            row_start,
+            parent,
+            &mut self.refs,
+            generators,
+            &mut self.scratch,
+            &mut self.stats,
+        )
+    }
+}
+
+/// The current (last) row of the parent table's block, if the table has a parent.
+fn parent_row(blocks: &[Option<Block>], parent: Option<usize>) -> Option<(&Block, usize)> {
+    parent.map(|p| {
+        let block = blocks[p].as_ref().expect("the parent's block");
+        (block, block.len() - 1)
+    })
 }
 
 /// Summarises column `column` of the rows of `child` from row `from` on.
