@@ -365,6 +365,9 @@ enum CountGen {
     Uniform(u64, u64),
     Poisson(Poisson<f64>),
     Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Exponential(f64),
+    Zipf(ZipfTable),
 }
 
 #[derive(Debug, Clone)]
@@ -440,6 +443,9 @@ impl Generators {
             CountGen::Uniform(min, max) => rng.random_range(*min..=*max),
             CountGen::Poisson(p) => p.sample(&mut rng) as u64,
             CountGen::Normal(n) => n.sample(&mut rng).round().max(0.0) as u64,
+            CountGen::LogNormal(n) => n.sample(&mut rng).round().max(0.0) as u64,
+            CountGen::Exponential(lambda) => (-(1.0 - rng.random::<f64>()).ln() / lambda) as u64,
+            CountGen::Zipf(z) => z.rank(&mut rng),
         }
     }
 
@@ -716,6 +722,11 @@ fn compile_count(count: Count) -> CountGen {
         Count::Normal { mean, std } => {
             Normal::new(mean, std).map_or(CountGen::Fixed(0), CountGen::Normal)
         }
+        Count::LogNormal { mu, sigma } => {
+            LogNormal::new(mu, sigma).map_or(CountGen::Fixed(0), CountGen::LogNormal)
+        }
+        Count::Exponential { lambda } => CountGen::Exponential(lambda),
+        Count::Zipf { s, max } => CountGen::Zipf(ZipfTable::new(max, s)),
     }
 }
 

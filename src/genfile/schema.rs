@@ -276,6 +276,25 @@ pub enum Count {
         /// Standard deviation.
         std: f64,
     },
+    /// Log-normal, rounded.
+    LogNormal {
+        /// Mean of the logarithm.
+        mu: f64,
+        /// Standard deviation of the logarithm.
+        sigma: f64,
+    },
+    /// Exponential with rate `lambda`, rounded down.
+    Exponential {
+        /// Rate.
+        lambda: f64,
+    },
+    /// Zipf over `1..=max`: mostly one child, a few parents with many.
+    Zipf {
+        /// Exponent.
+        s: f64,
+        /// Most children.
+        max: u64,
+    },
 }
 
 /// A numeric distribution over `[min, max]`.

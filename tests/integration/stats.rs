@@ -240,3 +240,59 @@ fn null_rate_and_bool_probability_hold() {
         .count();
     assert!(z(heads, 0.3).abs() < 3.3, "{heads} true of {N} for p = 0.3");
 }
+
+#[test]
+fn every_count_form_draws_its_distribution() {
+    let text = r#"
+[tables.p]
+rows = 20000
+[tables.p.columns]
+id = { gen = "sequence" }
+[tables.zipf]
+per = { parent = "p", count = { zipf = { s = 1.5, max = 8 } } }
+[tables.zipf.columns]
+id = { gen = "sequence" }
+[tables.expo]
+per = { parent = "p", count = { exponential = { lambda = 0.5 } } }
+[tables.expo.columns]
+id = { gen = "sequence" }
+[tables.logn]
+per = { parent = "p", count = { lognormal = { mu = 1, sigma = 0.3 } } }
+[tables.logn.columns]
+id = { gen = "sequence" }
+"#;
+    let schema = genfile::parse("counts.toml".as_ref(), text.as_bytes()).unwrap();
+    let g = Generators::new(&schema, 9, &vec![0; schema.tables.len()]);
+    let draws = |name: &str| -> Vec<u64> {
+        let t = schema.table_index(name).unwrap();
+        (0..N as u64).map(|row| g.count(t, row)).collect()
+    };
+    let mut zipf = [0u64; 8];
+    for k in draws("zipf") {
+        assert!((1..=8).contains(&k), "zipf count {k}");
+        zipf[(k - 1) as usize] += 1;
+    }
+    let h: f64 = (1..=8).map(|k| f64::from(k).powf(-1.5)).sum();
+    let p: Vec<f64> = (1..=8).map(|k| f64::from(k).powf(-1.5) / h).collect();
+    let chi = chi_square(&zipf, &p);
+    assert!(chi < chi_critical(7), "zipf counts: chi² = {chi}, {zipf:?}");
+    // floor of an exponential with rate λ is geometric with p = 1 - e^-λ.
+    let q = (-0.5f64).exp();
+    let mut geo = [0u64; 9];
+    for k in draws("expo") {
+        geo[(k as usize).min(8)] += 1;
+    }
+    let mut p: Vec<f64> = (0..8).map(|k| (1.0 - q) * q.powi(k)).collect();
+    p.push(q.powi(8));
+    let chi = chi_square(&geo, &p);
+    assert!(
+        chi < chi_critical(8),
+        "exponential counts: chi² = {chi}, {geo:?}"
+    );
+    let logn = draws("logn");
+    let mean = logn.iter().sum::<u64>() as f64 / N as f64;
+    assert!(
+        (mean - (1.0f64 + 0.045).exp()).abs() < 0.1,
+        "lognormal counts mean {mean}"
+    );
+}

@@ -198,7 +198,7 @@ pub(super) fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) 
 }
 
 pub(super) fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Count> {
-    const FORMS: &str = "{ fixed = N }, { uniform = { min, max } }, { poisson = { lambda } }, { normal = { mean, std } }";
+    const FORMS: &str = "{ fixed = N }, { uniform = { min, max } }, { poisson = { lambda } }, { normal = { mean, std } }, { lognormal = { mu, sigma } }, { exponential = { lambda } }, { zipf = { s, max } }";
     if let TomlValue::Integer(n) = v.get_ref() {
         if *n >= 0 {
             return Some(Count::Fixed(*n as u64));
@@ -253,8 +253,33 @@ pub(super) fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>)
             (Some(mean), Some(std)) if std > 0.0 => Some(Count::Normal { mean, std }),
             _ => bad(d, "`normal` count needs `mean` and `std` greater than 0"),
         },
+        "lognormal" => match (num("mu"), num("sigma")) {
+            (Some(mu), Some(sigma)) if sigma > 0.0 => Some(Count::LogNormal { mu, sigma }),
+            _ => bad(d, "`lognormal` count needs `mu` and `sigma` greater than 0"),
+        },
+        "exponential" => match num("lambda") {
+            Some(lambda) if lambda > 0.0 => Some(Count::Exponential { lambda }),
+            _ => bad(d, "`exponential` count needs `lambda` greater than 0"),
+        },
+        "zipf" => match (num("s"), num("max")) {
+            (Some(s), Some(max)) if s > 0.0 && max >= 1.0 && max.fract() == 0.0 => {
+                Some(Count::Zipf { s, max: max as u64 })
+            }
+            _ => bad(
+                d,
+                "`zipf` count needs `s` greater than 0 and a whole `max` of at least 1",
+            ),
+        },
         other => {
-            let forms = ["fixed", "uniform", "poisson", "normal"];
+            let forms = [
+                "fixed",
+                "uniform",
+                "poisson",
+                "normal",
+                "lognormal",
+                "exponential",
+                "zipf",
+            ];
             let help = match nearest(other, forms) {
                 Some(n) => format!("did you mean `{n}`?"),
                 None => format!("use one of: {FORMS}"),
