@@ -177,8 +177,14 @@ pub fn plan(schema: &Schema, settings: &Settings) -> Result<(Plan, Generators), 
             continue;
         }
         for column in &table.columns {
-            if let Gen::Int { min, max, .. } = column.gen {
-                let span = (i128::from(max) - i128::from(min) + 1) as u128;
+            let span = match column.gen {
+                Gen::Int { min, max, .. } | Gen::Timestamp { min, max, .. } => {
+                    Some((i128::from(max) - i128::from(min) + 1) as u128)
+                }
+                Gen::Date { min, max, .. } => Some((i64::from(max) - i64::from(min) + 1) as u128),
+                _ => None,
+            };
+            if let Some(span) = span {
                 if column.unique && u128::from(plan.table_rows[i]) > span {
                     return Err(RunError::DomainTooSmall {
                         table: table.name.clone(),

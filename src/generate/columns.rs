@@ -203,6 +203,16 @@ enum Kind {
         min: i64,
         span: u64,
     },
+    /// Distinct days, as [`Kind::UniqueInt`].
+    UniqueDate {
+        min: i32,
+        span: u64,
+    },
+    /// Distinct seconds, as [`Kind::UniqueInt`].
+    UniqueTimestamp {
+        min: i64,
+        span: u64,
+    },
     Float {
         min: f64,
         max: f64,
@@ -790,6 +800,14 @@ fn compile(
             min: *min,
             span: (*max as i128 - *min as i128 + 1).min(i128::from(u64::MAX)) as u64,
         },
+        Gen::Date { min, max, .. } if column.unique => Kind::UniqueDate {
+            min: *min,
+            span: (i64::from(*max) - i64::from(*min) + 1) as u64,
+        },
+        Gen::Timestamp { min, max, .. } if column.unique => Kind::UniqueTimestamp {
+            min: *min,
+            span: (*max as i128 - *min as i128 + 1).min(i128::from(u64::MAX)) as u64,
+        },
         Gen::Int { min, max, dist } => Kind::Int {
             min: *min,
             max: *max,
@@ -978,6 +996,13 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
         Kind::UniqueInt { min, span } => {
             Value::Int(min.wrapping_add(permute(row, *span, key) as i64))
         }
+        Kind::UniqueDate { min, span } => {
+            Value::Date(min.wrapping_add(permute(row, *span, key) as i32))
+        }
+        Kind::UniqueTimestamp { min, span } => Value::Timestamp(
+            min.wrapping_add(permute(row, *span, key) as i64)
+                .wrapping_mul(1_000_000),
+        ),
         Kind::Int { min, max, dist } => {
             Value::Int(dist.sample(&mut rng, *min as f64, *max as f64, true) as i64)
         }

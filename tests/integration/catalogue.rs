@@ -161,3 +161,35 @@ visits = { gen = "int", min = 0, max = 1000, dist = { poisson = { lambda = 4 } }
     assert!((mean - 4.0).abs() < 0.06, "mean {mean}");
     assert!((var - 4.0).abs() < 0.25, "variance {var}");
 }
+
+#[test]
+fn unique_dates_and_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = r#"
+[tables.t]
+rows = 366
+[tables.t.columns]
+day = { gen = "date", min = 2024-01-01, max = 2024-12-31, unique = true }
+at  = { gen = "timestamp", min = "2024-01-01T00:00:00Z", max = "2024-01-01T00:06:05Z", unique = true }
+"#;
+    let (out, db) = run_text(dir.path(), "days", genfile);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    let (days, ats, first, last): (i64, i64, String, String) = conn
+        .query_row(
+            "SELECT count(DISTINCT day), count(DISTINCT at), min(day), max(day) FROM t",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (days, ats, first.as_str(), last.as_str()),
+        (366, 366, "2024-01-01", "2024-12-31")
+    );
+    let (out, _) = run_text(
+        dir.path(),
+        "too-many",
+        &genfile.replace("rows = 366", "rows = 367"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

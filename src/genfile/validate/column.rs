@@ -547,6 +547,14 @@ pub(super) fn column(
                     dist: Dist::Uniform,
                     ..
                 }
+                | Gen::Date {
+                    dist: Dist::Uniform,
+                    ..
+                }
+                | Gen::Timestamp {
+                    dist: Dist::Uniform,
+                    ..
+                }
         );
         if !ok {
             let key = if primary_key { "primary_key" } else { "unique" };
@@ -555,7 +563,7 @@ pub(super) fn column(
                     span.clone(),
                     format!("{what}: `{key}` needs a generator that never repeats a value"),
                 )
-                .help("use gen = \"sequence\", \"uuid\", \"int\" without `dist`, or \"internet.email\""),
+                .help("use gen = \"sequence\", \"uuid\", \"internet.email\", or \"int\", \"date\" or \"timestamp\" without `dist`"),
             );
         }
         if primary_key && matches!(gen, Gen::Email { .. }) {
