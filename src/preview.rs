@@ -13,23 +13,10 @@ const CELL: usize = 40;
 
 fn cell(v: Value, block: &Block, sql: SqlType) -> String {
     let mut out = String::new();
-    match v {
-        Value::Null => out.push_str("NULL"),
-        Value::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
-        Value::Float(x) => text::float(&mut out, x),
-        Value::Decimal(u) => {
-            let scale = match sql {
-                SqlType::Decimal { scale, .. } => scale,
-                _ => 0,
-            };
-            text::decimal(&mut out, u, scale);
-        }
-        Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Value::Text(s, e) => out.push_str(block.str(s, e)),
-        Value::Uuid(b) => text::uuid(&mut out, &b),
-        Value::Date(d) => text::date(&mut out, d),
-        Value::Timestamp(t) => text::timestamp(&mut out, t),
+    if v == Value::Null {
+        out.push_str("NULL");
     }
+    text::value(&mut out, v, block, sql.scale());
     let out = out.replace(['\n', '\r', '\t'], " ");
     if out.chars().count() > CELL {
         let cut: String = out.chars().take(CELL - 1).collect();

@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 
+use crate::generate::{Block, Value};
+
 /// 1970-01-01 as days from 0001-01-01 (chrono's "days from CE").
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
@@ -70,13 +72,8 @@ pub fn decimal(out: &mut String, units: i64, scale: u8) {
     out.push_str(itoa::Buffer::new().format(magnitude / pow));
     if scale > 0 {
         out.push('.');
-        let frac = magnitude % pow;
-        let mut buf = itoa::Buffer::new();
-        let digits = buf.format(frac);
-        for _ in digits.len()..usize::from(scale) {
-            out.push('0');
-        }
-        out.push_str(digits);
+        // scale <= 9, so the fraction fits a u32.
+        pad(out, (magnitude % pow) as u32, usize::from(scale));
     }
 }
 
@@ -92,6 +89,22 @@ pub fn uuid(out: &mut String, bytes: &[u8; 16]) {
             out.push('-');
         }
         let _ = write!(out, "{b:02x}");
+    }
+}
+
+/// The canonical text of `v`, whose text lives in `block`; `scale` is the
+/// column's decimal scale. NULL writes nothing.
+pub fn value(out: &mut String, v: Value, block: &Block, scale: u8) {
+    match v {
+        Value::Null => {}
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
+        Value::Float(x) => float(out, x),
+        Value::Decimal(u) => decimal(out, u, scale),
+        Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Value::Text(s, e) => out.push_str(block.str(s, e)),
+        Value::Uuid(b) => uuid(out, &b),
+        Value::Date(d) => date(out, d),
+        Value::Timestamp(t) => timestamp(out, t),
     }
 }
 

@@ -288,7 +288,8 @@ enum Kind {
     },
     Hash {
         sha256: bool,
-        of: Option<usize>,
+        /// The hashed column and its decimal scale.
+        of: Option<(usize, u8)>,
     },
     Words {
         words: Words,
@@ -903,7 +904,7 @@ fn compile(
         },
         Gen::Hash { sha256, of } => Kind::Hash {
             sha256: *sha256,
-            of: *of,
+            of: of.map(|c| (c, table.columns[c].sql_type.scale())),
         },
         Gen::Dict { source, dist } => {
             let (words, weights) = match source {
@@ -1153,12 +1154,12 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
         }
         Kind::Hash { sha256, of } => {
             let mut input = ctx.buffer();
-            match of.map(|f| ctx.value(f)) {
-                Some(Value::Null) => {
+            match of.map(|(f, scale)| (ctx.value(f), scale)) {
+                Some((Value::Null, _)) => {
                     ctx.give_back(input);
                     return Value::Null;
                 }
-                Some(v) => text_of(v, ctx.block(), &mut input),
+                Some((v, scale)) => crate::format::text::value(&mut input, v, ctx.block(), scale),
                 None => {
                     let mut bytes = [0u8; 16];
                     rng.fill_bytes(&mut bytes);
@@ -1282,39 +1283,19 @@ fn field_json(
         Value::Null => doc.push_str("null"),
         Value::Int(i) => doc.push_str(itoa::Buffer::new().format(i)),
         Value::Float(x) => json::number(doc, x),
-        Value::Decimal(u) => {
-            let scale = match f.sql {
-                SqlType::Decimal { scale, .. } => scale,
-                _ => 0,
-            };
-            crate::format::text::decimal(doc, u, scale);
-        }
+        Value::Decimal(u) => crate::format::text::decimal(doc, u, f.sql.scale()),
         Value::Bool(b) => doc.push_str(if b { "true" } else { "false" }),
         Value::Text(s, e) if f.sql == SqlType::Json => doc.push_str(ctx.block().str(s, e)),
         Value::Text(s, e) => json::string(doc, ctx.block().str(s, e)),
         other => {
-            let mut text = String::new();
-            text_of(other, ctx.block(), &mut text);
+            // UUIDs, dates and timestamps are JSON strings of their text.
+            let mut text = ctx.buffer();
+            crate::format::text::value(&mut text, other, ctx.block(), 0);
             json::string(doc, &text);
+            ctx.give_back(text);
         }
     }
     ctx.out().truncate(mark as usize);
-}
-
-/// Appends the canonical text of `v` (whose text lives in `block`).
-fn text_of(v: Value, block: &Block, out: &mut String) {
-    use crate::format::text;
-    match v {
-        Value::Null => {}
-        Value::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
-        Value::Float(x) => text::float(out, x),
-        Value::Decimal(u) => out.push_str(itoa::Buffer::new().format(u)),
-        Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Value::Text(s, e) => out.push_str(block.str(s, e)),
-        Value::Uuid(b) => text::uuid(out, &b),
-        Value::Date(d) => text::date(out, d),
-        Value::Timestamp(t) => text::timestamp(out, t),
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

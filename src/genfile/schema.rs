@@ -374,6 +374,14 @@ impl SqlType {
         }
     }
 
+    /// Digits after the point of a decimal; 0 for every other type.
+    pub fn scale(self) -> u8 {
+        match self {
+            SqlType::Decimal { scale, .. } => scale,
+            _ => 0,
+        }
+    }
+
     /// The column type for values of expression type `ty`.
     pub fn of(ty: Ty) -> SqlType {
         match ty {

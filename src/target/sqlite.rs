@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::ddl::{create_table, quote, Dialect};
 use crate::format::text;
 use crate::generate::{Block, Value};
-use crate::genfile::schema::{IfExists, Schema, SqlType};
+use crate::genfile::schema::{IfExists, Schema};
 use crate::progress::Progress;
 
 /// Why the SQLite target failed.
@@ -207,10 +207,7 @@ impl SqliteSink {
                         Value::Int(v) => stmt.raw_bind_parameter(idx, v)?,
                         Value::Float(v) => stmt.raw_bind_parameter(idx, v)?,
                         Value::Decimal(units) => {
-                            let scale = match column.sql_type {
-                                SqlType::Decimal { scale, .. } => scale,
-                                _ => 0,
-                            };
+                            let scale = column.sql_type.scale();
                             stmt.raw_bind_parameter(idx, text::decimal_to_f64(units, scale))?
                         }
                         Value::Bool(b) => stmt.raw_bind_parameter(idx, i64::from(b))?,

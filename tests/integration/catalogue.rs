@@ -193,3 +193,33 @@ at  = { gen = "timestamp", min = "2024-01-01T00:00:00Z", max = "2024-01-01T00:06
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn a_hash_reads_its_column_as_text() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = r#"
+[tables.t]
+rows = 200
+[tables.t.columns]
+price = { gen = "decimal", min = 1, max = 99, scale = 2 }
+h     = { gen = "hash", of = "price" }
+"#;
+    let (out, db) = run_text(dir.path(), "hash", genfile);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT printf('%.2f', price), h FROM t")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    for row in rows {
+        let (price, h) = row.unwrap();
+        let expected: String = sha2::Sha256::digest(price.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(h, expected, "hash of {price}");
+    }
+}
