@@ -100,6 +100,8 @@ pub(super) enum Link {
 /// One branch of `cases`, before resolution.
 #[derive(Debug)]
 pub(super) struct CaseDraft {
+    /// Where the case is written (the `cases` array: TOML keeps no finer span).
+    pub(super) span: Range<usize>,
     pub(super) when: Option<(String, Range<usize>)>,
     pub(super) gen: Gen,
     pub(super) sql_type: SqlType,
@@ -1310,6 +1312,7 @@ fn cases(
         k.report_unknown(d, &allowed);
         if let Some((gen, sql_type)) = made {
             drafts.push(CaseDraft {
+                span: v.span(),
                 when,
                 gen,
                 sql_type,

@@ -511,7 +511,7 @@ impl Resolver<'_> {
                 Some(t) => {
                     self.d.push(
                         Diagnostic::new(
-                            0..0,
+                            case.span.clone(),
                             format!(
                                 "{case_what}: makes {}, but the first case makes {}",
                                 case_ty.ty().name(),
