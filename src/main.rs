@@ -193,11 +193,16 @@ fn main() -> ExitCode {
                     }
                 },
             };
-            print!(
-                "{}",
-                datagen::preview::preview(&schema, seed.unwrap_or(schema.seed), &tables, rows)
-            );
-            ExitCode::SUCCESS
+            match datagen::preview::preview(&schema, seed.unwrap_or(schema.seed), &tables, rows) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    report(&e);
+                    ExitCode::from(e.exit_code())
+                }
+            }
         }
         Some(Command::Ddl { config, dialect }) => {
             let Some(dialect) = datagen::target::ddl::Dialect::parse(&dialect) else {

@@ -5,8 +5,9 @@
 //! only the first units are generated.
 
 use crate::format::text;
-use crate::generate::{Block, Generators, Plan, Value};
+use crate::generate::{Block, Value};
 use crate::genfile::schema::{Schema, SqlType};
+use crate::run::RunError;
 
 /// Widest a cell is shown; longer values end in `…`.
 const CELL: usize = 40;
@@ -26,16 +27,21 @@ fn cell(v: Value, block: &Block, sql: SqlType) -> String {
     }
 }
 
-/// Renders the first `rows` rows of `tables` (all when empty) at `seed`.
-pub fn preview(schema: &Schema, seed: u64, tables: &[usize], rows: usize) -> String {
+/// Renders the first `rows` rows of `tables` (all when empty) at `seed`;
+/// fails where a run would.
+pub fn preview(
+    schema: &Schema,
+    seed: u64,
+    tables: &[usize],
+    rows: usize,
+) -> Result<String, RunError> {
     let wanted: Vec<usize> = if tables.is_empty() {
         (0..schema.tables.len()).collect()
     } else {
         tables.to_vec()
     };
-    let counts = Generators::new(schema, seed, &vec![0; schema.tables.len()]);
-    let plan = Plan::new(schema, &counts, 1.0, 256);
-    let generators = Generators::new(schema, seed, &plan.table_rows);
+    // Small units: only the first few are generated.
+    let (plan, generators) = crate::run::plan(schema, seed, 1.0, 256)?;
     let mut cells: Vec<Vec<Vec<String>>> = vec![Vec::new(); schema.tables.len()];
     for unit in &plan.units {
         let done = wanted
@@ -99,5 +105,5 @@ pub fn preview(schema: &Schema, seed: u64, tables: &[usize], rows: usize) -> Str
         }
         out.push('\n');
     }
-    out
+    Ok(out)
 }

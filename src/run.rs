@@ -168,23 +168,24 @@ pub fn buffer_rows(schema: &Schema, settings: &Settings) -> usize {
     rows.max(settings.batch_rows)
 }
 
-/// Plans the run: row counts and work units.
-pub fn plan(schema: &Schema, settings: &Settings) -> Result<(Plan, Generators), RunError> {
-    let counts = Generators::new(schema, settings.seed, &vec![0; schema.tables.len()]);
-    let plan = Plan::new(schema, &counts, settings.scale, UNIT_ROWS);
+/// Plans a run at `seed` and `scale`: row counts, work units of about
+/// `unit_rows` rows, and the generators. Refuses what cannot be generated
+/// (a unique range smaller than its table, references to an empty table)
+/// before anything is written.
+pub fn plan(
+    schema: &Schema,
+    seed: u64,
+    scale: f64,
+    unit_rows: u64,
+) -> Result<(Plan, Generators), RunError> {
+    let counts = Generators::new(schema, seed, &vec![0; schema.tables.len()]);
+    let plan = Plan::new(schema, &counts, scale, unit_rows);
     for (i, table) in schema.tables.iter().enumerate() {
         if plan.table_rows[i] == 0 {
             continue;
         }
         for column in &table.columns {
-            let span = match column.gen {
-                Gen::Int { min, max, .. } | Gen::Timestamp { min, max, .. } => {
-                    Some((i128::from(max) - i128::from(min) + 1) as u128)
-                }
-                Gen::Date { min, max, .. } => Some((i64::from(max) - i64::from(min) + 1) as u128),
-                _ => None,
-            };
-            if let Some(span) = span {
+            if let Some(span) = column.gen.range_size() {
                 if column.unique && u128::from(plan.table_rows[i]) > span {
                     return Err(RunError::DomainTooSmall {
                         table: table.name.clone(),
@@ -204,13 +205,13 @@ pub fn plan(schema: &Schema, settings: &Settings) -> Result<(Plan, Generators), 
             }
         }
     }
-    let generators = Generators::new(schema, settings.seed, &plan.table_rows);
+    let generators = Generators::new(schema, seed, &plan.table_rows);
     Ok((plan, generators))
 }
 
 /// Runs the whole pipeline for `schema` with `settings`; blocks until done.
 pub fn run(schema: Arc<Schema>, settings: &Settings, quiet: bool) -> Result<Summary, RunError> {
-    let (plan, generators) = plan(&schema, settings)?;
+    let (plan, generators) = plan(&schema, settings.seed, settings.scale, UNIT_ROWS)?;
     let buffer = buffer_rows(&schema, settings);
     tracing::info!(
         target = %settings.target,

@@ -799,15 +799,15 @@ fn compile(
         },
         Gen::Int { min, max, .. } if column.unique => Kind::UniqueInt {
             min: *min,
-            span: (*max as i128 - *min as i128 + 1).min(i128::from(u64::MAX)) as u64,
+            span: unique_span(gen),
         },
         Gen::Date { min, max, .. } if column.unique => Kind::UniqueDate {
             min: *min,
-            span: (i64::from(*max) - i64::from(*min) + 1) as u64,
+            span: unique_span(gen),
         },
         Gen::Timestamp { min, max, .. } if column.unique => Kind::UniqueTimestamp {
             min: *min,
-            span: (*max as i128 - *min as i128 + 1).min(i128::from(u64::MAX)) as u64,
+            span: unique_span(gen),
         },
         Gen::Int { min, max, dist } => Kind::Int {
             min: *min,
@@ -1335,6 +1335,12 @@ fn needed_columns(table: &Table, column: usize) -> Vec<usize> {
         stack.extend(row);
     }
     (0..table.columns.len()).filter(|&c| needed[c]).collect()
+}
+
+/// The size of a unique column's range, as the permutation's domain.
+fn unique_span(gen: &Gen) -> u64 {
+    gen.range_size()
+        .map_or(0, |n| n.min(u128::from(u64::MAX)) as u64)
 }
 
 /// A keyed pseudo-random permutation of `0..n`, applied to `x < n`: a

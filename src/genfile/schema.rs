@@ -105,6 +105,20 @@ pub enum Domain {
     Department,
 }
 
+impl Gen {
+    /// How many distinct values an `int`, `date` or `timestamp` column's
+    /// range holds (integers, days or seconds); `None` for other generators.
+    pub fn range_size(&self) -> Option<u128> {
+        match *self {
+            Gen::Int { min, max, .. } | Gen::Timestamp { min, max, .. } => {
+                Some((i128::from(max) - i128::from(min) + 1) as u128)
+            }
+            Gen::Date { min, max, .. } => Some((i64::from(max) - i64::from(min) + 1) as u128),
+            _ => None,
+        }
+    }
+}
+
 /// A field of an `object` (or the item of an `array`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
