@@ -1089,9 +1089,10 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
             match std::str::from_utf8(&buf[..len]) {
                 Ok(name) if from.is_some() => names::email_local_part(name, ctx.out()),
                 _ => {
-                    let mut name = String::new();
+                    let mut name = ctx.buffer();
                     dict.person(&mut rng, PersonPart::Full, &mut name);
                     names::email_local_part(&name, ctx.out());
+                    ctx.give_back(name);
                 }
             }
             let out = ctx.out();
