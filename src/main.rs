@@ -71,6 +71,14 @@ enum Command {
         /// SQL dialect: sqlite or postgres.
         #[arg(long, default_value = "sqlite", value_name = "DIALECT")]
         dialect: String,
+        /// PostgreSQL: create the tables without keys, then print the
+        /// ALTER TABLE statements that add them after a `-- constraints` line
+        /// (the way datagen loads).
+        #[arg(long)]
+        keys_after: bool,
+        /// Qualify every table with this schema.
+        #[arg(long, value_name = "NAME")]
+        schema: Option<String>,
     },
     /// Check a Genfile and print every problem found; exit 2 if any.
     Validate {
@@ -204,14 +212,27 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Ddl { config, dialect }) => {
+        Some(Command::Ddl {
+            config,
+            dialect,
+            keys_after,
+            schema: namespace,
+        }) => {
             let Some(dialect) = datagen::target::ddl::Dialect::parse(&dialect) else {
                 eprintln!("error: unknown dialect `{dialect}`\n  help: use sqlite or postgres");
                 return ExitCode::from(BAD_INPUT);
             };
             match load(&config) {
                 Ok(schema) => {
-                    print!("{}", datagen::target::ddl::script(&schema, dialect));
+                    let options = datagen::target::ddl::DdlOptions {
+                        namespace,
+                        keys_after,
+                        deferred_foreign_keys: false,
+                    };
+                    print!(
+                        "{}",
+                        datagen::target::ddl::script_with(&schema, dialect, &options)
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(code) => code,

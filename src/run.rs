@@ -10,6 +10,8 @@ use crate::generate::{Block, Generators, Plan, Unit};
 use crate::genfile::schema::{Gen, Schema};
 use crate::progress::{Progress, Reporter};
 use crate::settings::Settings;
+use crate::target::files::{FileError, FileSink};
+use crate::target::postgres::{PgError, PgOptions, PgSink};
 use crate::target::sqlite::{SqliteError, SqliteSink};
 use crate::target::TargetUrl;
 
@@ -22,6 +24,12 @@ pub enum RunError {
     /// The target could not be opened or prepared; nothing was written.
     #[error(transparent)]
     Sqlite(#[from] SqliteError),
+    /// The PostgreSQL target could not be prepared; no row was written.
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+    /// A file target could not be prepared; nothing was published.
+    #[error(transparent)]
+    Files(#[from] FileError),
     /// Rows reference a table that has none.
     #[error("table `{table}` references `{target}`, which has no rows")]
     EmptyReference {
@@ -56,7 +64,10 @@ impl RunError {
     /// The exit code: 2 when the input asks for the impossible, else 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::DomainTooSmall { .. } => 2,
+            RunError::DomainTooSmall { .. }
+            | RunError::Sqlite(SqliteError::TableExists { .. })
+            | RunError::Postgres(PgError::TableExists { .. } | PgError::ColumnType { .. })
+            | RunError::Files(FileError::Exists { .. }) => 2,
             _ => 1,
         }
     }
@@ -106,6 +117,105 @@ impl std::fmt::Display for Summary {
             self.stats.target.starved.as_secs_f64()
         )
     }
+}
+
+/// Default rows per PostgreSQL transaction: large enough that commits cost
+/// little, small enough that a unit's COPY streams stay a few megabytes.
+pub const COMMIT_ROWS: u64 = 50_000;
+
+/// Identifies a run's data: the Genfile's bytes, its dictionaries, the seed
+/// and the scale. Loads recorded under another fingerprint are not this
+/// run's.
+pub fn fingerprint(schema: &Schema, settings: &Settings) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(schema.digest);
+    for dict in &schema.dictionaries {
+        h.update(dict.name.as_bytes());
+        for value in &dict.values {
+            h.update([0]);
+            h.update(value.as_bytes());
+        }
+        for w in dict.weights.iter().flatten() {
+            h.update(w.to_le_bytes());
+        }
+    }
+    h.update(settings.seed.to_le_bytes());
+    h.update(settings.scale.to_le_bytes());
+    let mut out = String::new();
+    crate::format::text::hex(&mut out, &h.finalize()[..16]);
+    out
+}
+
+/// The sink of any target.
+pub enum TargetSink {
+    /// SQLite.
+    Sqlite(SqliteSink),
+    /// PostgreSQL.
+    Postgres(PgSink),
+    /// Files or standard output.
+    Files(FileSink),
+}
+
+impl datagen_actors::Sink for TargetSink {
+    type Chunk = Block;
+
+    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+        match self {
+            TargetSink::Sqlite(s) => s.write(batch),
+            TargetSink::Postgres(s) => s.write(batch),
+            TargetSink::Files(s) => s.write(batch),
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        match self {
+            TargetSink::Sqlite(s) => s.finish(),
+            TargetSink::Postgres(s) => s.finish(),
+            TargetSink::Files(s) => s.finish(),
+        }
+    }
+}
+
+/// Opens the target's sink: connects, applies `if_exists`, creates tables or
+/// temporary files. Nothing is written or published if this fails.
+pub fn open_sink(
+    schema: &Arc<Schema>,
+    settings: &Settings,
+    progress: Arc<Progress>,
+) -> Result<TargetSink, RunError> {
+    let schema = schema.clone();
+    let if_exists = settings.if_exists;
+    Ok(match &settings.target {
+        TargetUrl::Sqlite(path) => {
+            TargetSink::Sqlite(SqliteSink::open(path, schema, if_exists, progress)?)
+        }
+        TargetUrl::Postgres(url) => {
+            let options = PgOptions {
+                if_exists,
+                constraints: settings.constraints,
+                commit_rows: settings
+                    .commit_rows
+                    .unwrap_or(COMMIT_ROWS.max(settings.batch_rows as u64)),
+                connections: settings.connections,
+                fingerprint: fingerprint(&schema, settings),
+            };
+            TargetSink::Postgres(PgSink::open(url, schema, options, progress)?)
+        }
+        TargetUrl::Dir { dir, format } => {
+            TargetSink::Files(FileSink::dir(dir, *format, schema, if_exists, progress)?)
+        }
+        TargetUrl::SqlFile { path, dialect } => TargetSink::Files(FileSink::single(
+            Some(path),
+            crate::target::FileFormat::Sql(*dialect),
+            schema,
+            if_exists,
+            progress,
+        )?),
+        TargetUrl::Stdout(format) => {
+            TargetSink::Files(FileSink::single(None, *format, schema, if_exists, progress)?)
+        }
+    })
 }
 
 /// Generates units of work on a worker thread.
@@ -235,11 +345,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, quiet: bool) -> Result<Summ
         );
     }
     let progress = Arc::new(Progress::new(schema.tables.len(), plan.total_rows()));
-    let sink = match &settings.target {
-        TargetUrl::Sqlite(path) => {
-            SqliteSink::open(path, schema.clone(), settings.if_exists, progress.clone())?
-        }
-    };
+    let sink = open_sink(&schema, settings, progress.clone())?;
     let config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     let generators = Arc::new(generators);
     let units = plan.units.clone();

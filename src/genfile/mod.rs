@@ -70,7 +70,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
             return Err(fail(vec![diag]));
         }
     };
-    validate::validate(path, raw).map_err(fail)
+    let mut schema = validate::validate(path, raw).map_err(fail)?;
+    schema.digest = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).into();
+    Ok(schema)
 }
 
 /// Turns a TOML or serde error into a diagnostic, rewording serde's

@@ -110,6 +110,12 @@ pub struct TargetConfig {
     pub url: Option<Spanned<String>>,
     /// fail | truncate | append | replace.
     pub if_exists: Option<Spanned<String>>,
+    /// PostgreSQL: rows per transaction.
+    pub commit_rows: Option<Spanned<i64>>,
+    /// PostgreSQL: connections loading at once.
+    pub connections: Option<Spanned<i64>>,
+    /// PostgreSQL: after | during.
+    pub constraints: Option<Spanned<String>>,
 }
 
 /// `[tables.NAME]`.

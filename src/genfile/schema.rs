@@ -13,6 +13,8 @@ use super::expr::{Expr, Ty};
 pub struct Schema {
     /// Where the Genfile was read from (for messages and relative paths).
     pub path: PathBuf,
+    /// SHA-256 of the Genfile's bytes: part of a run's fingerprint.
+    pub digest: [u8; 32],
     /// `[run] seed`.
     pub seed: u64,
     /// `[run] locale`.
@@ -218,6 +220,37 @@ impl IfExists {
     }
 }
 
+/// When a database target adds primary keys, unique constraints and
+/// foreign keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Constraints {
+    /// After all rows are in: one index build per key instead of an update
+    /// per row, the fastest way to load.
+    #[default]
+    After,
+    /// With the tables, checked as rows arrive.
+    During,
+}
+
+impl Constraints {
+    /// Parses the Genfile spelling.
+    pub fn parse(s: &str) -> Option<Constraints> {
+        match s {
+            "after" => Some(Constraints::After),
+            "during" => Some(Constraints::During),
+            _ => None,
+        }
+    }
+
+    /// The Genfile spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Constraints::After => "after",
+            Constraints::During => "during",
+        }
+    }
+}
+
 /// `[target]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TargetSettings {
@@ -225,6 +258,12 @@ pub struct TargetSettings {
     pub url: Option<String>,
     /// `if_exists`.
     pub if_exists: IfExists,
+    /// `commit_rows`: rows per PostgreSQL transaction, if set.
+    pub commit_rows: Option<u64>,
+    /// `connections`: PostgreSQL connections loading at once (0 = automatic).
+    pub connections: usize,
+    /// `constraints`.
+    pub constraints: Constraints,
 }
 
 /// One table.

@@ -32,7 +32,12 @@ pub fn column_type(column: &Column, dialect: Dialect) -> String {
     if let Some(t) = &column.type_override {
         return t.clone();
     }
-    match (dialect, column.sql_type) {
+    type_name(column.sql_type, dialect)
+}
+
+/// The name of `ty` in `dialect`.
+pub fn type_name(ty: SqlType, dialect: Dialect) -> String {
+    match (dialect, ty) {
         (Dialect::Sqlite, SqlType::Integer | SqlType::BigInt) => "INTEGER".into(),
         (Dialect::Sqlite, SqlType::Double) => "REAL".into(),
         (Dialect::Sqlite, SqlType::Decimal { precision, scale }) => {
@@ -73,40 +78,80 @@ pub fn foreign_key(schema: &Schema, table: &Table, column: &Column) -> Option<(u
     }
 }
 
+/// How CREATE TABLE statements are written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DdlOptions {
+    /// A schema (namespace) to qualify every table name with.
+    pub namespace: Option<String>,
+    /// Leave primary keys, unique constraints and foreign keys out, to be
+    /// added after the load by [`constraints`].
+    pub keys_after: bool,
+    /// Declare foreign keys `DEFERRABLE INITIALLY DEFERRED` (PostgreSQL),
+    /// so rows may reference rows later in the same transaction.
+    pub deferred_foreign_keys: bool,
+}
+
+impl DdlOptions {
+    /// `name` quoted, and qualified with the namespace if there is one.
+    pub fn qualified(&self, name: &str) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}.{}", quote(ns), quote(name)),
+            None => quote(name),
+        }
+    }
+}
+
 /// `CREATE TABLE` for `table`, with keys and foreign keys declared inline.
 /// SQLite keeps `doc` as a comment inside the statement (it stores the
 /// text); PostgreSQL gets `COMMENT ON COLUMN` statements after it.
 pub fn create_table(schema: &Schema, table: &Table, dialect: Dialect) -> String {
+    create_table_with(schema, table, dialect, &DdlOptions::default())
+}
+
+/// `CREATE TABLE` for `table` as `options` say.
+pub fn create_table_with(
+    schema: &Schema,
+    table: &Table,
+    dialect: Dialect,
+    options: &DdlOptions,
+) -> String {
     let mut lines = Vec::new();
     for column in &table.columns {
         let mut line = format!("  {} {}", quote(&column.name), column_type(column, dialect));
         if !column.nullable {
             line.push_str(" NOT NULL");
         }
-        if column.primary_key {
-            line.push_str(" PRIMARY KEY");
-        } else if column.unique {
-            line.push_str(" UNIQUE");
+        if !options.keys_after {
+            if column.primary_key {
+                line.push_str(" PRIMARY KEY");
+            } else if column.unique {
+                line.push_str(" UNIQUE");
+            }
         }
         lines.push((
             line,
             column.doc.clone().filter(|_| dialect == Dialect::Sqlite),
         ));
     }
-    for column in &table.columns {
-        if let Some((t, c)) = foreign_key(schema, table, column) {
-            let target = &schema.tables[t];
-            let line = format!(
-                "  FOREIGN KEY ({}) REFERENCES {} ({})",
-                quote(&column.name),
-                quote(&target.name),
-                quote(&target.columns[c].name)
-            );
-            lines.push((line, None));
+    if !options.keys_after {
+        for column in &table.columns {
+            if let Some((t, c)) = foreign_key(schema, table, column) {
+                let target = &schema.tables[t];
+                let mut line = format!(
+                    "  FOREIGN KEY ({}) REFERENCES {} ({})",
+                    quote(&column.name),
+                    options.qualified(&target.name),
+                    quote(&target.columns[c].name)
+                );
+                if options.deferred_foreign_keys && dialect == Dialect::Postgres {
+                    line.push_str(" DEFERRABLE INITIALLY DEFERRED");
+                }
+                lines.push((line, None));
+            }
         }
     }
     let last = lines.len().saturating_sub(1);
-    let mut sql = format!("CREATE TABLE {} (\n", quote(&table.name));
+    let mut sql = format!("CREATE TABLE {} (\n", options.qualified(&table.name));
     for (i, (line, doc)) in lines.into_iter().enumerate() {
         sql.push_str(&line);
         if i != last {
@@ -125,7 +170,7 @@ pub fn create_table(schema: &Schema, table: &Table, dialect: Dialect) -> String 
             if let Some(doc) = &column.doc {
                 sql.push_str(&format!(
                     "\nCOMMENT ON COLUMN {}.{} IS '{}';",
-                    quote(&table.name),
+                    options.qualified(&table.name),
                     quote(&column.name),
                     doc.replace('\'', "''")
                 ));
@@ -135,15 +180,83 @@ pub fn create_table(schema: &Schema, table: &Table, dialect: Dialect) -> String 
     sql
 }
 
+/// A constraint added after the load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// The table it belongs to.
+    pub table: usize,
+    /// True for a foreign key (added after every key it may reference).
+    pub foreign: bool,
+    /// The `ALTER TABLE` statement (PostgreSQL).
+    pub sql: String,
+}
+
+/// The `ALTER TABLE … ADD` statements that declare `table`'s primary key,
+/// unique constraints and foreign keys, keys first.
+pub fn constraints(schema: &Schema, table_index: usize, options: &DdlOptions) -> Vec<Constraint> {
+    let table = &schema.tables[table_index];
+    let name = options.qualified(&table.name);
+    let mut out = Vec::new();
+    for column in &table.columns {
+        let kind = if column.primary_key {
+            "PRIMARY KEY"
+        } else if column.unique {
+            "UNIQUE"
+        } else {
+            continue;
+        };
+        out.push(Constraint {
+            table: table_index,
+            foreign: false,
+            sql: format!("ALTER TABLE {name} ADD {kind} ({})", quote(&column.name)),
+        });
+    }
+    for column in &table.columns {
+        if let Some((t, c)) = foreign_key(schema, table, column) {
+            let target = &schema.tables[t];
+            out.push(Constraint {
+                table: table_index,
+                foreign: true,
+                sql: format!(
+                    "ALTER TABLE {name} ADD FOREIGN KEY ({}) REFERENCES {} ({})",
+                    quote(&column.name),
+                    options.qualified(&target.name),
+                    quote(&target.columns[c].name)
+                ),
+            });
+        }
+    }
+    out
+}
+
 /// Every table's statement, in dependency order, as one script.
 pub fn script(schema: &Schema, dialect: Dialect) -> String {
+    script_with(schema, dialect, &DdlOptions::default())
+}
+
+/// Every table's statement as `options` say; with `keys_after`, the
+/// `ALTER TABLE` statements that add the keys follow, after a
+/// `-- constraints` line (PostgreSQL only: SQLite cannot add them later).
+pub fn script_with(schema: &Schema, dialect: Dialect, options: &DdlOptions) -> String {
     let mut out = String::new();
     for table in &schema.tables {
-        out.push_str(&create_table(schema, table, dialect));
+        out.push_str(&create_table_with(schema, table, dialect, options));
         if dialect == Dialect::Sqlite {
             out.push(';');
         }
         out.push_str("\n\n");
+    }
+    if options.keys_after && dialect == Dialect::Postgres {
+        out.push_str("-- constraints\n");
+        let all: Vec<Constraint> = (0..schema.tables.len())
+            .flat_map(|t| constraints(schema, t, options))
+            .collect();
+        for foreign in [false, true] {
+            for c in all.iter().filter(|c| c.foreign == foreign) {
+                out.push_str(&c.sql);
+                out.push_str(";\n");
+            }
+        }
     }
     out
 }

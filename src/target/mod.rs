@@ -2,17 +2,84 @@
 //!
 //! * [`ddl`]: CREATE TABLE statements per SQL dialect.
 //! * [`sqlite`]: the embedded default, one SQLite database file.
+//! * [`postgres`]: PostgreSQL through binary COPY.
+//! * [`files`]: CSV, JSON Lines and SQL files, and standard output.
+//! * [`encode`]: the text encoders the file targets share.
 
 pub mod ddl;
+pub mod encode;
+pub mod files;
+pub mod pgbinary;
+pub mod postgres;
 pub mod sqlite;
 
 use std::path::PathBuf;
+
+use ddl::Dialect;
+
+/// A text format of the file targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// RFC 4180 CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// CREATE TABLE and multi-row INSERT statements.
+    Sql(Dialect),
+}
+
+impl FileFormat {
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Jsonl => "jsonl",
+            FileFormat::Sql(_) => "sql",
+        }
+    }
+}
+
+/// A PostgreSQL target: the connection string as given (it may hold a
+/// password, so it is never shown) and the schema to write into.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PgUrl {
+    /// The URL without the `schema` parameter, for the driver.
+    pub conninfo: String,
+    /// `?schema=NAME`, if given.
+    pub schema: Option<String>,
+    /// The URL with any password replaced by `***`.
+    pub redacted: String,
+}
+
+impl std::fmt::Debug for PgUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
 
 /// A parsed `[target] url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetUrl {
     /// `sqlite://PATH`.
     Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(PgUrl),
+    /// `csv://DIR`, `jsonl://DIR`: one file per table.
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// CSV or JSON Lines.
+        format: FileFormat,
+    },
+    /// `sql://FILE[?dialect=postgres|sqlite]`: one script.
+    SqlFile {
+        /// The file.
+        path: PathBuf,
+        /// The dialect of the script.
+        dialect: Dialect,
+    },
+    /// `stdout://csv|jsonl|sql`.
+    Stdout(FileFormat),
 }
 
 /// A target URL that cannot be used.
@@ -21,36 +88,203 @@ pub enum TargetUrlError {
     /// No `scheme://`.
     #[error("target `{0}` is not a URL")]
     NotAUrl(String),
-    /// A scheme this version does not write to. Only the scheme is shown:
-    /// the rest may hold a password.
-    #[error("target scheme `{0}://` is not supported by this version of datagen")]
+    /// A scheme datagen does not write to. Only the scheme is shown: the
+    /// rest may hold a password.
+    #[error("target scheme `{0}://` is not one datagen writes to")]
     Unsupported(String),
-    /// `sqlite://` without a path.
-    #[error("target `sqlite://` needs a file path")]
-    MissingPath,
+    /// A file target without a path.
+    #[error("target `{0}://` needs a path")]
+    MissingPath(&'static str),
+    /// A bad `?key=value` option.
+    #[error("target option `{0}` is not valid here")]
+    BadOption(String),
+    /// The PostgreSQL connection string does not parse.
+    #[error("invalid PostgreSQL connection string: {0}")]
+    Postgres(String),
+}
+
+/// Splits `rest` into the part before `?` and its `key=value` options.
+fn options(rest: &str) -> (&str, Vec<(&str, &str)>) {
+    match rest.split_once('?') {
+        None => (rest, Vec::new()),
+        Some((path, query)) => (
+            path,
+            query
+                .split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+                .collect(),
+        ),
+    }
+}
+
+/// The path of a file target and its options.
+fn path_of<'a>(
+    rest: &'a str,
+    scheme: &'static str,
+) -> Result<(PathBuf, Vec<(&'a str, &'a str)>), TargetUrlError> {
+    let (path, opts) = options(rest);
+    if path.is_empty() {
+        return Err(TargetUrlError::MissingPath(scheme));
+    }
+    Ok((PathBuf::from(path), opts))
+}
+
+fn dialect_option(opts: &[(&str, &str)]) -> Result<Dialect, TargetUrlError> {
+    let mut dialect = Dialect::Postgres;
+    for (key, value) in opts {
+        match (*key, Dialect::parse(value)) {
+            ("dialect", Some(d)) => dialect = d,
+            _ => return Err(TargetUrlError::BadOption(format!("{key}={value}"))),
+        }
+    }
+    Ok(dialect)
+}
+
+/// `url` with the password of `user:password@` and any `password=` option
+/// replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let authority_end = path.find('/').unwrap_or(path.len());
+    let (authority, tail) = path.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let mut out = format!("{scheme}://{authority}{tail}");
+    if let Some(query) = query {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&query.join("&"));
+    }
+    out
+}
+
+fn postgres(url: &str) -> Result<PgUrl, TargetUrlError> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", ""));
+    let (path, opts) = options(rest);
+    let mut schema = None;
+    let mut kept = Vec::new();
+    for (key, value) in opts {
+        if key == "schema" {
+            if value.is_empty() {
+                return Err(TargetUrlError::BadOption("schema=".into()));
+            }
+            schema = Some(value.to_owned());
+        } else {
+            kept.push(format!("{key}={value}"));
+        }
+    }
+    let mut conninfo = format!("{scheme}://{path}");
+    if !kept.is_empty() {
+        conninfo.push('?');
+        conninfo.push_str(&kept.join("&"));
+    }
+    conninfo
+        .parse::<tokio_postgres::Config>()
+        .map_err(|e| TargetUrlError::Postgres(e.to_string()))?;
+    Ok(PgUrl {
+        redacted: redact(url),
+        conninfo,
+        schema,
+    })
 }
 
 impl TargetUrl {
     /// What a valid target looks like.
-    pub const HELP: &'static str = "use sqlite://PATH, e.g. sqlite://out/shop.db";
+    pub const HELP: &'static str = "use sqlite://PATH, postgres://USER@HOST:PORT/DB[?schema=NAME], \
+         csv://DIR, jsonl://DIR, sql://FILE[?dialect=postgres|sqlite] or stdout://csv|jsonl|sql";
 
     /// Parses a target URL.
     pub fn parse(url: &str) -> Result<TargetUrl, TargetUrlError> {
         let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(TargetUrlError::NotAUrl(url.to_owned()));
+            return Err(TargetUrlError::NotAUrl(redact(url)));
+        };
+        let no_options = |opts: Vec<(&str, &str)>| match opts.first() {
+            Some((k, v)) => Err(TargetUrlError::BadOption(format!("{k}={v}"))),
+            None => Ok(()),
         };
         match scheme {
-            "sqlite" if rest.is_empty() => Err(TargetUrlError::MissingPath),
-            "sqlite" => Ok(TargetUrl::Sqlite(PathBuf::from(rest))),
+            "sqlite" => {
+                let (path, opts) = path_of(rest, "sqlite")?;
+                no_options(opts)?;
+                Ok(TargetUrl::Sqlite(path))
+            }
+            "postgres" | "postgresql" => Ok(TargetUrl::Postgres(postgres(url)?)),
+            "csv" | "jsonl" => {
+                let (dir, opts) = path_of(rest, if scheme == "csv" { "csv" } else { "jsonl" })?;
+                no_options(opts)?;
+                let format = if scheme == "csv" {
+                    FileFormat::Csv
+                } else {
+                    FileFormat::Jsonl
+                };
+                Ok(TargetUrl::Dir { dir, format })
+            }
+            "sql" => {
+                let (path, opts) = path_of(rest, "sql")?;
+                Ok(TargetUrl::SqlFile {
+                    path,
+                    dialect: dialect_option(&opts)?,
+                })
+            }
+            "stdout" => {
+                let (format, opts) = options(rest);
+                match format {
+                    "csv" | "jsonl" => {
+                        no_options(opts)?;
+                        Ok(TargetUrl::Stdout(if format == "csv" {
+                            FileFormat::Csv
+                        } else {
+                            FileFormat::Jsonl
+                        }))
+                    }
+                    "sql" => Ok(TargetUrl::Stdout(FileFormat::Sql(dialect_option(&opts)?))),
+                    other => Err(TargetUrlError::BadOption(format!(
+                        "stdout://{other} (the format must be csv, jsonl or sql)"
+                    ))),
+                }
+            }
             other => Err(TargetUrlError::Unsupported(other.to_owned())),
         }
+    }
+
+    /// True when the target writes to standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, TargetUrl::Stdout(_))
     }
 }
 
 impl std::fmt::Display for TargetUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dialect = |d: Dialect| match d {
+            Dialect::Postgres => "postgres",
+            Dialect::Sqlite => "sqlite",
+        };
         match self {
             TargetUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            TargetUrl::Postgres(pg) => f.write_str(&pg.redacted),
+            TargetUrl::Dir { dir, format } => {
+                write!(f, "{}://{}", format.extension(), dir.display())
+            }
+            TargetUrl::SqlFile { path, dialect: d } => {
+                write!(f, "sql://{}?dialect={}", path.display(), dialect(*d))
+            }
+            TargetUrl::Stdout(FileFormat::Sql(d)) => write!(f, "stdout://sql?dialect={}", dialect(*d)),
+            TargetUrl::Stdout(format) => write!(f, "stdout://{}", format.extension()),
         }
     }
 }
@@ -71,10 +305,51 @@ mod tests {
         );
         assert_eq!(
             TargetUrl::parse("sqlite://"),
-            Err(TargetUrlError::MissingPath)
+            Err(TargetUrlError::MissingPath("sqlite"))
         );
         let err = TargetUrl::parse("mysql://root:secret@db/x").unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
         assert!(TargetUrl::parse("out.db").is_err());
+        assert_eq!(
+            TargetUrl::parse("csv://out/shop"),
+            Ok(TargetUrl::Dir {
+                dir: "out/shop".into(),
+                format: FileFormat::Csv
+            })
+        );
+        assert_eq!(
+            TargetUrl::parse("sql://a.sql?dialect=sqlite"),
+            Ok(TargetUrl::SqlFile {
+                path: "a.sql".into(),
+                dialect: Dialect::Sqlite
+            })
+        );
+        assert_eq!(
+            TargetUrl::parse("stdout://sql"),
+            Ok(TargetUrl::Stdout(FileFormat::Sql(Dialect::Postgres)))
+        );
+        assert!(TargetUrl::parse("stdout://xml").is_err());
+        assert!(TargetUrl::parse("sql://a.sql?dialect=oracle").is_err());
+        assert!(TargetUrl::parse("csv://d?x=1").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_keep_their_password_hidden() {
+        let url = TargetUrl::parse("postgres://me:s3cret@db:5433/shop?schema=load&sslmode=disable")
+            .unwrap();
+        let TargetUrl::Postgres(pg) = &url else {
+            panic!("{url:?}")
+        };
+        assert_eq!(pg.schema.as_deref(), Some("load"));
+        assert_eq!(pg.conninfo, "postgres://me:s3cret@db:5433/shop?sslmode=disable");
+        assert_eq!(url.to_string(), "postgres://me:***@db:5433/shop?schema=load&sslmode=disable");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(
+            redact("postgresql://u@h/d?password=p&x=1"),
+            "postgresql://u@h/d?password=***&x=1"
+        );
+        assert!(TargetUrl::parse("postgres://").is_ok(), "all from PG* variables");
+        let err = TargetUrl::parse("postgres://u:pw@h/d?bogus=1").unwrap_err();
+        assert!(!err.to_string().contains("pw@"), "{err}");
     }
 }

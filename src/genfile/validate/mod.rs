@@ -146,6 +146,19 @@ pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnosti
             ),
         }
     }
+    target.commit_rows = positive(&mut d, &raw.target.commit_rows, "commit_rows", 1).map(|n| n as u64);
+    if let Some(n) = positive(&mut d, &raw.target.connections, "connections", 0) {
+        target.connections = n;
+    }
+    if let Some(c) = &raw.target.constraints {
+        match Constraints::parse(c.get_ref()) {
+            Some(v) => target.constraints = v,
+            None => d.push(
+                Diagnostic::new(c.span(), format!("unknown constraints `{}`", c.get_ref()))
+                    .help("use `after` (add keys once the rows are in, the default) or `during`"),
+            ),
+        }
+    }
 
     if raw.tables.0.is_empty() {
         d.push(Diagnostic {

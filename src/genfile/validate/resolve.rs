@@ -227,6 +227,7 @@ pub(super) fn resolve(
     }
     Some(Schema {
         path: path.to_path_buf(),
+        digest: [0; 32],
         seed,
         locale,
         pipeline,

@@ -1,0 +1,243 @@
+//! Text encoders for the file targets: CSV, JSON Lines and SQL, appending
+//! whole blocks of rows to a reused `String`.
+//!
+//! Every encoder writes the canonical text of [`crate::format::text`], so
+//! the same seed gives the same values in every target. CSV is written by
+//! hand rather than through a CSV library because it must tell NULL (an
+//! empty unquoted field) from the empty string (`""`), which a field-level
+//! writer cannot express.
+
+use super::ddl::{quote, Dialect};
+use super::FileFormat;
+use crate::format::{json, text};
+use crate::generate::{Block, Value};
+use crate::genfile::schema::{SqlType, Table};
+
+/// Rows per INSERT statement in SQL output.
+pub const SQL_ROWS_PER_INSERT: usize = 500;
+
+/// Encodes the rows of one table in one format.
+#[derive(Debug, Clone)]
+pub struct TableEncoder {
+    format: FileFormat,
+    /// Decimal scale per column.
+    scales: Vec<u8>,
+    /// Whether each column holds a JSON document.
+    json: Vec<bool>,
+    /// JSONL: `"name":` per column, escaped.
+    keys: Vec<String>,
+    /// SQL: `INSERT INTO "t" ("a", "b") VALUES`.
+    insert: String,
+}
+
+impl TableEncoder {
+    /// An encoder for `table` in `format`.
+    pub fn new(table: &Table, format: FileFormat) -> Self {
+        let keys = table
+            .columns
+            .iter()
+            .map(|c| {
+                let mut k = String::new();
+                json::string(&mut k, &c.name);
+                k.push(':');
+                k
+            })
+            .collect();
+        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        TableEncoder {
+            format,
+            scales: table.columns.iter().map(|c| c.sql_type.scale()).collect(),
+            json: table
+                .columns
+                .iter()
+                .map(|c| c.sql_type == SqlType::Json)
+                .collect(),
+            keys,
+            insert: format!(
+                "INSERT INTO {} ({}) VALUES",
+                quote(&table.name),
+                columns.join(", ")
+            ),
+        }
+    }
+
+    /// What starts the table's output: the CSV header line; nothing for
+    /// the other formats.
+    pub fn header(&self, out: &mut String, table: &Table) {
+        if self.format == FileFormat::Csv {
+            for (i, column) in table.columns.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                csv_field(out, &column.name);
+            }
+            out.push_str("\r\n");
+        }
+    }
+
+    /// Appends every row of `block`.
+    pub fn rows(&self, out: &mut String, block: &Block) {
+        match self.format {
+            FileFormat::Csv => self.csv(out, block),
+            FileFormat::Jsonl => self.jsonl(out, block),
+            FileFormat::Sql(dialect) => self.sql(out, block, dialect),
+        }
+    }
+
+    fn csv(&self, out: &mut String, block: &Block) {
+        for row in block.rows() {
+            for (i, &v) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match v {
+                    Value::Null => {}
+                    Value::Text(s, e) => csv_field(out, block.str(s, e)),
+                    // Numbers, booleans, UUIDs, dates and timestamps never
+                    // hold a comma, quote or line break.
+                    v => text::value(out, v, block, self.scales[i]),
+                }
+            }
+            out.push_str("\r\n");
+        }
+    }
+
+    fn jsonl(&self, out: &mut String, block: &Block) {
+        for row in block.rows() {
+            out.push('{');
+            for (i, &v) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&self.keys[i]);
+                match v {
+                    Value::Null => out.push_str("null"),
+                    Value::Float(x) => json::number(out, x),
+                    Value::Int(_) | Value::Decimal(_) | Value::Bool(_) => {
+                        text::value(out, v, block, self.scales[i])
+                    }
+                    Value::Text(s, e) if self.json[i] => out.push_str(block.str(s, e)),
+                    Value::Text(s, e) => json::string(out, block.str(s, e)),
+                    Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
+                        out.push('"');
+                        text::value(out, v, block, self.scales[i]);
+                        out.push('"');
+                    }
+                }
+            }
+            out.push_str("}\n");
+        }
+    }
+
+    fn sql(&self, out: &mut String, block: &Block, dialect: Dialect) {
+        for (n, row) in block.rows().enumerate() {
+            if n % SQL_ROWS_PER_INSERT == 0 {
+                if n > 0 {
+                    out.push_str(";\n");
+                }
+                out.push_str(&self.insert);
+                out.push_str("\n(");
+            } else {
+                out.push_str(",\n(");
+            }
+            for (i, &v) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                sql_literal(out, v, block, self.scales[i], dialect);
+            }
+            out.push(')');
+        }
+        if !block.is_empty() {
+            out.push_str(";\n");
+        }
+    }
+}
+
+/// Appends `s` as a CSV field: quoted when empty (so that it differs from
+/// NULL) or when it holds a comma, a quote or a line break.
+pub fn csv_field(out: &mut String, s: &str) {
+    let needs_quotes = s.is_empty() || s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    if !needs_quotes {
+        out.push_str(s);
+        return;
+    }
+    out.push('"');
+    let mut last = 0;
+    for (i, _) in s.match_indices('"') {
+        out.push_str(&s[last..=i]);
+        out.push('"');
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+    out.push('"');
+}
+
+/// Appends `s` as an SQL string literal.
+pub fn sql_string(out: &mut String, s: &str) {
+    out.push('\'');
+    let mut last = 0;
+    for (i, _) in s.match_indices('\'') {
+        out.push_str(&s[last..=i]);
+        out.push('\'');
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+    out.push('\'');
+}
+
+/// Appends `v` as an SQL literal in `dialect`.
+pub fn sql_literal(out: &mut String, v: Value, block: &Block, scale: u8, dialect: Dialect) {
+    match v {
+        Value::Null => out.push_str("NULL"),
+        Value::Int(_) | Value::Decimal(_) => text::value(out, v, block, scale),
+        Value::Float(x) if x.is_finite() => text::float(out, x),
+        Value::Float(x) => match dialect {
+            Dialect::Postgres => {
+                out.push('\'');
+                text::float(out, x);
+                out.push_str("'::float8");
+            }
+            // SQLite has no literal for NaN; its infinities overflow a literal.
+            Dialect::Sqlite if x.is_nan() => out.push_str("NULL"),
+            Dialect::Sqlite => out.push_str(if x > 0.0 { "9e999" } else { "-9e999" }),
+        },
+        Value::Bool(b) => out.push_str(match (dialect, b) {
+            (Dialect::Postgres, true) => "TRUE",
+            (Dialect::Postgres, false) => "FALSE",
+            (Dialect::Sqlite, true) => "1",
+            (Dialect::Sqlite, false) => "0",
+        }),
+        Value::Text(s, e) => sql_string(out, block.str(s, e)),
+        Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
+            out.push('\'');
+            text::value(out, v, block, scale);
+            out.push('\'');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_tell_null_from_empty() {
+        let mut out = String::new();
+        for s in ["plain", "", "a,b", "say \"hi\"", "two\nlines", "tab\there", "é😀"] {
+            csv_field(&mut out, s);
+            out.push('|');
+        }
+        assert_eq!(
+            out,
+            "plain|\"\"|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|tab\there|é😀|"
+        );
+    }
+
+    #[test]
+    fn sql_strings_double_quotes() {
+        let mut out = String::new();
+        sql_string(&mut out, "it's a \\ test");
+        assert_eq!(out, "'it''s a \\ test'");
+    }
+}

@@ -1,0 +1,715 @@
+//! The PostgreSQL target: tables from the schema, rows through binary COPY
+//! on one or more connections, keys added after the load, then ANALYZE.
+//!
+//! Rows are grouped into commit units of about `commit_rows` rows: one
+//! transaction per unit holding one COPY per table and a row per table in
+//! `datagen_progress` (run fingerprint, table, the unit's range of the row
+//! stream, rows). Units go to whichever connection is free, so loading uses
+//! several server processes at once, and what is committed is always a set
+//! of whole units, recorded with them.
+//!
+//! Everything that can be refused (the server unreachable, a wrong
+//! password, a table that exists under `if_exists = "fail"`, a column type
+//! that cannot hold the generated values) is refused before any row is
+//! written. Connections identify themselves as `application_name=datagen`;
+//! the connection string's password never appears in a message.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use datagen_actors::{BoxError, Sink};
+use futures::SinkExt;
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, Config, NoTls};
+
+use super::ddl::{constraints, create_table_with, quote, Constraint, DdlOptions, Dialect};
+use super::pgbinary::{CopyEncoder, EncodeError, PgType, HEADER, TRAILER};
+use super::PgUrl;
+use crate::generate::Block;
+use crate::genfile::schema::{Constraints, IfExists, Schema, SqlType};
+use crate::progress::Progress;
+
+/// The table that records committed units.
+pub const PROGRESS_TABLE: &str = "datagen_progress";
+
+/// Why the PostgreSQL target failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The server could not be reached or refused the connection.
+    #[error("cannot connect to {target}: {cause}")]
+    Connect {
+        /// The target, password hidden.
+        target: String,
+        /// What the driver or server said.
+        cause: String,
+    },
+    /// A statement failed.
+    #[error("PostgreSQL: cannot {action}: {cause}")]
+    Server {
+        /// What was being done.
+        action: String,
+        /// What the server said.
+        cause: String,
+    },
+    /// A table exists and `if_exists = "fail"`.
+    #[error("table {table} already exists\n  help: set `if_exists` in [target] to \"replace\", \"truncate\" or \"append\", or drop the table")]
+    TableExists {
+        /// The table, quoted as in SQL.
+        table: String,
+    },
+    /// An existing column cannot hold what the Genfile generates.
+    #[error("column {table}.{column} is {actual} in PostgreSQL, which cannot hold the {generated} values datagen generates for it\n  help: {help}")]
+    ColumnType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The column's type in the database.
+        actual: String,
+        /// What the Genfile generates.
+        generated: String,
+        /// How to fix it.
+        help: &'static str,
+    },
+    /// A value does not fit its column.
+    #[error("column {table}.{column}: {source}")]
+    Encode {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The value and type.
+        source: EncodeError,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the PostgreSQL client: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// The text of a driver error: the server's message, detail and hint, or
+/// the driver's error and its causes.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            s.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            s.push_str(&format!("\n  hint: {hint}"));
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+fn server(action: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> PgError {
+    let action = action.into();
+    move |e| PgError::Server {
+        action,
+        cause: describe(&e),
+    }
+}
+
+/// The driver configuration for `url`: what the URL says, completed from
+/// the standard `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`
+/// and `PGCONNECT_TIMEOUT` variables the way libpq does.
+pub fn config(url: &PgUrl) -> Result<Config, PgError> {
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+    let mut config: Config = url.conninfo.parse().map_err(|e| PgError::Connect {
+        target: url.redacted.clone(),
+        cause: describe(&e),
+    })?;
+    if config.get_hosts().is_empty() {
+        match env("PGHOST") {
+            Some(hosts) => {
+                for host in hosts.split(',') {
+                    config.host(host);
+                }
+            }
+            None if std::path::Path::new("/var/run/postgresql").exists() => {
+                config.host("/var/run/postgresql");
+            }
+            None => {
+                config.host("localhost");
+            }
+        }
+    }
+    if config.get_ports().is_empty() {
+        if let Some(port) = env("PGPORT").and_then(|p| p.parse().ok()) {
+            config.port(port);
+        }
+    }
+    if config.get_user().is_none() {
+        if let Some(user) = env("PGUSER").or_else(|| env("USER")) {
+            config.user(&user);
+        }
+    }
+    if config.get_dbname().is_none() {
+        if let Some(db) = env("PGDATABASE") {
+            config.dbname(&db);
+        }
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = env("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        let secs = env("PGCONNECT_TIMEOUT")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10);
+        config.connect_timeout(Duration::from_secs(secs));
+    }
+    config.application_name("datagen");
+    Ok(config)
+}
+
+/// How the sink loads.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// What to do with existing tables.
+    pub if_exists: IfExists,
+    /// When keys are added.
+    pub constraints: Constraints,
+    /// Rows per transaction (rounded up to whole batches).
+    pub commit_rows: u64,
+    /// Connections loading at once.
+    pub connections: usize,
+    /// Identifies the run in `datagen_progress`.
+    pub fingerprint: String,
+}
+
+/// A table as it is loaded.
+#[derive(Debug, Clone)]
+struct PgTable {
+    /// The table's name in the schema.
+    name: String,
+    /// `COPY … FROM STDIN (FORMAT binary)`.
+    copy: String,
+}
+
+/// One commit unit: per table, its COPY stream and row count.
+struct Job {
+    streams: Vec<Vec<u8>>,
+    rows: Vec<u64>,
+    from: u64,
+    to: u64,
+}
+
+impl Job {
+    fn new(tables: usize, from: u64) -> Job {
+        Job {
+            streams: vec![Vec::new(); tables],
+            rows: vec![0; tables],
+            from,
+            to: from,
+        }
+    }
+}
+
+/// Drops its runtime without blocking, so the sink may be dropped anywhere.
+struct Rt(Option<Runtime>);
+
+impl Rt {
+    fn get(&self) -> &Runtime {
+        self.0.as_ref().expect("the runtime lives as long as the sink")
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Loads batches into PostgreSQL.
+pub struct PgSink {
+    rt: Rt,
+    schema: Arc<Schema>,
+    ddl: DdlOptions,
+    encoders: Vec<CopyEncoder>,
+    /// Tables this run created, whose keys it adds after the load.
+    created: Vec<bool>,
+    options: PgOptions,
+    job: Job,
+    sender: Option<mpsc::Sender<Job>>,
+    workers: Vec<JoinHandle<Result<Client, PgError>>>,
+    main: Option<Client>,
+    progress: Arc<Progress>,
+}
+
+async fn connect(config: &Config, url: &PgUrl) -> Result<Client, PgError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| PgError::Connect {
+        target: url.redacted.clone(),
+        cause: describe(&e),
+    })?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %describe(&e), "PostgreSQL connection closed");
+        }
+    });
+    // A unit's progress row commits with its rows, so an asynchronous commit
+    // loses both or neither; index builds get room to sort in memory.
+    client
+        .batch_execute("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'")
+        .await
+        .map_err(server("configure the session"))?;
+    Ok(client)
+}
+
+impl PgSink {
+    /// Connects, applies `if_exists`, creates the tables and opens the
+    /// loading connections. Nothing is written if this fails.
+    pub fn open(
+        url: &PgUrl,
+        schema: Arc<Schema>,
+        mut options: PgOptions,
+        progress: Arc<Progress>,
+    ) -> Result<PgSink, PgError> {
+        let rt = Rt(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("datagen-pg")
+                .enable_all()
+                .build()?,
+        ));
+        let config = config(url)?;
+        let ddl = DdlOptions {
+            namespace: url.schema.clone(),
+            keys_after: options.constraints == Constraints::After,
+            deferred_foreign_keys: true,
+        };
+        let has_foreign_keys = schema.tables.iter().any(|t| {
+            t.columns
+                .iter()
+                .any(|c| super::ddl::foreign_key(&schema, t, c).is_some())
+        });
+        if options.constraints == Constraints::During && has_foreign_keys {
+            // Units commit in any order on parallel connections; checked
+            // foreign keys need them in stream order.
+            options.connections = 1;
+        }
+        let (main, created, tables, encoders) = rt.get().block_on(async {
+            let mut main = connect(&config, url).await?;
+            let created = prepare(&mut main, &schema, &ddl, &options).await?;
+            let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
+            Ok::<_, PgError>((main, created, tables, encoders))
+        })?;
+        let tables = Arc::new(tables);
+        let (sender, receiver) = mpsc::channel::<Job>(1);
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        let fingerprint: Arc<str> = options.fingerprint.clone().into();
+        let progress_table = ddl.qualified(PROGRESS_TABLE);
+        let mut workers = Vec::new();
+        for _ in 0..options.connections.max(1) {
+            let client = rt.get().block_on(connect(&config, url))?;
+            workers.push(rt.get().spawn(load(
+                client,
+                receiver.clone(),
+                tables.clone(),
+                fingerprint.clone(),
+                progress_table.clone(),
+                progress.clone(),
+            )));
+        }
+        let n = schema.tables.len();
+        Ok(PgSink {
+            rt,
+            ddl,
+            encoders,
+            created,
+            options,
+            job: Job::new(n, 0),
+            sender: Some(sender),
+            workers,
+            main: Some(main),
+            progress,
+            schema,
+        })
+    }
+
+    fn add(&mut self, block: &Block) -> Result<(), PgError> {
+        let t = block.table;
+        let stream = &mut self.job.streams[t];
+        if stream.is_empty() {
+            stream.extend_from_slice(HEADER);
+        }
+        let start = stream.len();
+        if let Err(source) = self.encoders[t].rows(stream, block) {
+            stream.truncate(start);
+            let table = &self.schema.tables[t];
+            return Err(PgError::Encode {
+                table: table.name.clone(),
+                column: table.columns[source.column].name.clone(),
+                source,
+            });
+        }
+        self.job.rows[t] += block.len() as u64;
+        self.job.to += block.len() as u64;
+        Ok(())
+    }
+
+    /// Sends the current unit to a loading connection.
+    fn send(&mut self) -> Result<(), BoxError> {
+        let rows = self.job.to - self.job.from;
+        if rows == 0 {
+            return Ok(());
+        }
+        let next = Job::new(self.schema.tables.len(), self.job.to);
+        let mut job = std::mem::replace(&mut self.job, next);
+        for stream in job.streams.iter_mut().filter(|s| !s.is_empty()) {
+            stream.extend_from_slice(TRAILER);
+        }
+        let sender = self.sender.as_ref().expect("sending before finish");
+        if self.rt.get().block_on(sender.send(job)).is_err() {
+            // Every loading connection has stopped: report why.
+            return Err(self.failure());
+        }
+        if let Some(i) = self.workers.iter().position(|w| w.is_finished()) {
+            let worker = self.workers.swap_remove(i);
+            return Err(match self.rt.get().block_on(worker) {
+                Ok(Err(e)) => Box::new(e),
+                Ok(Ok(_)) => "a loading connection stopped early".into(),
+                Err(e) => Box::new(e),
+            });
+        }
+        Ok(())
+    }
+
+    /// The error of the first loading connection that failed.
+    fn failure(&mut self) -> BoxError {
+        for worker in self.workers.drain(..) {
+            match self.rt.get().block_on(worker) {
+                Ok(Err(e)) => return Box::new(e),
+                Err(e) => return Box::new(e),
+                Ok(Ok(_)) => {}
+            }
+        }
+        "the loading connections stopped".into()
+    }
+
+    fn complete(&mut self) -> Result<(), BoxError> {
+        self.send()?;
+        drop(self.sender.take());
+        let mut clients = Vec::new();
+        for worker in std::mem::take(&mut self.workers) {
+            clients.push(self.rt.get().block_on(worker)??);
+        }
+        clients.push(self.main.take().expect("finish is called once"));
+        let mut steps: Vec<Constraint> = Vec::new();
+        if self.options.constraints == Constraints::After {
+            for (t, _) in self.created.iter().enumerate().filter(|(_, c)| **c) {
+                steps.extend(constraints(&self.schema, t, &self.ddl));
+            }
+        }
+        let rows: Vec<u64> = (0..self.schema.tables.len())
+            .map(|t| self.progress.table(t))
+            .collect();
+        // Largest tables first, so parallel index builds end together.
+        steps.sort_by_key(|c| (c.foreign, std::cmp::Reverse(rows[c.table])));
+        let (keys, foreign): (Vec<_>, Vec<_>) = steps.into_iter().partition(|c| !c.foreign);
+        let mut analyze: Vec<(u64, String)> = self
+            .schema
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(t, table)| (rows[t], format!("ANALYZE {}", self.ddl.qualified(&table.name))))
+            .collect();
+        analyze.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        let start = std::time::Instant::now();
+        tracing::info!("rows loaded; adding keys");
+        self.rt.get().block_on(async {
+            parallel(&clients, keys.into_iter().map(|c| c.sql).collect(), "add a key").await?;
+            tracing::info!(elapsed = ?start.elapsed(), "keys added");
+            // Statistics first: the queries that validate foreign keys
+            // are planned with them.
+            parallel(
+                &clients,
+                analyze.into_iter().map(|(_, sql)| sql).collect(),
+                "analyze",
+            )
+            .await?;
+            tracing::info!(elapsed = ?start.elapsed(), "analyzed");
+            parallel(
+                &clients,
+                foreign.into_iter().map(|c| c.sql).collect(),
+                "add a foreign key",
+            )
+            .await?;
+            tracing::info!(elapsed = ?start.elapsed(), "foreign keys added");
+            Ok::<_, PgError>(())
+        })?;
+        Ok(())
+    }
+}
+
+/// Runs `statements` on all `clients` at once, each taking the next.
+async fn parallel(
+    clients: &[Client],
+    statements: Vec<String>,
+    action: &str,
+) -> Result<(), PgError> {
+    let queue = Mutex::new(VecDeque::from(statements));
+    let runs = clients.iter().map(|client| {
+        let queue = &queue;
+        async move {
+            loop {
+                let next = queue.lock().expect("queue lock").pop_front();
+                let Some(sql) = next else {
+                    return Ok::<(), PgError>(());
+                };
+                tracing::debug!(%sql, "running");
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(server(format!("{action} ({sql})")))?;
+            }
+        }
+    });
+    futures::future::try_join_all(runs).await?;
+    Ok(())
+}
+
+/// Applies `if_exists`, creates what is missing and the progress table, in
+/// one transaction. Returns which tables this run created.
+async fn prepare(
+    client: &mut Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+    options: &PgOptions,
+) -> Result<Vec<bool>, PgError> {
+    if let Some(ns) = &ddl.namespace {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote(ns)))
+            .await
+            .map_err(server(format!("create schema {}", quote(ns))))?;
+    }
+    let mut present = Vec::new();
+    for table in &schema.tables {
+        let name = ddl.qualified(&table.name);
+        let row = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .await
+            .map_err(server(format!("look up table {name}")))?;
+        let exists: bool = row.get(0);
+        if exists && options.if_exists == IfExists::Fail {
+            return Err(PgError::TableExists { table: name });
+        }
+        present.push(exists);
+    }
+    let tx = client
+        .transaction()
+        .await
+        .map_err(server("begin a transaction"))?;
+    let existing: Vec<String> = schema
+        .tables
+        .iter()
+        .zip(&present)
+        .filter(|(_, p)| **p)
+        .map(|(t, _)| ddl.qualified(&t.name))
+        .collect();
+    match options.if_exists {
+        IfExists::Replace => {
+            for name in existing.iter().rev() {
+                tx.batch_execute(&format!("DROP TABLE {name} CASCADE"))
+                    .await
+                    .map_err(server(format!("drop table {name}")))?;
+            }
+        }
+        IfExists::Truncate if !existing.is_empty() => {
+            let list = existing.join(", ");
+            tx.batch_execute(&format!("TRUNCATE {list}"))
+                .await
+                .map_err(server(format!("truncate {list}")))?;
+        }
+        _ => {}
+    }
+    let mut created = Vec::new();
+    for (table, &exists) in schema.tables.iter().zip(&present) {
+        let create = !exists || options.if_exists == IfExists::Replace;
+        if create {
+            tx.batch_execute(&create_table_with(schema, table, Dialect::Postgres, ddl))
+                .await
+                .map_err(server(format!("create table {}", ddl.qualified(&table.name))))?;
+        }
+        created.push(create);
+    }
+    let progress = ddl.qualified(PROGRESS_TABLE);
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {progress} (
+  run text NOT NULL,
+  table_name text NOT NULL,
+  stream_from bigint NOT NULL,
+  stream_to bigint NOT NULL,
+  rows bigint NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now()
+)"
+    ))
+    .await
+    .map_err(server(format!("create table {progress}")))?;
+    tx.execute(
+        &format!("DELETE FROM {progress} WHERE run = $1"),
+        &[&options.fingerprint],
+    )
+    .await
+    .map_err(server(format!("clear {progress}")))?;
+    tx.commit().await.map_err(server("commit the tables"))?;
+    Ok(created)
+}
+
+/// Reads each table's column types back and builds its COPY statement
+/// and encoder.
+async fn describe_tables(
+    client: &Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+) -> Result<(Vec<PgTable>, Vec<CopyEncoder>), PgError> {
+    let mut tables = Vec::new();
+    let mut encoders = Vec::new();
+    for table in &schema.tables {
+        let name = ddl.qualified(&table.name);
+        let rows = client
+            .query(
+                "SELECT attname::text, atttypid::oid, format_type(atttypid, atttypmod)
+                 FROM pg_attribute
+                 WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                &[&name],
+            )
+            .await
+            .map_err(server(format!("read the columns of {name}")))?;
+        let mut types = Vec::new();
+        for column in &table.columns {
+            let Some(row) = rows.iter().find(|r| r.get::<_, String>(0) == column.name) else {
+                return Err(PgError::ColumnType {
+                    table: name,
+                    column: quote(&column.name),
+                    actual: "missing".into(),
+                    generated: generated_name(column.sql_type),
+                    help: "add the column, or use if_exists = \"replace\" to recreate the table",
+                });
+            };
+            let oid: u32 = row.get(1);
+            let ty = PgType::from_oid(oid).filter(|t| t.accepts(column.sql_type));
+            match ty {
+                Some(ty) => types.push(ty),
+                None => {
+                    return Err(PgError::ColumnType {
+                        table: name,
+                        column: quote(&column.name),
+                        actual: row.get(2),
+                        generated: generated_name(column.sql_type),
+                        help: "change the column's `type` in the Genfile, or use if_exists = \"replace\" to recreate the table",
+                    })
+                }
+            }
+        }
+        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        tables.push(PgTable {
+            name: table.name.clone(),
+            copy: format!(
+                "COPY {name} ({}) FROM STDIN (FORMAT binary)",
+                columns.join(", ")
+            ),
+        });
+        encoders.push(CopyEncoder::new(
+            types,
+            table.columns.iter().map(|c| c.sql_type.scale()).collect(),
+        ));
+    }
+    Ok((tables, encoders))
+}
+
+fn generated_name(ty: SqlType) -> String {
+    super::ddl::type_name(ty, Dialect::Postgres)
+}
+
+/// A loading connection: takes units and commits each with its progress.
+async fn load(
+    client: Client,
+    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    tables: Arc<Vec<PgTable>>,
+    run: Arc<str>,
+    progress_table: String,
+    progress: Arc<Progress>,
+) -> Result<Client, PgError> {
+    let record = client
+        .prepare(&format!(
+            "INSERT INTO {progress_table} (run, table_name, stream_from, stream_to, rows)
+             SELECT $1, unnest($2::text[]), $3, $4, unnest($5::int8[])"
+        ))
+        .await
+        .map_err(server(format!("prepare the insert into {progress_table}")))?;
+    loop {
+        let job = receiver.lock().await.recv().await;
+        let Some(job) = job else {
+            return Ok(client);
+        };
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(server("begin a transaction"))?;
+        let mut names = Vec::new();
+        let mut counts = Vec::new();
+        for (t, stream) in job.streams.into_iter().enumerate() {
+            if job.rows[t] == 0 {
+                continue;
+            }
+            let table = &tables[t];
+            let copy = async {
+                let sink = client.copy_in::<_, Bytes>(&table.copy).await?;
+                futures::pin_mut!(sink);
+                sink.send(Bytes::from(stream)).await?;
+                sink.finish().await
+            };
+            copy.await
+                .map_err(server(format!("copy rows into {}", quote(&table.name))))?;
+            names.push(table.name.clone());
+            counts.push(job.rows[t] as i64);
+        }
+        client
+            .execute(
+                &record,
+                &[&&*run, &names, &(job.from as i64), &(job.to as i64), &counts],
+            )
+            .await
+            .map_err(server(format!("record progress in {progress_table}")))?;
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(server("commit"))?;
+        for (t, &n) in job.rows.iter().enumerate() {
+            progress.add(t, n);
+        }
+    }
+}
+
+impl Sink for PgSink {
+    type Chunk = Block;
+
+    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+        for block in &batch {
+            self.add(block)?;
+        }
+        if self.job.to - self.job.from >= self.options.commit_rows {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        self.complete()
+    }
+}
