@@ -146,11 +146,31 @@ fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Err(e) if closed_pipe(&e) => {
+            // The reader of standard output stopped (`datagen … | head`):
+            // not a failure worth a message; exit as a process killed by
+            // SIGPIPE would.
+            ExitCode::from(141)
+        }
         Err(e) => {
             report(&e);
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// True when `e` comes from writing to a pipe nobody reads any more.
+fn closed_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        next = err.source();
+    }
+    false
 }
 
 fn main() -> ExitCode {

@@ -152,7 +152,7 @@ pub enum TargetSink {
     /// SQLite.
     Sqlite(SqliteSink),
     /// PostgreSQL.
-    Postgres(PgSink),
+    Postgres(Box<PgSink>),
     /// Files or standard output.
     Files(FileSink),
 }
@@ -200,7 +200,7 @@ pub fn open_sink(
                 connections: settings.connections,
                 fingerprint: fingerprint(&schema, settings),
             };
-            TargetSink::Postgres(PgSink::open(url, schema, options, progress)?)
+            TargetSink::Postgres(Box::new(PgSink::open(url, schema, options, progress)?))
         }
         TargetUrl::Dir { dir, format } => {
             TargetSink::Files(FileSink::dir(dir, *format, schema, if_exists, progress)?)
@@ -212,9 +212,9 @@ pub fn open_sink(
             if_exists,
             progress,
         )?),
-        TargetUrl::Stdout(format) => {
-            TargetSink::Files(FileSink::single(None, *format, schema, if_exists, progress)?)
-        }
+        TargetUrl::Stdout(format) => TargetSink::Files(FileSink::single(
+            None, *format, schema, if_exists, progress,
+        )?),
     })
 }
 

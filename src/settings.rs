@@ -146,8 +146,7 @@ pub fn resolve(
             layered.scale
         )));
     }
-    if layered.batch_rows == 0 || layered.buffer_rows == Some(0) || layered.commit_rows == Some(0)
-    {
+    if layered.batch_rows == 0 || layered.buffer_rows == Some(0) || layered.commit_rows == Some(0) {
         return Err(SettingsError::Invalid(
             "batch_rows, buffer_rows and commit_rows must be at least 1".into(),
         ));

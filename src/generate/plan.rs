@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use super::columns::Generators;
-use crate::genfile::schema::{Schema, TableSize};
+use crate::genfile::schema::{Gen, Schema, TableSize};
 
 /// A piece of work: root rows and where each table's rows start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +57,9 @@ impl Plan {
     pub fn new(schema: &Schema, counts: &Generators, scale: f64, unit_rows: u64) -> Plan {
         let mut table_rows = vec![0u64; schema.tables.len()];
         let mut units = Vec::new();
-        for (root, table) in schema.tables.iter().enumerate() {
-            let TableSize::Rows(rows) = table.size else {
-                continue;
+        for root in root_order(schema) {
+            let TableSize::Rows(rows) = schema.tables[root].size else {
+                unreachable!("root_order returns roots")
             };
             let tables = subtree(schema, root);
             let n = scaled(rows, scale);
@@ -90,6 +90,56 @@ impl Plan {
     pub fn total_rows(&self) -> u64 {
         self.table_rows.iter().sum()
     }
+}
+
+/// The root tables in the order their units are emitted: a root whose
+/// tree references rows of another root's tree comes after it, so every
+/// referenced row precedes its references in the output stream (a database
+/// checking foreign keys as rows arrive accepts them). Otherwise, and where
+/// trees reference each other, schema order. Only the order in which
+/// tables interleave changes; every table's rows are the same, in the same
+/// order.
+pub fn root_order(schema: &Schema) -> Vec<usize> {
+    let n = schema.tables.len();
+    let mut root_of: Vec<usize> = (0..n).collect();
+    for (t, table) in schema.tables.iter().enumerate() {
+        if let TableSize::Per { parent, .. } = table.size {
+            // Parents come first in schema order.
+            root_of[t] = root_of[parent];
+        }
+    }
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (t, table) in schema.tables.iter().enumerate() {
+        for column in &table.columns {
+            if let Gen::Ref { table: r, .. } = column.gen {
+                if root_of[r] != root_of[t] {
+                    deps[root_of[t]].push(root_of[r]);
+                }
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..n)
+        .filter(|&t| matches!(schema.tables[t].size, TableSize::Rows(_)))
+        .collect();
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(roots.len());
+    while order.len() < roots.len() {
+        let ready = roots
+            .iter()
+            .copied()
+            .find(|&r| !placed[r] && deps[r].iter().all(|&d| placed[d] || d == r));
+        // A cycle between trees: take the first in schema order.
+        let next = ready.unwrap_or_else(|| {
+            roots
+                .iter()
+                .copied()
+                .find(|&r| !placed[r])
+                .expect("an unplaced root remains")
+        });
+        placed[next] = true;
+        order.push(next);
+    }
+    order
 }
 
 /// Draws the counts below `row` of `table`, adding them to `table_rows`;

@@ -71,7 +71,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
         }
     };
     let mut schema = validate::validate(path, raw).map_err(fail)?;
-    schema.digest = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).into();
+    schema.digest =
+        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).into();
     Ok(schema)
 }
 

@@ -224,7 +224,15 @@ mod tests {
     #[test]
     fn csv_fields_tell_null_from_empty() {
         let mut out = String::new();
-        for s in ["plain", "", "a,b", "say \"hi\"", "two\nlines", "tab\there", "é😀"] {
+        for s in [
+            "plain",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "tab\there",
+            "é😀",
+        ] {
             csv_field(&mut out, s);
             out.push('|');
         }

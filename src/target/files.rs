@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
 
-use super::ddl::{self, Dialect};
+use super::ddl;
 use super::encode::TableEncoder;
 use super::FileFormat;
 use crate::generate::Block;
@@ -139,7 +139,10 @@ impl Output {
 
 /// A file name for a table: its name with path separators escaped.
 pub fn file_name(table: &str, format: FileFormat) -> String {
-    let mut name = table.replace('%', "%25").replace('/', "%2F").replace('\\', "%5C");
+    let mut name = table
+        .replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('\\', "%5C");
     if name.starts_with('.') {
         name.replace_range(0..1, "%2E");
     }
@@ -185,7 +188,10 @@ impl FileSink {
         for (dest, table) in dests.iter().zip(&sink.schema.tables) {
             let keep = if_exists == IfExists::Append && dest.exists();
             let mut output = Output::temp_file(dest, keep)?;
-            let has_rows = keep && std::fs::metadata(dest).map(|m| m.len() > 0).unwrap_or(false);
+            let has_rows = keep
+                && std::fs::metadata(dest)
+                    .map(|m| m.len() > 0)
+                    .unwrap_or(false);
             if !has_rows {
                 sink.encoders[sink.outputs.len()].header(&mut sink.text, table);
             }
@@ -236,9 +242,6 @@ impl FileSink {
             sink.text.push_str("BEGIN;\n\n");
             if !keep {
                 sink.text.push_str(&ddl::script(&sink.schema, dialect));
-                if dialect == Dialect::Postgres {
-                    sink.text.push('\n');
-                }
             }
         }
         sink.outputs.push(first);
@@ -292,14 +295,17 @@ impl FileSink {
                 let Dest::File(file) = spool.writer.get_mut() else {
                     unreachable!("spools are files")
                 };
-                let mut file = file.try_clone().map_err(io_err("read", Path::new("a spool file")))?;
+                let mut file = file
+                    .try_clone()
+                    .map_err(io_err("read", Path::new("a spool file")))?;
                 spool
                     .writer
                     .flush()
                     .map_err(io_err("write", Path::new("a spool file")))?;
                 file.rewind()
                     .map_err(io_err("read", Path::new("a spool file")))?;
-                io::copy(&mut file, &mut first.writer).map_err(io_err("write", Path::new(&path)))?;
+                io::copy(&mut file, &mut first.writer)
+                    .map_err(io_err("write", Path::new(&path)))?;
             }
             if matches!(self.format, FileFormat::Sql(_)) {
                 self.text.push_str("\nCOMMIT;\n");
@@ -314,12 +320,16 @@ impl FileSink {
                 .flush()
                 .map_err(io_err("write", Path::new(&path)))?;
             if let Dest::File(file) = output.writer.get_ref() {
-                file.sync_data().map_err(io_err("write", Path::new(&path)))?;
+                file.sync_data()
+                    .map_err(io_err("write", Path::new(&path)))?;
             }
         }
         for output in &mut self.outputs {
             if let Some((temp, dest)) = output.publish.take() {
-                std::fs::rename(&temp, &dest).map_err(io_err("publish", &dest))?;
+                if let Err(e) = std::fs::rename(&temp, &dest) {
+                    let _ = std::fs::remove_file(&temp);
+                    return Err(io_err("publish", &dest)(e));
+                }
             }
         }
         Ok(())
@@ -367,7 +377,10 @@ mod tests {
     #[test]
     fn file_names_cannot_escape_the_directory() {
         assert_eq!(file_name("orders", FileFormat::Csv), "orders.csv");
-        assert_eq!(file_name("../etc/x", FileFormat::Jsonl), "%2E.%2Fetc%2Fx.jsonl");
+        assert_eq!(
+            file_name("../etc/x", FileFormat::Jsonl),
+            "%2E.%2Fetc%2Fx.jsonl"
+        );
         assert_eq!(file_name("a\\b%", FileFormat::Csv), "a%5Cb%25.csv");
     }
 }

@@ -103,8 +103,11 @@ pub enum TargetUrlError {
     Postgres(String),
 }
 
+/// `key=value` options of a URL.
+type Options<'a> = Vec<(&'a str, &'a str)>;
+
 /// Splits `rest` into the part before `?` and its `key=value` options.
-fn options(rest: &str) -> (&str, Vec<(&str, &str)>) {
+fn options(rest: &str) -> (&str, Options<'_>) {
     match rest.split_once('?') {
         None => (rest, Vec::new()),
         Some((path, query)) => (
@@ -122,7 +125,7 @@ fn options(rest: &str) -> (&str, Vec<(&str, &str)>) {
 fn path_of<'a>(
     rest: &'a str,
     scheme: &'static str,
-) -> Result<(PathBuf, Vec<(&'a str, &'a str)>), TargetUrlError> {
+) -> Result<(PathBuf, Options<'a>), TargetUrlError> {
     let (path, opts) = options(rest);
     if path.is_empty() {
         return Err(TargetUrlError::MissingPath(scheme));
@@ -205,7 +208,8 @@ fn postgres(url: &str) -> Result<PgUrl, TargetUrlError> {
 
 impl TargetUrl {
     /// What a valid target looks like.
-    pub const HELP: &'static str = "use sqlite://PATH, postgres://USER@HOST:PORT/DB[?schema=NAME], \
+    pub const HELP: &'static str =
+        "use sqlite://PATH, postgres://USER@HOST:PORT/DB[?schema=NAME], \
          csv://DIR, jsonl://DIR, sql://FILE[?dialect=postgres|sqlite] or stdout://csv|jsonl|sql";
 
     /// Parses a target URL.
@@ -283,7 +287,9 @@ impl std::fmt::Display for TargetUrl {
             TargetUrl::SqlFile { path, dialect: d } => {
                 write!(f, "sql://{}?dialect={}", path.display(), dialect(*d))
             }
-            TargetUrl::Stdout(FileFormat::Sql(d)) => write!(f, "stdout://sql?dialect={}", dialect(*d)),
+            TargetUrl::Stdout(FileFormat::Sql(d)) => {
+                write!(f, "stdout://sql?dialect={}", dialect(*d))
+            }
             TargetUrl::Stdout(format) => write!(f, "stdout://{}", format.extension()),
         }
     }
@@ -341,14 +347,23 @@ mod tests {
             panic!("{url:?}")
         };
         assert_eq!(pg.schema.as_deref(), Some("load"));
-        assert_eq!(pg.conninfo, "postgres://me:s3cret@db:5433/shop?sslmode=disable");
-        assert_eq!(url.to_string(), "postgres://me:***@db:5433/shop?schema=load&sslmode=disable");
+        assert_eq!(
+            pg.conninfo,
+            "postgres://me:s3cret@db:5433/shop?sslmode=disable"
+        );
+        assert_eq!(
+            url.to_string(),
+            "postgres://me:***@db:5433/shop?schema=load&sslmode=disable"
+        );
         assert!(!format!("{url:?}").contains("s3cret"));
         assert_eq!(
             redact("postgresql://u@h/d?password=p&x=1"),
             "postgresql://u@h/d?password=***&x=1"
         );
-        assert!(TargetUrl::parse("postgres://").is_ok(), "all from PG* variables");
+        assert!(
+            TargetUrl::parse("postgres://").is_ok(),
+            "all from PG* variables"
+        );
         let err = TargetUrl::parse("postgres://u:pw@h/d?bogus=1").unwrap_err();
         assert!(!err.to_string().contains("pw@"), "{err}");
     }

@@ -83,7 +83,10 @@ impl PgType {
         matches!(
             (generated, self),
             (_, P::Text)
-                | (S::Integer | S::BigInt, P::Int2 | P::Int4 | P::Int8 | P::Float8 | P::Numeric)
+                | (
+                    S::Integer | S::BigInt,
+                    P::Int2 | P::Int4 | P::Int8 | P::Float8 | P::Numeric
+                )
                 | (S::Double, P::Float4 | P::Float8)
                 | (S::Decimal { .. }, P::Numeric | P::Float8)
                 | (S::Boolean, P::Bool)
@@ -137,7 +140,13 @@ impl CopyEncoder {
         Ok(())
     }
 
-    fn field(&mut self, out: &mut Vec<u8>, v: Value, block: &Block, i: usize) -> Result<(), EncodeError> {
+    fn field(
+        &mut self,
+        out: &mut Vec<u8>,
+        v: Value,
+        block: &Block,
+        i: usize,
+    ) -> Result<(), EncodeError> {
         let ty = self.types[i];
         let fixed = |out: &mut Vec<u8>, bytes: &[u8]| {
             out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
@@ -163,7 +172,9 @@ impl CopyEncoder {
                 fixed(out, &text::decimal_to_f64(u, self.scales[i]).to_be_bytes())
             }
             (Value::Bool(b), PgType::Bool) => fixed(out, &[u8::from(b)]),
-            (Value::Text(s, e), PgType::Text | PgType::Json) => fixed(out, block.str(s, e).as_bytes()),
+            (Value::Text(s, e), PgType::Text | PgType::Json) => {
+                fixed(out, block.str(s, e).as_bytes())
+            }
             (Value::Text(s, e), PgType::Jsonb) => {
                 let json = block.str(s, e).as_bytes();
                 out.extend_from_slice(&(json.len() as i32 + 1).to_be_bytes());
@@ -230,7 +241,11 @@ pub fn numeric(out: &mut Vec<u8>, units: i64, scale: u8) {
     out.extend_from_slice(&(len as i32).to_be_bytes());
     out.extend_from_slice(&(digits.len() as i16).to_be_bytes());
     out.extend_from_slice(&weight.to_be_bytes());
-    let sign: u16 = if negative && !digits.is_empty() { 0x4000 } else { 0 };
+    let sign: u16 = if negative && !digits.is_empty() {
+        0x4000
+    } else {
+        0
+    };
     out.extend_from_slice(&sign.to_be_bytes());
     out.extend_from_slice(&i16::from(scale).to_be_bytes());
     for d in digits.iter().rev() {
@@ -252,7 +267,11 @@ mod tests {
         let digits: Vec<i16> = (0..n as usize).map(|k| word(12 + 2 * k)).collect();
         let mut int = String::new();
         for w in 0..=weight.max(0) {
-            let d = if w <= weight { digits.get(w as usize).copied().unwrap_or(0) } else { 0 };
+            let d = if w <= weight {
+                digits.get(w as usize).copied().unwrap_or(0)
+            } else {
+                0
+            };
             if int.is_empty() {
                 if w <= weight && d != 0 {
                     int = d.to_string();
@@ -295,7 +314,10 @@ mod tests {
         let mut out = Vec::new();
         numeric(&mut out, 1999, 2);
         // 19.99: digits [19, 9900], weight 0, dscale 2.
-        assert_eq!(out, [0, 0, 0, 12, 0, 2, 0, 0, 0, 0, 0, 2, 0, 19, 0x26, 0xac]);
+        assert_eq!(
+            out,
+            [0, 0, 0, 12, 0, 2, 0, 0, 0, 0, 0, 2, 0, 19, 0x26, 0xac]
+        );
         out.clear();
         numeric(&mut out, 0, 2);
         assert_eq!(out, [0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2]);

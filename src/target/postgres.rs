@@ -223,7 +223,9 @@ struct Rt(Option<Runtime>);
 
 impl Rt {
     fn get(&self) -> &Runtime {
-        self.0.as_ref().expect("the runtime lives as long as the sink")
+        self.0
+            .as_ref()
+            .expect("the runtime lives as long as the sink")
     }
 }
 
@@ -426,13 +428,23 @@ impl PgSink {
             .tables
             .iter()
             .enumerate()
-            .map(|(t, table)| (rows[t], format!("ANALYZE {}", self.ddl.qualified(&table.name))))
+            .map(|(t, table)| {
+                (
+                    rows[t],
+                    format!("ANALYZE {}", self.ddl.qualified(&table.name)),
+                )
+            })
             .collect();
         analyze.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
         let start = std::time::Instant::now();
         tracing::info!("rows loaded; adding keys");
         self.rt.get().block_on(async {
-            parallel(&clients, keys.into_iter().map(|c| c.sql).collect(), "add a key").await?;
+            parallel(
+                &clients,
+                keys.into_iter().map(|c| c.sql).collect(),
+                "add a key",
+            )
+            .await?;
             tracing::info!(elapsed = ?start.elapsed(), "keys added");
             // Statistics first: the queries that validate foreign keys
             // are planned with them.
@@ -543,7 +555,10 @@ async fn prepare(
         if create {
             tx.batch_execute(&create_table_with(schema, table, Dialect::Postgres, ddl))
                 .await
-                .map_err(server(format!("create table {}", ddl.qualified(&table.name))))?;
+                .map_err(server(format!(
+                    "create table {}",
+                    ddl.qualified(&table.name)
+                )))?;
         }
         created.push(create);
     }
@@ -682,7 +697,13 @@ async fn load(
         client
             .execute(
                 &record,
-                &[&&*run, &names, &(job.from as i64), &(job.to as i64), &counts],
+                &[
+                    &&*run,
+                    &names,
+                    &(job.from as i64),
+                    &(job.to as i64),
+                    &counts,
+                ],
             )
             .await
             .map_err(server(format!("record progress in {progress_table}")))?;

@@ -59,7 +59,7 @@ fn an_unsupported_target_is_bad_input_and_hides_passwords() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("target scheme `mysql://` is not supported"),
+        err.contains("target scheme `mysql://` is not one datagen writes to"),
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");

@@ -1,11 +1,15 @@
 //! datagen's integration tests, in one binary.
 
+mod canon;
 mod catalogue;
 mod cli;
 mod derived;
 mod determinism;
 mod errors;
+mod files;
 mod golden;
+mod pg;
+mod postgres;
 mod settings;
 mod sqlite;
 mod stats;

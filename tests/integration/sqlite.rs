@@ -91,7 +91,7 @@ fn if_exists_fail_names_the_table_and_writes_nothing() {
     let out = run(datagen_into(&schema("shop.toml"), &db)
         .args(["--scale", "0.001", "--quiet"])
         .env("DATAGEN_IF_EXISTS", "fail"));
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("table `products` already exists"),
         "{}",

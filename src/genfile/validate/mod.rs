@@ -146,7 +146,8 @@ pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnosti
             ),
         }
     }
-    target.commit_rows = positive(&mut d, &raw.target.commit_rows, "commit_rows", 1).map(|n| n as u64);
+    target.commit_rows =
+        positive(&mut d, &raw.target.commit_rows, "commit_rows", 1).map(|n| n as u64);
     if let Some(n) = positive(&mut d, &raw.target.connections, "connections", 0) {
         target.connections = n;
     }

@@ -1,0 +1,226 @@
+//! The file targets: pinned output of every format, SQL scripts that load
+//! into the same tables as the database targets, atomic publication and
+//! `if_exists`.
+
+use std::path::Path;
+use std::process::Output;
+
+use super::canon;
+use super::support::{assert_golden, datagen, dump, root, run, stderr};
+
+fn small() -> std::path::PathBuf {
+    root().join("tests/golden/small.toml")
+}
+
+fn write_to(genfile: &Path, target: &str) -> Output {
+    run(datagen()
+        .arg("--config")
+        .arg(genfile)
+        .args(["--quiet", "--target", target]))
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "datagen failed: {}", stderr(out));
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("datagen-tmp"))
+        .collect()
+}
+
+#[test]
+fn every_format_on_stdout_is_pinned() {
+    for (target, golden) in [
+        ("stdout://csv", "small.csv"),
+        ("stdout://jsonl", "small.jsonl"),
+        ("stdout://sql", "small.postgres.sql"),
+        ("stdout://sql?dialect=sqlite", "small.sqlite.sql"),
+    ] {
+        let out = write_to(&small(), target);
+        ok(&out);
+        let text = String::from_utf8(out.stdout).expect("UTF-8");
+        assert_golden(&root().join("tests/golden").join(golden), &text);
+    }
+}
+
+#[test]
+fn directory_and_file_targets_hold_what_stdout_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&write_to(
+        &small(),
+        &format!("csv://{}", d.join("csv").display()),
+    ));
+    ok(&write_to(
+        &small(),
+        &format!("jsonl://{}", d.join("jsonl").display()),
+    ));
+    ok(&write_to(
+        &small(),
+        &format!("sql://{}", d.join("out/x.sql").display()),
+    ));
+    let stdout = |t: &str| write_to(&small(), t).stdout;
+    let csv: Vec<u8> = [
+        std::fs::read(d.join("csv/accounts.csv")).unwrap(),
+        b"\r\n".to_vec(),
+        std::fs::read(d.join("csv/events.csv")).unwrap(),
+    ]
+    .concat();
+    assert_eq!(csv, stdout("stdout://csv"));
+    let jsonl: Vec<u8> = [
+        std::fs::read(d.join("jsonl/accounts.jsonl")).unwrap(),
+        std::fs::read(d.join("jsonl/events.jsonl")).unwrap(),
+    ]
+    .concat();
+    assert_eq!(jsonl, stdout("stdout://jsonl"));
+    assert_eq!(
+        std::fs::read(d.join("out/x.sql")).unwrap(),
+        stdout("stdout://sql")
+    );
+    for sub in ["csv", "jsonl", "out"] {
+        assert!(temp_files(&d.join(sub)).is_empty());
+    }
+}
+
+#[test]
+fn the_sqlite_script_loads_into_what_the_sqlite_target_writes() {
+    for genfile in [small(), root().join("tests/golden/catalogue.toml")] {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("x.sql");
+        ok(&write_to(
+            &genfile,
+            &format!("sql://{}?dialect=sqlite", script.display()),
+        ));
+        let from_script = dir.path().join("script.db");
+        rusqlite::Connection::open(&from_script)
+            .unwrap()
+            .execute_batch(&std::fs::read_to_string(&script).unwrap())
+            .unwrap();
+        let direct = dir.path().join("direct.db");
+        ok(&write_to(
+            &genfile,
+            &format!("sqlite://{}", direct.display()),
+        ));
+        assert_eq!(dump(&from_script), dump(&direct), "{}", genfile.display());
+    }
+}
+
+#[test]
+fn csv_and_jsonl_agree_with_sqlite_on_every_generator() {
+    let genfile = root().join("tests/golden/catalogue.toml");
+    let model = canon::schema(&genfile);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&write_to(
+        &genfile,
+        &format!("sqlite://{}", d.join("c.db").display()),
+    ));
+    ok(&write_to(&genfile, &format!("csv://{}", d.display())));
+    ok(&write_to(&genfile, &format!("jsonl://{}", d.display())));
+    for table in &model.tables {
+        let lite = canon::from_sqlite(&d.join("c.db"), table);
+        assert!(!lite.is_empty());
+        assert!(
+            canon::from_csv(&d.join(format!("{}.csv", table.name)), table) == lite,
+            "CSV of {}",
+            table.name
+        );
+        assert!(
+            canon::from_jsonl(&d.join(format!("{}.jsonl", table.name)), table) == lite,
+            "JSON Lines of {}",
+            table.name
+        );
+    }
+}
+
+#[test]
+fn if_exists_for_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("csv://{}", dir.path().display());
+    ok(&write_to(&small(), &target));
+    let first = std::fs::read(dir.path().join("accounts.csv")).unwrap();
+
+    // fail: exit 2, the file named, nothing touched.
+    let out = write_to(&small(), &target);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("accounts.csv already exists"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("accounts.csv")).unwrap(),
+        first
+    );
+
+    let with = |mode: &str| {
+        run(datagen()
+            .env("DATAGEN_IF_EXISTS", mode)
+            .arg("--config")
+            .arg(small())
+            .args(["--quiet", "--target", &target]))
+    };
+    // append: the rows again, without a second header.
+    ok(&with("append"));
+    let appended = std::fs::read(dir.path().join("accounts.csv")).unwrap();
+    let header_len = first.iter().position(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(appended, [&first[..], &first[header_len..]].concat());
+    ok(&with("replace"));
+    assert_eq!(
+        std::fs::read(dir.path().join("accounts.csv")).unwrap(),
+        first
+    );
+    assert!(temp_files(dir.path()).is_empty());
+}
+
+#[test]
+fn a_failed_run_publishes_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // `events.csv` cannot be published: a directory has its name.
+    std::fs::create_dir(dir.path().join("events.csv")).unwrap();
+    let out = run(datagen()
+        .env("DATAGEN_IF_EXISTS", "replace")
+        .arg("--config")
+        .arg(small())
+        .args([
+            "--quiet",
+            "--target",
+            &format!("csv://{}", dir.path().display()),
+        ]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("events.csv"), "{}", stderr(&out));
+    assert!(
+        temp_files(dir.path()).is_empty(),
+        "{:?}",
+        temp_files(dir.path())
+    );
+    assert!(dir.path().join("events.csv").is_dir());
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    use std::io::Read;
+    let mut child = datagen()
+        .arg("--config")
+        .arg(root().join("schemas/shop.toml"))
+        .args(["--quiet", "--scale", "0.1", "--target", "stdout://csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The reader is gone, as after `| head -c 64`.
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        first.starts_with(b"id,"),
+        "{:?}",
+        String::from_utf8_lossy(&first)
+    );
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(stderr(&out), "");
+}
