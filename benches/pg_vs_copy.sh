@@ -24,6 +24,8 @@ trap 'rm -rf "$WORK"; psql -q "$PG" -c "DROP SCHEMA IF EXISTS bench_psql CASCADE
 
 cargo build --release --quiet
 now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $* }"; }
+less() { awk "BEGIN { exit !($1 < $2) }"; }
 
 echo "genfile $GENFILE, scale $SCALE, server $(psql -XAtq "$PG" -c 'SHOW server_version'), $(nproc) cores"
 "$BIN" --config "$GENFILE" --scale "$SCALE" --target "csv://$WORK/csv" --quiet
@@ -35,34 +37,35 @@ echo "rows: $ROWS in $TABLES tables ($(du -sh "$WORK/csv" | cut -f1) of CSV)"
 "$BIN" ddl --config "$GENFILE" --dialect postgres --keys-after --schema bench_psql > "$WORK/ddl.sql"
 sed -n '1,/^-- constraints$/p' "$WORK/ddl.sql" > "$WORK/create.sql"
 sed -n '/^-- constraints$/,$p' "$WORK/ddl.sql" > "$WORK/keys.sql"
-: > "$WORK/copy.sql"
+: > "$WORK/copy.sql"; : > "$WORK/analyze.sql"
 for f in "$WORK"/csv/*.csv; do
     table=$(basename "$f" .csv)
     echo "\\copy bench_psql.\"$table\" FROM '$f' WITH (FORMAT csv, HEADER true)" >> "$WORK/copy.sql"
+    echo "ANALYZE bench_psql.\"$table\";" >> "$WORK/analyze.sql"
 done
 
-best_psql=; best_keys=; best_analyze=; best_datagen=
+best_psql=; best_datagen=
 for run in $(seq "$RUNS"); do
-    psql -Xq "$PG" -c "DROP SCHEMA IF EXISTS bench_psql CASCADE" -c "CREATE SCHEMA bench_psql" >/dev/null
+    psql -Xq "$PG" -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS bench_psql CASCADE" -c "CREATE SCHEMA bench_psql" >/dev/null
     psql -Xq "$PG" -f "$WORK/create.sql" >/dev/null
     t0=$(now)
     psql -Xq -v ON_ERROR_STOP=1 "$PG" -f "$WORK/copy.sql" >/dev/null
     t1=$(now)
     psql -Xq -v ON_ERROR_STOP=1 "$PG" -f "$WORK/keys.sql" >/dev/null
     t2=$(now)
-    psql -Xq -v ON_ERROR_STOP=1 "$PG" -c "ANALYZE" >/dev/null
+    psql -Xq -v ON_ERROR_STOP=1 "$PG" -f "$WORK/analyze.sql" >/dev/null
     t3=$(now)
-    copy=$(echo "$t2 - $t0" | bc); keys=$(echo "$t2 - $t1" | bc); analyze=$(echo "$t3 - $t2" | bc)
+    copy=$(calc "$t2 - $t0"); keys=$(calc "$t2 - $t1"); analyze=$(calc "$t3 - $t2")
 
-    psql -Xq "$PG" -c "DROP SCHEMA IF EXISTS bench_datagen CASCADE" >/dev/null
+    psql -Xq "$PG" -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS bench_datagen CASCADE" >/dev/null
     t0=$(now)
     "$BIN" --config "$GENFILE" --scale "$SCALE" --target "$PG?schema=bench_datagen" --quiet
     t1=$(now)
-    dg=$(echo "$t1 - $t0" | bc)
+    dg=$(calc "$t1 - $t0")
     printf 'run %d: psql \\copy + keys %.2f s (keys %.2f s; ANALYZE %.2f s more)   datagen %.2f s\n' \
         "$run" "$copy" "$keys" "$analyze" "$dg"
-    if [ -z "$best_psql" ] || [ "$(echo "$copy < $best_psql" | bc)" = 1 ]; then best_psql=$copy; fi
-    if [ -z "$best_datagen" ] || [ "$(echo "$dg < $best_datagen" | bc)" = 1 ]; then best_datagen=$dg; fi
+    if [ -z "$best_psql" ] || less "$copy" "$best_psql"; then best_psql=$copy; fi
+    if [ -z "$best_datagen" ] || less "$dg" "$best_datagen"; then best_datagen=$dg; fi
 done
 
 # Same rows on both sides.
@@ -73,5 +76,5 @@ for f in "$WORK"/csv/*.csv; do
 done
 echo "contents equal"
 printf 'best: psql \\copy + keys %.2f s (%.0f rows/s), datagen end to end %.2f s (%.0f rows/s)\n' \
-    "$best_psql" "$(echo "$ROWS / $best_psql" | bc -l)" "$best_datagen" "$(echo "$ROWS / $best_datagen" | bc -l)"
-printf 'ratio (psql time / datagen time): %.2fx\n' "$(echo "$best_psql / $best_datagen" | bc -l)"
+    "$best_psql" "$(calc "$ROWS / $best_psql")" "$best_datagen" "$(calc "$ROWS / $best_datagen")"
+printf 'ratio (psql time / datagen time): %.2fx\n' "$(calc "$best_psql / $best_datagen")"

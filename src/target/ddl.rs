@@ -185,8 +185,8 @@ pub fn create_table_with(
 pub struct Constraint {
     /// The table it belongs to.
     pub table: usize,
-    /// True for a foreign key (added after every key it may reference).
-    pub foreign: bool,
+    /// For a foreign key, the referenced table (whose keys come first).
+    pub references: Option<usize>,
     /// The `ALTER TABLE` statement (PostgreSQL).
     pub sql: String,
 }
@@ -207,7 +207,7 @@ pub fn constraints(schema: &Schema, table_index: usize, options: &DdlOptions) ->
         };
         out.push(Constraint {
             table: table_index,
-            foreign: false,
+            references: None,
             sql: format!("ALTER TABLE {name} ADD {kind} ({})", quote(&column.name)),
         });
     }
@@ -216,7 +216,7 @@ pub fn constraints(schema: &Schema, table_index: usize, options: &DdlOptions) ->
             let target = &schema.tables[t];
             out.push(Constraint {
                 table: table_index,
-                foreign: true,
+                references: Some(t),
                 sql: format!(
                     "ALTER TABLE {name} ADD FOREIGN KEY ({}) REFERENCES {} ({})",
                     quote(&column.name),
@@ -252,7 +252,7 @@ pub fn script_with(schema: &Schema, dialect: Dialect, options: &DdlOptions) -> S
             .flat_map(|t| constraints(schema, t, options))
             .collect();
         for foreign in [false, true] {
-            for c in all.iter().filter(|c| c.foreign == foreign) {
+            for c in all.iter().filter(|c| c.references.is_some() == foreign) {
                 out.push_str(&c.sql);
                 out.push_str(";\n");
             }

@@ -14,7 +14,6 @@
 //! written. Connections identify themselves as `application_name=datagen`;
 //! the connection string's password never appears in a message.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -411,83 +410,151 @@ impl PgSink {
             clients.push(self.rt.get().block_on(worker)??);
         }
         clients.push(self.main.take().expect("finish is called once"));
-        let mut steps: Vec<Constraint> = Vec::new();
+        let mut keys: Vec<Constraint> = Vec::new();
         if self.options.constraints == Constraints::After {
             for (t, _) in self.created.iter().enumerate().filter(|(_, c)| **c) {
-                steps.extend(constraints(&self.schema, t, &self.ddl));
+                keys.extend(constraints(&self.schema, t, &self.ddl));
             }
         }
         let rows: Vec<u64> = (0..self.schema.tables.len())
             .map(|t| self.progress.table(t))
             .collect();
-        // Largest tables first, so parallel index builds end together.
-        steps.sort_by_key(|c| (c.foreign, std::cmp::Reverse(rows[c.table])));
-        let (keys, foreign): (Vec<_>, Vec<_>) = steps.into_iter().partition(|c| !c.foreign);
-        let mut analyze: Vec<(u64, String)> = self
-            .schema
-            .tables
-            .iter()
-            .enumerate()
-            .map(|(t, table)| {
-                (
-                    rows[t],
-                    format!("ANALYZE {}", self.ddl.qualified(&table.name)),
-                )
-            })
-            .collect();
-        analyze.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        let tasks = finishing_tasks(&self.schema, &self.ddl, keys, &rows);
         let start = std::time::Instant::now();
-        tracing::info!("rows loaded; adding keys");
-        self.rt.get().block_on(async {
-            parallel(
-                &clients,
-                keys.into_iter().map(|c| c.sql).collect(),
-                "add a key",
-            )
-            .await?;
-            tracing::info!(elapsed = ?start.elapsed(), "keys added");
-            // Statistics first: the queries that validate foreign keys
-            // are planned with them.
-            parallel(
-                &clients,
-                analyze.into_iter().map(|(_, sql)| sql).collect(),
-                "analyze",
-            )
-            .await?;
-            tracing::info!(elapsed = ?start.elapsed(), "analyzed");
-            parallel(
-                &clients,
-                foreign.into_iter().map(|c| c.sql).collect(),
-                "add a foreign key",
-            )
-            .await?;
-            tracing::info!(elapsed = ?start.elapsed(), "foreign keys added");
-            Ok::<_, PgError>(())
-        })?;
+        tracing::info!(
+            tasks = tasks.len(),
+            "rows loaded; adding keys and analyzing"
+        );
+        self.rt.get().block_on(schedule(&clients, tasks))?;
+        tracing::info!(elapsed = ?start.elapsed(), "keys added and tables analyzed");
         Ok(())
     }
 }
 
-/// Runs `statements` on all `clients` at once, each taking the next.
-async fn parallel(
-    clients: &[Client],
-    statements: Vec<String>,
-    action: &str,
-) -> Result<(), PgError> {
-    let queue = Mutex::new(VecDeque::from(statements));
+/// A statement run after the load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Task {
+    sql: String,
+    /// Tables it locks; tasks sharing a table never run at once (they
+    /// would wait for each other's locks on the server).
+    locks: Vec<usize>,
+    /// Tasks that must be done first.
+    after: Vec<usize>,
+}
+
+/// The statements that complete a load: keys (largest tables first), then
+/// each foreign key once the keys of both its tables exist, then ANALYZE of
+/// each table once nothing else touches it. A table's work starts as soon
+/// as its own prerequisites are met, not when every table's are.
+fn finishing_tasks(
+    schema: &Schema,
+    ddl: &DdlOptions,
+    mut keys: Vec<Constraint>,
+    rows: &[u64],
+) -> Vec<Task> {
+    keys.sort_by_key(|c| (c.references.is_some(), std::cmp::Reverse(rows[c.table])));
+    let mut tasks: Vec<Task> = Vec::new();
+    let key_tasks = |tasks: &[Task], keys: &[Constraint], t: usize| -> Vec<usize> {
+        (0..tasks.len())
+            .filter(|&i| keys[i].references.is_none() && keys[i].table == t)
+            .collect()
+    };
+    for (i, c) in keys.iter().enumerate() {
+        let mut locks = vec![c.table];
+        let mut after = Vec::new();
+        if let Some(r) = c.references {
+            locks.push(r);
+            after = key_tasks(&tasks, &keys, c.table);
+            after.extend(key_tasks(&tasks, &keys, r));
+        }
+        debug_assert_eq!(i, tasks.len());
+        tasks.push(Task {
+            sql: c.sql.clone(),
+            locks,
+            after,
+        });
+    }
+    let mut by_size: Vec<usize> = (0..schema.tables.len()).collect();
+    by_size.sort_by_key(|&t| std::cmp::Reverse(rows[t]));
+    for t in by_size {
+        let after = (0..tasks.len())
+            .filter(|&i| tasks[i].locks.contains(&t))
+            .collect();
+        tasks.push(Task {
+            sql: format!("ANALYZE {}", ddl.qualified(&schema.tables[t].name)),
+            locks: vec![t],
+            after,
+        });
+    }
+    tasks
+}
+
+#[derive(Default)]
+struct Board {
+    started: Vec<bool>,
+    done: Vec<bool>,
+    /// Running tasks per table.
+    locked: Vec<u32>,
+}
+
+/// Runs `tasks` on all `clients` at once: each client takes the first task
+/// whose prerequisites are done and whose tables no running task holds.
+async fn schedule(clients: &[Client], tasks: Vec<Task>) -> Result<(), PgError> {
+    let tables = tasks
+        .iter()
+        .flat_map(|t| t.locks.iter().copied())
+        .max()
+        .map_or(0, |m| m + 1);
+    let board = Mutex::new(Board {
+        started: vec![false; tasks.len()],
+        done: vec![false; tasks.len()],
+        locked: vec![0; tables],
+    });
+    let changed = tokio::sync::Notify::new();
     let runs = clients.iter().map(|client| {
-        let queue = &queue;
+        let (board, changed, tasks) = (&board, &changed, &tasks);
         async move {
             loop {
-                let next = queue.lock().expect("queue lock").pop_front();
-                let Some(sql) = next else {
-                    return Ok::<(), PgError>(());
+                let notified = changed.notified();
+                futures::pin_mut!(notified);
+                notified.as_mut().enable();
+                let pick = {
+                    let mut b = board.lock().expect("board lock");
+                    if b.started.iter().all(|&s| s) {
+                        return Ok::<(), PgError>(());
+                    }
+                    let ready = (0..tasks.len()).find(|&i| {
+                        !b.started[i]
+                            && tasks[i].after.iter().all(|&a| b.done[a])
+                            && tasks[i].locks.iter().all(|&t| b.locked[t] == 0)
+                    });
+                    if let Some(i) = ready {
+                        b.started[i] = true;
+                        for &t in &tasks[i].locks {
+                            b.locked[t] += 1;
+                        }
+                    }
+                    ready
                 };
-                tracing::debug!(%sql, "running");
+                let Some(i) = pick else {
+                    notified.await;
+                    continue;
+                };
+                let sql = &tasks[i].sql;
+                let start = std::time::Instant::now();
                 client
-                    .batch_execute(&sql)
+                    .batch_execute(sql)
                     .await
-                    .map_err(server(format!("{action} ({sql})")))?;
+                    .map_err(server(format!("finish the load ({sql})")))?;
+                tracing::debug!(%sql, elapsed = ?start.elapsed(), "done");
+                {
+                    let mut b = board.lock().expect("board lock");
+                    b.done[i] = true;
+                    for &t in &tasks[i].locks {
+                        b.locked[t] -= 1;
+                    }
+                }
+                changed.notify_waiters();
             }
         }
     });
@@ -732,5 +799,71 @@ impl Sink for PgSink {
 
     fn finish(&mut self) -> Result<(), BoxError> {
         self.complete()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shop() -> Schema {
+        let text = r#"
+[tables.customers]
+rows = 10
+[tables.customers.columns]
+id = { gen = "sequence", primary_key = true }
+email = { gen = "internet.email", unique = true }
+[tables.products]
+rows = 5
+[tables.products.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.orders]
+per = { parent = "customers", count = { fixed = 2 } }
+[tables.orders.columns]
+id = { gen = "sequence", primary_key = true }
+customer_id = { parent = "id" }
+product_id = { ref = "products.id" }
+"#;
+        crate::genfile::parse(std::path::Path::new("shop.toml"), text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn finishing_tasks_respect_keys_locks_and_analyze_last() {
+        let schema = shop();
+        let ddl = DdlOptions::default();
+        let keys: Vec<Constraint> = (0..schema.tables.len())
+            .flat_map(|t| constraints(&schema, t, &ddl))
+            .collect();
+        let rows = vec![10, 5, 20];
+        let tasks = finishing_tasks(&schema, &ddl, keys, &rows);
+        let find = |needle: &str| {
+            tasks
+                .iter()
+                .position(|t| t.sql.contains(needle))
+                .unwrap_or_else(|| panic!("no task {needle}"))
+        };
+        assert_eq!(tasks.len(), 4 + 2 + 3, "4 keys, 2 foreign keys, 3 ANALYZE");
+        // The largest table's key first.
+        assert_eq!(find("\"orders\" ADD PRIMARY KEY"), 0);
+        let fk = find("REFERENCES \"customers\"");
+        for key in [
+            "\"orders\" ADD PRIMARY KEY",
+            "\"customers\" ADD PRIMARY KEY",
+            "\"customers\" ADD UNIQUE",
+        ] {
+            assert!(
+                tasks[fk].after.contains(&find(key)),
+                "{key} before the foreign key"
+            );
+        }
+        assert!(!tasks[fk]
+            .after
+            .contains(&find("\"products\" ADD PRIMARY KEY")));
+        let analyze = find("ANALYZE \"customers\"");
+        assert!(tasks[analyze].after.contains(&fk));
+        assert!(tasks[analyze]
+            .after
+            .contains(&find("\"customers\" ADD UNIQUE")));
+        assert_eq!(tasks[fk].locks, vec![2, 0]);
     }
 }
