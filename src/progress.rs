@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Progress {
     written: Vec<AtomicU64>,
     total: u64,
+    /// What the target does after the rows are in (keys, ANALYZE), if anything.
+    phase: std::sync::Mutex<Option<String>>,
 }
 
 impl Progress {
@@ -20,7 +22,20 @@ impl Progress {
         Progress {
             written: (0..tables).map(|_| AtomicU64::new(0)).collect(),
             total,
+            phase: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Says what the target is doing once the rows are written.
+    pub fn set_phase(&self, phase: &str) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = Some(phase.to_owned());
+        }
+    }
+
+    /// What [`Progress::set_phase`] said last.
+    pub fn phase(&self) -> Option<String> {
+        self.phase.lock().ok().and_then(|p| p.clone())
     }
 
     /// Records `rows` more committed rows of `table`.
@@ -80,11 +95,14 @@ impl Drop for Reporter {
 fn bar(progress: &Progress, stop: &AtomicBool) {
     let bar = indicatif::ProgressBar::new(progress.total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows ({per_sec}, eta {eta})")
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows ({per_sec}, eta {eta}) {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     while !stop.load(Ordering::Relaxed) {
         bar.set_position(progress.rows());
+        if let Some(phase) = progress.phase() {
+            bar.set_message(phase);
+        }
         std::thread::park_timeout(Duration::from_millis(100));
     }
     bar.set_position(progress.rows());
@@ -94,8 +112,14 @@ fn bar(progress: &Progress, stop: &AtomicBool) {
 fn lines(progress: &Progress, stop: &AtomicBool) {
     let started = Instant::now();
     let mut last = Instant::now();
+    let mut shown: Option<String> = None;
     while !stop.load(Ordering::Relaxed) {
         std::thread::park_timeout(Duration::from_millis(250));
+        let phase = progress.phase();
+        if phase.is_some() && phase != shown && !stop.load(Ordering::Relaxed) {
+            eprintln!("datagen: {}", phase.as_deref().unwrap_or_default());
+            shown = phase;
+        }
         if last.elapsed() >= Duration::from_secs(5) && !stop.load(Ordering::Relaxed) {
             last = Instant::now();
             let rows = progress.rows();

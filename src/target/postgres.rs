@@ -425,6 +425,8 @@ impl PgSink {
             tasks = tasks.len(),
             "rows loaded; adding keys and analyzing"
         );
+        self.progress
+            .set_phase("all rows committed; adding keys and running ANALYZE");
         self.rt.get().block_on(schedule(&clients, tasks))?;
         tracing::info!(elapsed = ?start.elapsed(), "keys added and tables analyzed");
         Ok(())

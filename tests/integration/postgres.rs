@@ -483,6 +483,40 @@ fn append_adds_rows_to_tables_without_keys() {
 }
 
 #[test]
+fn appending_to_a_wider_table_fills_only_our_columns_as_datagen() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("ids.toml");
+    std::fs::write(
+        &genfile,
+        "[tables.t]\nrows = 30\n[tables.t.columns]\nid = { gen = \"sequence\" }\n",
+    )
+    .unwrap();
+    let db = TestSchema::new("wider");
+    db.pg.execute(&format!(
+        "CREATE SCHEMA \"{0}\"; CREATE TABLE \"{0}\".t (
+           app text DEFAULT current_setting('application_name'), id bigint, note text)",
+        db.name
+    ));
+    let out = run(datagen().env("DATAGEN_IF_EXISTS", "append").args([
+        "--quiet",
+        "--config",
+        genfile.to_str().unwrap(),
+        "--target",
+        &db.url(),
+    ]));
+    ok(&out);
+    let rows = db.pg.rows(&format!(
+        "SELECT app, count(*), min(id), max(id), count(note) FROM {} GROUP BY app",
+        db.table("t")
+    ));
+    let expected: Vec<Option<String>> = ["datagen", "30", "1", "30", "0"]
+        .iter()
+        .map(|s| Some(s.to_string()))
+        .collect();
+    assert_eq!(rows, vec![expected]);
+}
+
+#[test]
 fn overridden_and_existing_column_types_are_written_in_their_own_type() {
     let dir = tempfile::tempdir().unwrap();
     let genfile = dir.path().join("types.toml");

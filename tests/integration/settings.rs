@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use datagen::genfile;
-use datagen::genfile::schema::IfExists;
+use datagen::genfile::schema::{Constraints, IfExists};
 use datagen::settings::{resolve, Overrides};
 use datagen::target::TargetUrl;
 
@@ -84,10 +84,46 @@ fn bad_values_are_refused() {
         ("DATAGEN_IF_EXISTS", "sometimes"),
         ("DATAGEN_SCALE", "-1"),
         ("DATAGEN_BATCH_ROWS", "0"),
+        ("DATAGEN_COMMIT_ROWS", "0"),
+        ("DATAGEN_CONSTRAINTS", "never"),
+        ("DATAGEN_TARGET", "postgres://u:pw@h/db?schema="),
     ] {
         assert!(
             resolve(&schema, &Overrides::default(), env(&[(key, value)])).is_err(),
             "{key}={value}"
         );
     }
+}
+
+#[test]
+fn postgres_settings_layer_too() {
+    let text = GENFILE.replace(
+        "if_exists = \"replace\"\n",
+        "if_exists = \"replace\"\ncommit_rows = 1000\nconnections = 5\nconstraints = \"during\"\n",
+    );
+    let schema = genfile::parse("g.toml".as_ref(), text.as_bytes()).unwrap();
+    let s = resolve(&schema, &Overrides::default(), env(&[])).unwrap();
+    assert_eq!(
+        (s.commit_rows, s.connections, s.constraints),
+        (Some(1000), 5, Constraints::During)
+    );
+    let e = env(&[
+        ("DATAGEN_COMMIT_ROWS", "20"),
+        ("DATAGEN_CONNECTIONS", "0"),
+        ("DATAGEN_CONSTRAINTS", "after"),
+    ]);
+    let s = resolve(&schema, &Overrides::default(), e).unwrap();
+    assert_eq!(
+        (s.commit_rows, s.connections, s.constraints),
+        (
+            Some(20),
+            datagen::settings::default_connections(),
+            Constraints::After
+        )
+    );
+    assert!(s.connections >= 2);
+
+    let plain = genfile::parse("g.toml".as_ref(), GENFILE.as_bytes()).unwrap();
+    let s = resolve(&plain, &Overrides::default(), env(&[])).unwrap();
+    assert_eq!((s.commit_rows, s.constraints), (None, Constraints::After));
 }
