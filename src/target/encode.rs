@@ -162,28 +162,26 @@ pub fn csv_field(out: &mut String, s: &str) {
         out.push_str(s);
         return;
     }
-    out.push('"');
-    let mut last = 0;
-    for (i, _) in s.match_indices('"') {
-        out.push_str(&s[last..=i]);
-        out.push('"');
-        last = i + 1;
-    }
-    out.push_str(&s[last..]);
-    out.push('"');
+    quoted(out, s, '"');
 }
 
 /// Appends `s` as an SQL string literal.
 pub fn sql_string(out: &mut String, s: &str) {
-    out.push('\'');
+    quoted(out, s, '\'');
+}
+
+/// Appends `s` between `quote`s, each `quote` inside doubled: the quoting
+/// of CSV fields and of SQL strings and identifiers.
+fn quoted(out: &mut String, s: &str, quote: char) {
+    out.push(quote);
     let mut last = 0;
-    for (i, _) in s.match_indices('\'') {
+    for (i, _) in s.match_indices(quote) {
         out.push_str(&s[last..=i]);
-        out.push('\'');
+        out.push(quote);
         last = i + 1;
     }
     out.push_str(&s[last..]);
-    out.push('\'');
+    out.push(quote);
 }
 
 /// Appends `v` as an SQL literal in `dialect`.

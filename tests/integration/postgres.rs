@@ -15,7 +15,16 @@ use super::support::{datagen, root, run, schema, stderr};
 
 /// Runs `genfile` into `target` with `args`, quietly.
 fn load(genfile: &Path, target: &str, args: &[&str]) -> Output {
-    run(datagen()
+    load_env(genfile, target, &[], args)
+}
+
+/// [`load`] with `DATAGEN_*` variables set.
+fn load_env(genfile: &Path, target: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = datagen();
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    run(cmd
         .arg("--config")
         .arg(genfile)
         .arg("--target")
@@ -85,17 +94,15 @@ fn shop_loads_with_faithful_types_and_keys_and_matches_sqlite_and_csv() {
     let db = TestSchema::new("shop");
     let dir = tempfile::tempdir().unwrap();
     // Small commit units on three connections: units commit out of order.
-    let out = run(datagen()
-        .env("DATAGEN_COMMIT_ROWS", "3000")
-        .env("DATAGEN_CONNECTIONS", "3")
-        .args([
-            "--config",
-            genfile.to_str().unwrap(),
-            "--quiet",
-            "--scale",
-            "0.02",
-        ])
-        .args(["--target", &db.url()]));
+    let out = load_env(
+        &genfile,
+        &db.url(),
+        &[
+            ("DATAGEN_COMMIT_ROWS", "3000"),
+            ("DATAGEN_CONNECTIONS", "3"),
+        ],
+        &["--scale", "0.02"],
+    );
     ok(&out);
     let sqlite = dir.path().join("shop.db");
     ok(&load(
@@ -252,17 +259,15 @@ fn keys_during_the_load_give_the_same_tables() {
     let after = TestSchema::new("after");
     let during = TestSchema::new("during");
     ok(&load(&genfile, &after.url(), &["--scale", "0.005"]));
-    let out = run(datagen()
-        .env("DATAGEN_CONSTRAINTS", "during")
-        .env("DATAGEN_COMMIT_ROWS", "2000")
-        .args([
-            "--config",
-            genfile.to_str().unwrap(),
-            "--quiet",
-            "--scale",
-            "0.005",
-        ])
-        .args(["--target", &during.url()]));
+    let out = load_env(
+        &genfile,
+        &during.url(),
+        &[
+            ("DATAGEN_CONSTRAINTS", "during"),
+            ("DATAGEN_COMMIT_ROWS", "2000"),
+        ],
+        &["--scale", "0.005"],
+    );
     ok(&out);
     assert_constraints(&during, &model);
     assert!(pg_tables(&after, &model) == pg_tables(&during, &model));
@@ -412,15 +417,7 @@ fn if_exists_fail_truncate_append_replace() {
     );
     assert_eq!(rows(&db), n);
 
-    let with = |mode: &str| {
-        run(datagen().env("DATAGEN_IF_EXISTS", mode).args([
-            "--quiet",
-            "--config",
-            genfile.to_str().unwrap(),
-            "--target",
-            &db.url(),
-        ]))
-    };
+    let with = |mode: &str| load_env(&genfile, &db.url(), &[("DATAGEN_IF_EXISTS", mode)], &[]);
     // append: the same keys again break the primary key; the failed unit
     // rolls back whole.
     let out = with("append");
@@ -463,13 +460,7 @@ fn append_adds_rows_to_tables_without_keys() {
             .value(&format!("SELECT count(*) FROM {}", db.table("log")))
     };
     assert_eq!(count(), "120");
-    let out = run(datagen().env("DATAGEN_IF_EXISTS", "append").args([
-        "--quiet",
-        "--config",
-        genfile.to_str().unwrap(),
-        "--target",
-        &db.url(),
-    ]));
+    let out = load_env(&genfile, &db.url(), &[("DATAGEN_IF_EXISTS", "append")], &[]);
     ok(&out);
     assert_eq!(count(), "240");
     assert_eq!(
@@ -497,13 +488,7 @@ fn appending_to_a_wider_table_fills_only_our_columns_as_datagen() {
            app text DEFAULT current_setting('application_name'), id bigint, note text)",
         db.name
     ));
-    let out = run(datagen().env("DATAGEN_IF_EXISTS", "append").args([
-        "--quiet",
-        "--config",
-        genfile.to_str().unwrap(),
-        "--target",
-        &db.url(),
-    ]));
+    let out = load_env(&genfile, &db.url(), &[("DATAGEN_IF_EXISTS", "append")], &[]);
     ok(&out);
     let rows = db.pg.rows(&format!(
         "SELECT app, count(*), min(id), max(id), count(note) FROM {} GROUP BY app",
@@ -550,13 +535,12 @@ n     = { gen = "int", min = 0, max = 9, type = "text" }
         "CREATE SCHEMA \"{0}\"; CREATE TABLE \"{0}\".t (id smallint, code varchar(6), price float8, day timestamp, n boolean)",
         bad.name
     ));
-    let out = run(datagen().env("DATAGEN_IF_EXISTS", "append").args([
-        "--quiet",
-        "--config",
-        genfile.to_str().unwrap(),
-        "--target",
+    let out = load_env(
+        &genfile,
         &bad.url(),
-    ]));
+        &[("DATAGEN_IF_EXISTS", "append")],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("\"n\" is boolean"),
@@ -609,17 +593,16 @@ fn connections_and_commit_units_do_not_change_the_data() {
     let a = TestSchema::new("conn_a");
     let b = TestSchema::new("conn_b");
     let go = |db: &TestSchema, connections: &str, commit: &str, batch: &str| {
-        ok(&run(datagen()
-            .env("DATAGEN_CONNECTIONS", connections)
-            .env("DATAGEN_COMMIT_ROWS", commit)
-            .env("DATAGEN_BATCH_ROWS", batch)
-            .args(["--quiet", "--scale", "0.005", "--workers", "2"])
-            .args([
-                "--config",
-                genfile.to_str().unwrap(),
-                "--target",
-                &db.url(),
-            ])));
+        ok(&load_env(
+            &genfile,
+            &db.url(),
+            &[
+                ("DATAGEN_CONNECTIONS", connections),
+                ("DATAGEN_COMMIT_ROWS", commit),
+                ("DATAGEN_BATCH_ROWS", batch),
+            ],
+            &["--scale", "0.005", "--workers", "2"],
+        ));
     };
     go(&a, "1", "1000000", "10000");
     go(&b, "4", "700", "333");
