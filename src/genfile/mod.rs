@@ -101,7 +101,24 @@ fn serde_diagnostic(message: &str, span: Option<std::ops::Range<usize>>) -> Diag
         None => Diagnostic {
             span,
             message: message.to_owned(),
-            help: None,
+            help: toml_help(message).map(str::to_owned),
         },
     }
+}
+
+/// A hint for the TOML reader's own messages.
+fn toml_help(message: &str) -> Option<&'static str> {
+    Some(if message.starts_with("duplicate key") {
+        "each key may appear once in a table; remove or rename the second"
+    } else if message.starts_with("invalid type") {
+        "numbers are written without quotes, text in double quotes, flags as true or false"
+    } else if message.starts_with("invalid unquoted key") {
+        "quote a key that holds other characters, e.g. \"my column\" = { … }"
+    } else if message.starts_with("string values must be quoted") {
+        "put text in double quotes; a Genfile is plain TOML text"
+    } else if message.starts_with("invalid table header") || message.starts_with("unclosed") {
+        "check the brackets and quotes on this line"
+    } else {
+        return None;
+    })
 }

@@ -147,7 +147,9 @@ fn dialect_option(opts: &[(&str, &str)]) -> Result<Dialect, TargetUrlError> {
 /// `url` with the password of `user:password@` and any `password=` option
 /// replaced by `***`.
 pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
