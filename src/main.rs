@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
@@ -41,6 +42,10 @@ struct RunArgs {
     /// Generator threads; 0 = one per core (overrides [pipeline] workers).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// Finish an interrupted run from the target's checkpoint: rows already
+    /// committed are kept, the rest is written once.
+    #[arg(long)]
+    resume: bool,
     /// No progress and no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -139,12 +144,39 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(BAD_INPUT);
         }
     };
-    match datagen::run::run(Arc::new(schema), &settings, args.quiet) {
+    let mode = datagen::run::RunMode {
+        quiet: args.quiet,
+        resume: args.resume,
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    // The first SIGINT or SIGTERM stops gracefully; a second one exits at once.
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, mode.stop.clone());
+        let _ = signal_hook::flag::register(signal, mode.stop.clone());
+    }
+    match datagen::run::run(Arc::new(schema), &settings, &mode) {
         Ok(summary) => {
             if !args.quiet {
                 eprintln!("{summary}");
             }
             ExitCode::SUCCESS
+        }
+        Err(datagen::run::RunError::Interrupted {
+            rows,
+            target,
+            resumable,
+        }) => {
+            eprintln!("datagen: interrupted; {rows} rows are committed in {target}");
+            if resumable {
+                let again: Vec<String> = std::env::args()
+                    .filter(|a| a != "--resume")
+                    .map(|a| datagen::target::redact(&a))
+                    .collect();
+                eprintln!("to finish the run: {} --resume", again.join(" "));
+            } else {
+                eprintln!("nothing was published; run the same command again to start over");
+            }
+            ExitCode::from(130)
         }
         Err(e) if closed_pipe(&e) => {
             // The reader of standard output stopped (`datagen … | head`):

@@ -1,5 +1,6 @@
 //! Maps a schema and its settings onto the actor pipeline and runs it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use datagen_actors::{
@@ -10,6 +11,7 @@ use crate::generate::{Block, Generators, Plan, Unit};
 use crate::genfile::schema::{Gen, Schema};
 use crate::progress::{Progress, Reporter};
 use crate::settings::Settings;
+use crate::target::checkpoint::Committed;
 use crate::target::files::{FileError, FileSink};
 use crate::target::postgres::{PgError, PgOptions, PgSink};
 use crate::target::sqlite::{SqliteError, SqliteSink};
@@ -58,6 +60,16 @@ pub enum RunError {
     /// The actor system could not be started.
     #[error("cannot start the pipeline: {0}")]
     Runtime(#[from] std::io::Error),
+    /// Stopped by a signal; what was committed stays, resumable.
+    #[error("interrupted: {rows} rows are committed in {target}")]
+    Interrupted {
+        /// Rows committed in all (this run and those it resumed).
+        rows: u64,
+        /// Where.
+        target: String,
+        /// Whether `--resume` can finish the run.
+        resumable: bool,
+    },
 }
 
 impl RunError {
@@ -65,12 +77,28 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::DomainTooSmall { .. }
-            | RunError::Sqlite(SqliteError::TableExists { .. })
-            | RunError::Postgres(PgError::TableExists { .. } | PgError::ColumnType { .. })
+            | RunError::Sqlite(SqliteError::TableExists { .. } | SqliteError::Resume(_))
+            | RunError::Postgres(
+                PgError::TableExists { .. } | PgError::ColumnType { .. } | PgError::Resume(_),
+            )
             | RunError::Files(FileError::Exists { .. }) => 2,
+            RunError::Interrupted { .. } => 130,
             _ => 1,
         }
     }
+}
+
+/// How a run is carried out, beyond its settings.
+#[derive(Debug, Clone, Default)]
+pub struct RunMode {
+    /// No progress and no start line.
+    pub quiet: bool,
+    /// Finish an interrupted run from the target's checkpoint.
+    pub resume: bool,
+    /// Set (by SIGINT or SIGTERM) to stop gracefully: no new work is
+    /// started, what is in flight is committed, and the target is left as
+    /// `--resume` finds it.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// What a finished run reports.
@@ -142,12 +170,15 @@ pub fn fingerprint(schema: &Schema, settings: &Settings) -> String {
     }
     h.update(settings.seed.to_le_bytes());
     h.update(settings.scale.to_le_bytes());
+    // The row stream's order depends on how root rows are cut into units.
+    h.update(UNIT_ROWS.to_le_bytes());
     let mut out = String::new();
     crate::format::text::hex(&mut out, &h.finalize()[..16]);
     out
 }
 
 /// The sink of any target.
+#[allow(clippy::large_enum_variant)]
 pub enum TargetSink {
     /// SQLite.
     Sqlite(SqliteSink),
@@ -177,19 +208,49 @@ impl datagen_actors::Sink for TargetSink {
     }
 }
 
+impl TargetSink {
+    /// What the target already holds of this run (empty unless resuming).
+    pub fn committed(&self) -> Committed {
+        match self {
+            TargetSink::Sqlite(s) => s.committed().clone(),
+            TargetSink::Postgres(s) => s.committed().clone(),
+            TargetSink::Files(_) => Committed::default(),
+        }
+    }
+
+    /// Whether an interrupted run can be finished with `--resume`.
+    pub fn resumable(&self) -> bool {
+        !matches!(self, TargetSink::Files(_))
+    }
+}
+
 /// Opens the target's sink: connects, applies `if_exists`, creates tables or
 /// temporary files. Nothing is written or published if this fails.
 pub fn open_sink(
     schema: &Arc<Schema>,
     settings: &Settings,
+    mode: &RunMode,
     progress: Arc<Progress>,
 ) -> Result<TargetSink, RunError> {
     let schema = schema.clone();
     let if_exists = settings.if_exists;
+    let resume = crate::target::Resume {
+        resume: mode.resume,
+        fingerprint: fingerprint(&schema, settings),
+        stop: mode.stop.clone(),
+    };
+    let stop = mode.stop.clone();
     Ok(match &settings.target {
-        TargetUrl::Sqlite(path) => {
-            TargetSink::Sqlite(SqliteSink::open(path, schema, if_exists, progress)?)
-        }
+        TargetUrl::Sqlite(path) => TargetSink::Sqlite(SqliteSink::open(
+            path,
+            schema,
+            if_exists,
+            settings
+                .commit_rows
+                .unwrap_or(COMMIT_ROWS.max(settings.batch_rows as u64)),
+            resume,
+            progress,
+        )?),
         TargetUrl::Postgres(url) => {
             let options = PgOptions {
                 if_exists,
@@ -198,22 +259,23 @@ pub fn open_sink(
                     .commit_rows
                     .unwrap_or(COMMIT_ROWS.max(settings.batch_rows as u64)),
                 connections: settings.connections,
-                fingerprint: fingerprint(&schema, settings),
+                resume,
             };
             TargetSink::Postgres(Box::new(PgSink::open(url, schema, options, progress)?))
         }
-        TargetUrl::Dir { dir, format } => {
-            TargetSink::Files(FileSink::dir(dir, *format, schema, if_exists, progress)?)
-        }
+        TargetUrl::Dir { dir, format } => TargetSink::Files(FileSink::dir(
+            dir, *format, schema, if_exists, stop, progress,
+        )?),
         TargetUrl::SqlFile { path, dialect } => TargetSink::Files(FileSink::single(
             Some(path),
             crate::target::FileFormat::Sql(*dialect),
             schema,
             if_exists,
+            stop,
             progress,
         )?),
         TargetUrl::Stdout(format) => TargetSink::Files(FileSink::single(
-            None, *format, schema, if_exists, progress,
+            None, *format, schema, if_exists, stop, progress,
         )?),
     })
 }
@@ -228,7 +290,13 @@ impl Generator for UnitGenerator {
     type Chunk = Block;
 
     fn generate(&mut self, unit: Unit) -> Result<Vec<Block>, BoxError> {
-        Ok(self.generators.generate(unit.root, unit.rows, &unit.starts))
+        let mut blocks = self.generators.generate(unit.root, unit.rows, &unit.starts);
+        let mut stream = unit.stream;
+        for block in &mut blocks {
+            block.stream = stream;
+            stream += block.len() as u64;
+        }
+        Ok(blocks)
     }
 }
 
@@ -320,7 +388,8 @@ pub fn plan(
 }
 
 /// Runs the whole pipeline for `schema` with `settings`; blocks until done.
-pub fn run(schema: Arc<Schema>, settings: &Settings, quiet: bool) -> Result<Summary, RunError> {
+pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<Summary, RunError> {
+    let quiet = mode.quiet;
     let (plan, generators) = plan(&schema, settings.seed, settings.scale, UNIT_ROWS)?;
     let buffer = buffer_rows(&schema, settings);
     tracing::info!(
@@ -345,10 +414,30 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, quiet: bool) -> Result<Summ
         );
     }
     let progress = Arc::new(Progress::new(schema.tables.len(), plan.total_rows()));
-    let sink = open_sink(&schema, settings, progress.clone())?;
+    let sink = open_sink(&schema, settings, mode, progress.clone())?;
+    let committed = sink.committed();
+    let resumable = sink.resumable();
+    if !committed.is_empty() && !quiet {
+        eprintln!(
+            "datagen: resuming: {} of {} rows are committed already",
+            committed.rows(),
+            plan.total_rows()
+        );
+    }
     let config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     let generators = Arc::new(generators);
-    let units = plan.units.clone();
+    // Units wholly committed are not generated again; the sink drops the
+    // committed rows of the others.
+    let units: Vec<Unit> = plan
+        .units
+        .iter()
+        .filter(|u| !committed.covers(u.stream, u.stream + u.total))
+        .cloned()
+        .collect();
+    let stop = mode.stop.clone();
+    let units = units
+        .into_iter()
+        .take_while(move |_| !stop.load(Ordering::Relaxed));
     let reporter = Reporter::start(progress.clone(), quiet);
     let system = actix_rt::System::new();
     let stats = system.block_on(async move {
@@ -357,13 +446,20 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, quiet: bool) -> Result<Summ
             move || UnitGenerator {
                 generators: generators.clone(),
             },
-            units.into_iter(),
+            units,
             sink,
         )
         .await
     });
     drop(reporter);
     let stats = stats?;
+    if mode.stop.load(Ordering::Relaxed) {
+        return Err(RunError::Interrupted {
+            rows: progress.rows(),
+            target: settings.target.to_string(),
+            resumable,
+        });
+    }
     let tables = schema
         .tables
         .iter()

@@ -24,6 +24,8 @@ pub struct Unit {
     pub starts: Vec<(usize, u64)>,
     /// Rows of all tables in this unit.
     pub total: u64,
+    /// Position of the unit's first row in the run's row stream.
+    pub stream: u64,
 }
 
 /// Row counts and work units of a run.
@@ -57,6 +59,7 @@ impl Plan {
     pub fn new(schema: &Schema, counts: &Generators, scale: f64, unit_rows: u64) -> Plan {
         let mut table_rows = vec![0u64; schema.tables.len()];
         let mut units = Vec::new();
+        let mut stream = 0;
         for root in root_order(schema) {
             let TableSize::Rows(rows) = schema.tables[root].size else {
                 unreachable!("root_order returns roots")
@@ -76,7 +79,9 @@ impl Plan {
                         rows: start..row + 1,
                         starts,
                         total,
+                        stream,
                     });
+                    stream += total;
                     start = row + 1;
                     starts = tables.iter().map(|&t| (t, table_rows[t])).collect();
                     total = 0;

@@ -36,6 +36,10 @@ pub struct Block {
     pub table: usize,
     /// Row index (0-based, within the table) of the first row.
     pub first_row: u64,
+    /// Position of the first row in the run's row stream: all rows of all
+    /// tables, in the order the run emits them. It names rows across
+    /// tables, which is what a target's checkpoint records.
+    pub stream: u64,
     /// Values per row.
     pub width: usize,
     /// `rows × width` values, row-major.
@@ -50,6 +54,7 @@ impl Block {
         Block {
             table,
             first_row,
+            stream: 0,
             width,
             values: Vec::new(),
             text: String::new(),
@@ -129,11 +134,13 @@ impl Rows for Block {
         let head = Block {
             table: self.table,
             first_row: self.first_row,
+            stream: self.stream,
             width: self.width,
             values: head_values,
             text: head_text,
         };
         self.first_row += at as u64;
+        self.stream += at as u64;
         head
     }
 }
@@ -165,9 +172,10 @@ mod tests {
     #[test]
     fn split_keeps_rows_text_and_row_numbers() {
         let mut tail = block();
+        tail.stream = 100;
         let head = tail.split_to(3);
-        assert_eq!((head.first_row, head.len()), (10, 3));
-        assert_eq!((tail.first_row, tail.len()), (13, 1));
+        assert_eq!((head.first_row, head.stream, head.len()), (10, 100, 3));
+        assert_eq!((tail.first_row, tail.stream, tail.len()), (13, 103, 1));
         assert_eq!(texts(&head), ["alpha", "beta", "gamma"]);
         assert_eq!(texts(&tail), ["delta"]);
         assert_eq!(tail.text, "delta");

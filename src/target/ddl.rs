@@ -187,6 +187,11 @@ pub struct Constraint {
     pub table: usize,
     /// For a foreign key, the referenced table (whose keys come first).
     pub references: Option<usize>,
+    /// The constrained column.
+    pub column: usize,
+    /// `p` (primary key), `u` (unique) or `f` (foreign key), as PostgreSQL's
+    /// `pg_constraint.contype` spells them.
+    pub kind: char,
     /// The `ALTER TABLE` statement (PostgreSQL).
     pub sql: String,
 }
@@ -197,26 +202,30 @@ pub fn constraints(schema: &Schema, table_index: usize, options: &DdlOptions) ->
     let table = &schema.tables[table_index];
     let name = options.qualified(&table.name);
     let mut out = Vec::new();
-    for column in &table.columns {
-        let kind = if column.primary_key {
-            "PRIMARY KEY"
+    for (i, column) in table.columns.iter().enumerate() {
+        let (kind, code) = if column.primary_key {
+            ("PRIMARY KEY", 'p')
         } else if column.unique {
-            "UNIQUE"
+            ("UNIQUE", 'u')
         } else {
             continue;
         };
         out.push(Constraint {
             table: table_index,
             references: None,
+            column: i,
+            kind: code,
             sql: format!("ALTER TABLE {name} ADD {kind} ({})", quote(&column.name)),
         });
     }
-    for column in &table.columns {
+    for (i, column) in table.columns.iter().enumerate() {
         if let Some((t, c)) = foreign_key(schema, table, column) {
             let target = &schema.tables[t];
             out.push(Constraint {
                 table: table_index,
                 references: Some(t),
+                column: i,
+                kind: 'f',
                 sql: format!(
                     "ALTER TABLE {name} ADD FOREIGN KEY ({}) REFERENCES {} ({})",
                     quote(&column.name),

@@ -15,6 +15,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
@@ -160,6 +161,8 @@ pub struct FileSink {
     format: FileFormat,
     text: String,
     progress: Arc<Progress>,
+    /// Set when the run is stopped by a signal: nothing is published.
+    stop: Arc<AtomicBool>,
 }
 
 impl FileSink {
@@ -169,6 +172,7 @@ impl FileSink {
         format: FileFormat,
         schema: Arc<Schema>,
         if_exists: IfExists,
+        stop: Arc<AtomicBool>,
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
         std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
@@ -184,7 +188,7 @@ impl FileSink {
                 });
             }
         }
-        let mut sink = FileSink::new(schema, format, false, progress);
+        let mut sink = FileSink::new(schema, format, false, stop, progress);
         for (dest, table) in dests.iter().zip(&sink.schema.tables) {
             let keep = if_exists == IfExists::Append && dest.exists();
             let mut output = Output::temp_file(dest, keep)?;
@@ -208,9 +212,10 @@ impl FileSink {
         format: FileFormat,
         schema: Arc<Schema>,
         if_exists: IfExists,
+        stop: Arc<AtomicBool>,
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
-        let mut sink = FileSink::new(schema, format, true, progress);
+        let mut sink = FileSink::new(schema, format, true, stop, progress);
         let (first, keep, spool_dir) = match path {
             Some(path) => {
                 let dir = path
@@ -259,7 +264,13 @@ impl FileSink {
         Ok(sink)
     }
 
-    fn new(schema: Arc<Schema>, format: FileFormat, single: bool, progress: Arc<Progress>) -> Self {
+    fn new(
+        schema: Arc<Schema>,
+        format: FileFormat,
+        single: bool,
+        stop: Arc<AtomicBool>,
+        progress: Arc<Progress>,
+    ) -> Self {
         FileSink {
             encoders: schema
                 .tables
@@ -272,6 +283,7 @@ impl FileSink {
             format,
             text: String::with_capacity(1 << 20),
             progress,
+            stop,
         }
     }
 
@@ -285,6 +297,10 @@ impl FileSink {
     }
 
     fn complete(&mut self) -> Result<(), FileError> {
+        if self.stop.load(Ordering::Relaxed) {
+            // Interrupted: the files are incomplete; `Drop` removes them.
+            return Ok(());
+        }
         if self.single {
             let (first, spools) = self
                 .outputs

@@ -6,6 +6,7 @@
 //! * [`files`]: CSV, JSON Lines and SQL files, and standard output.
 //! * [`encode`]: the text encoders the file targets share.
 
+pub mod checkpoint;
 pub mod ddl;
 pub mod encode;
 pub mod files;
@@ -14,8 +15,29 @@ pub mod postgres;
 pub mod sqlite;
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use ddl::Dialect;
+
+/// What a sink needs to be resumable and interruptible.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    /// Continue from the target's checkpoint instead of starting anew.
+    pub resume: bool,
+    /// Identifies the run's data (see `run::fingerprint`).
+    pub fingerprint: String,
+    /// Set when the run is stopped by a signal: `finish` then commits what
+    /// it has and leaves the target resumable instead of completing it.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Resume {
+    /// True when the run was stopped by a signal.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// A text format of the file targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,9 +25,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, Config, NoTls};
 
+use super::checkpoint::Committed;
 use super::ddl::{constraints, create_table_with, quote, Constraint, DdlOptions, Dialect};
 use super::pgbinary::{CopyEncoder, EncodeError, PgType, HEADER, TRAILER};
-use super::PgUrl;
+use super::{PgUrl, Resume};
 use crate::generate::Block;
 use crate::genfile::schema::{Constraints, IfExists, Schema, SqlType};
 use crate::progress::Progress;
@@ -55,7 +56,7 @@ pub enum PgError {
         cause: String,
     },
     /// A table exists and `if_exists = "fail"`.
-    #[error("table {table} already exists\n  help: set `if_exists` in [target] to \"replace\", \"truncate\" or \"append\", or drop the table")]
+    #[error("table {table} already exists\n  help: set `if_exists` in [target] to \"replace\", \"truncate\" or \"append\", drop the table, or add --resume to finish an interrupted run")]
     TableExists {
         /// The table, quoted as in SQL.
         table: String,
@@ -84,6 +85,9 @@ pub enum PgError {
         /// The value and type.
         source: EncodeError,
     },
+    /// `--resume` cannot continue from what the database holds.
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// The async runtime could not start.
     #[error("cannot start the PostgreSQL client: {0}")]
     Runtime(#[from] std::io::Error),
@@ -185,8 +189,8 @@ pub struct PgOptions {
     pub commit_rows: u64,
     /// Connections loading at once.
     pub connections: usize,
-    /// Identifies the run in `datagen_progress`.
-    pub fingerprint: String,
+    /// Resuming, the run's fingerprint, the stop flag.
+    pub resume: Resume,
 }
 
 /// A table as it is loaded.
@@ -246,6 +250,8 @@ pub struct PgSink {
     created: Vec<bool>,
     options: PgOptions,
     job: Job,
+    /// What earlier runs of this load committed.
+    committed: Committed,
     sender: Option<mpsc::Sender<Job>>,
     workers: Vec<JoinHandle<Result<Client, PgError>>>,
     main: Option<Client>,
@@ -303,16 +309,31 @@ impl PgSink {
             // foreign keys need them in stream order.
             options.connections = 1;
         }
-        let (main, created, tables, encoders) = rt.get().block_on(async {
+        let (main, created, committed, tables, encoders) = rt.get().block_on(async {
             let mut main = connect(&config, url).await?;
-            let created = prepare(&mut main, &schema, &ddl, &options).await?;
+            let resumed = match options.resume.resume {
+                true => resume_state(&main, &schema, &ddl, &options.resume.fingerprint).await?,
+                false => None,
+            };
+            let (created, committed) = match resumed {
+                Some((committed, rows)) => {
+                    for (t, n) in rows.into_iter().enumerate() {
+                        progress.add(t, n);
+                    }
+                    (vec![true; schema.tables.len()], committed)
+                }
+                None => (
+                    prepare(&mut main, &schema, &ddl, &options).await?,
+                    Committed::default(),
+                ),
+            };
             let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
-            Ok::<_, PgError>((main, created, tables, encoders))
+            Ok::<_, PgError>((main, created, committed, tables, encoders))
         })?;
         let tables = Arc::new(tables);
         let (sender, receiver) = mpsc::channel::<Job>(1);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
-        let fingerprint: Arc<str> = options.fingerprint.clone().into();
+        let fingerprint: Arc<str> = options.resume.fingerprint.clone().into();
         let progress_table = ddl.qualified(PROGRESS_TABLE);
         let mut workers = Vec::new();
         for _ in 0..options.connections.max(1) {
@@ -334,6 +355,7 @@ impl PgSink {
             created,
             options,
             job: Job::new(n, 0),
+            committed,
             sender: Some(sender),
             workers,
             main: Some(main),
@@ -342,7 +364,19 @@ impl PgSink {
         })
     }
 
-    fn add(&mut self, block: &Block) -> Result<(), PgError> {
+    /// What earlier runs of this load committed.
+    pub fn committed(&self) -> &Committed {
+        &self.committed
+    }
+
+    fn add(&mut self, block: &Block) -> Result<(), BoxError> {
+        if block.stream != self.job.to {
+            // Rows after a gap (committed by an earlier run): a unit covers
+            // one contiguous range of the stream.
+            self.send()?;
+            self.job.from = block.stream;
+            self.job.to = block.stream;
+        }
         let t = block.table;
         let stream = &mut self.job.streams[t];
         if stream.is_empty() {
@@ -352,11 +386,11 @@ impl PgSink {
         if let Err(source) = self.encoders[t].rows(stream, block) {
             stream.truncate(start);
             let table = &self.schema.tables[t];
-            return Err(PgError::Encode {
+            return Err(Box::new(PgError::Encode {
                 table: table.name.clone(),
                 column: table.columns[source.column].name.clone(),
                 source,
-            });
+            }));
         }
         self.job.rows[t] += block.len() as u64;
         self.job.to += block.len() as u64;
@@ -410,12 +444,21 @@ impl PgSink {
             clients.push(self.rt.get().block_on(worker)??);
         }
         clients.push(self.main.take().expect("finish is called once"));
+        if self.options.resume.stopped() {
+            // Interrupted: every unit is committed; keys wait for --resume.
+            return Ok(());
+        }
         let mut keys: Vec<Constraint> = Vec::new();
         if self.options.constraints == Constraints::After {
             for (t, _) in self.created.iter().enumerate().filter(|(_, c)| **c) {
                 keys.extend(constraints(&self.schema, t, &self.ddl));
             }
         }
+        let existing =
+            self.rt
+                .get()
+                .block_on(existing_constraints(&clients[0], &self.schema, &self.ddl))?;
+        keys.retain(|c| !existing.contains(&(c.table, c.column, c.kind)));
         let rows: Vec<u64> = (0..self.schema.tables.len())
             .map(|t| self.progress.table(t))
             .collect();
@@ -564,6 +607,107 @@ async fn schedule(clients: &[Client], tasks: Vec<Task>) -> Result<(), PgError> {
     Ok(())
 }
 
+/// The keys that exist on the schema's tables: `(table, column, kind)`.
+async fn existing_constraints(
+    client: &Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+) -> Result<Vec<(usize, usize, char)>, PgError> {
+    let mut out = Vec::new();
+    for (t, table) in schema.tables.iter().enumerate() {
+        let name = ddl.qualified(&table.name);
+        let rows = client
+            .query(
+                "SELECT c.contype::text, a.attname::text
+                 FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                 WHERE c.conrelid = to_regclass($1) AND array_length(c.conkey, 1) = 1",
+                &[&name],
+            )
+            .await
+            .map_err(server(format!("read the constraints of {name}")))?;
+        for row in rows {
+            let kind: String = row.get(0);
+            let column: String = row.get(1);
+            if let Some(c) = table.columns.iter().position(|c| c.name == column) {
+                out.push((t, c, kind.chars().next().unwrap_or(' ')));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What `--resume` continues from: the committed ranges of this run and
+/// rows per table, or `None` when none of the tables exist (nothing to
+/// resume: the run starts anew).
+async fn resume_state(
+    client: &Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+    fingerprint: &str,
+) -> Result<Option<(Committed, Vec<u64>)>, PgError> {
+    let mut missing = Vec::new();
+    for table in &schema.tables {
+        let name = ddl.qualified(&table.name);
+        let row = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .await
+            .map_err(server(format!("look up table {name}")))?;
+        if !row.get::<_, bool>(0) {
+            missing.push(name);
+        }
+    }
+    if missing.len() == schema.tables.len() {
+        return Ok(None);
+    }
+    if !missing.is_empty() {
+        return Err(PgError::Resume(format!(
+            "table {} does not exist, so this is not an interrupted run of this Genfile\n  help: run without --resume",
+            missing.join(", ")
+        )));
+    }
+    let progress = ddl.qualified(PROGRESS_TABLE);
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&progress])
+        .await
+        .map_err(server(format!("look up table {progress}")))?
+        .get(0);
+    let rows = if exists {
+        client
+            .query(
+                &format!("SELECT run, table_name, stream_from, stream_to, rows FROM {progress}"),
+                &[],
+            )
+            .await
+            .map_err(server(format!("read {progress}")))?
+    } else {
+        Vec::new()
+    };
+    let mut ranges = Vec::new();
+    let mut counts = vec![0u64; schema.tables.len()];
+    let mut others = std::collections::BTreeSet::new();
+    for row in &rows {
+        let run: String = row.get(0);
+        if run != fingerprint {
+            others.insert(run);
+            continue;
+        }
+        let table: String = row.get(1);
+        let (from, to, n): (i64, i64, i64) = (row.get(2), row.get(3), row.get(4));
+        ranges.push((from as u64, to as u64));
+        if let Some(t) = schema.tables.iter().position(|x| x.name == table) {
+            counts[t] += n as u64;
+        }
+    }
+    if ranges.is_empty() && !others.is_empty() {
+        return Err(PgError::Resume(format!(
+            "the tables hold a load made with a different Genfile, seed or scale (run {})\n  help: resume with the same Genfile, --seed and --scale, or start over without --resume and with if_exists = \"replace\"",
+            others.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(Some((Committed::from_ranges(ranges), counts)))
+}
+
 /// Applies `if_exists`, creates what is missing and the progress table, in
 /// one transaction. Returns which tables this run created.
 async fn prepare(
@@ -646,7 +790,7 @@ async fn prepare(
     .map_err(server(format!("create table {progress}")))?;
     tx.execute(
         &format!("DELETE FROM {progress} WHERE run = $1"),
-        &[&options.fingerprint],
+        &[&options.resume.fingerprint],
     )
     .await
     .map_err(server(format!("clear {progress}")))?;
@@ -790,8 +934,14 @@ impl Sink for PgSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        for block in &batch {
-            self.add(block)?;
+        for block in batch {
+            if self.committed.is_empty() {
+                self.add(&block)?;
+            } else {
+                for piece in self.committed.trim(block) {
+                    self.add(&piece)?;
+                }
+            }
         }
         if self.job.to - self.job.from >= self.options.commit_rows {
             self.send()?;

@@ -13,7 +13,9 @@ use datagen_actors::{BoxError, Sink};
 use rusqlite::types::Null;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
+use super::Resume;
 use crate::format::text;
 use crate::generate::{Block, Value};
 use crate::genfile::schema::{IfExists, Schema};
@@ -42,6 +44,9 @@ pub enum SqliteError {
         #[source]
         source: std::io::Error,
     },
+    /// `--resume` cannot continue from what the file holds.
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// A table exists and `if_exists = "fail"`.
     #[error("table `{table}` already exists in {path}")]
     TableExists {
@@ -62,6 +67,64 @@ pub struct SqliteSink {
     inserts: Vec<String>,
     scratch: String,
     progress: Arc<Progress>,
+    resume: Resume,
+    /// What earlier runs of this file committed.
+    committed: Committed,
+    /// Rows per transaction.
+    commit_rows: u64,
+    /// `(table, rows)` written in the open transaction.
+    pending: Vec<(usize, u64)>,
+}
+
+/// The table that records committed ranges until the file is complete.
+const PROGRESS: &str = "datagen_progress";
+
+/// A file's checkpoint: this run's committed ranges, its rows per table,
+/// and whether another run's rows are recorded too.
+struct Checkpoint {
+    committed: Committed,
+    counts: Vec<(String, u64)>,
+    others: bool,
+}
+
+fn checkpoint(conn: &Connection, fingerprint: &str) -> rusqlite::Result<Option<Checkpoint>> {
+    let exists = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [PROGRESS],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !exists {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT run, table_name, stream_from, stream_to, rows FROM {PROGRESS}"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut ranges = Vec::new();
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    let mut others = false;
+    while let Some(row) = rows.next()? {
+        let run: String = row.get(0)?;
+        if run != fingerprint {
+            others = true;
+            continue;
+        }
+        let table: String = row.get(1)?;
+        let (from, to, n): (i64, i64, i64) = (row.get(2)?, row.get(3)?, row.get(4)?);
+        ranges.push((from as u64, to as u64));
+        match counts.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, c)) => *c += n as u64,
+            None => counts.push((table, n as u64)),
+        }
+    }
+    Ok(Some(Checkpoint {
+        committed: Committed::from_ranges(ranges),
+        counts,
+        others,
+    }))
 }
 
 impl SqliteSink {
@@ -71,6 +134,8 @@ impl SqliteSink {
         path: &Path,
         schema: Arc<Schema>,
         if_exists: IfExists,
+        commit_rows: u64,
+        resume: Resume,
         progress: Arc<Progress>,
     ) -> Result<Self, SqliteError> {
         let display = path.display().to_string();
@@ -85,13 +150,53 @@ impl SqliteSink {
                 source,
             })?;
         }
-        let fresh = !path.exists();
-        let (conn, temp) = if fresh {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let temp = path.with_file_name(format!(".{name}.datagen-tmp"));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = path.with_file_name(format!(".{name}.datagen-tmp"));
+        // Resuming: the unpublished file of an interrupted run, or a
+        // database written in place that still holds its checkpoint.
+        let mut resumed = None;
+        if resume.resume {
+            for (file, is_temp) in [(&temp, true), (&path.to_path_buf(), false)] {
+                if !file.exists() {
+                    continue;
+                }
+                let conn = Connection::open(file).map_err(sql_err)?;
+                match checkpoint(&conn, &resume.fingerprint).map_err(sql_err)? {
+                    Some(c) if c.others && c.committed.is_empty() => {
+                        return Err(SqliteError::Resume(format!(
+                            "{} holds a run made with a different Genfile, seed or scale\n  help: resume with the same Genfile, --seed and --scale, or start over without --resume",
+                            file.display()
+                        )))
+                    }
+                    Some(c) => {
+                        resumed = Some((conn, is_temp, c.committed, c.counts));
+                        break;
+                    }
+                    None if is_temp => {}
+                    None => {
+                        return Err(SqliteError::Resume(format!(
+                            "{} holds no interrupted run (it may be complete)\n  help: run without --resume",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+        }
+        let (conn, temp, committed) = if let Some((conn, is_temp, committed, counts)) = resumed {
+            for (table, n) in counts {
+                if let Some(t) = schema.tables.iter().position(|x| x.name == table) {
+                    progress.add(t, n);
+                }
+            }
+            if is_temp {
+                conn.execute_batch("PRAGMA synchronous = OFF;")
+                    .map_err(sql_err)?;
+            }
+            (conn, is_temp.then_some(temp), Some(committed))
+        } else if !path.exists() {
             if temp.exists() {
                 std::fs::remove_file(&temp).map_err(|source| SqliteError::Io {
                     action: "cannot remove stale temporary file",
@@ -99,14 +204,20 @@ impl SqliteSink {
                     source,
                 })?;
             }
+            for side in journal(&temp) {
+                let _ = std::fs::remove_file(side);
+            }
             let conn = Connection::open(&temp).map_err(sql_err)?;
-            // The file is published only when complete, so a journal buys nothing.
-            conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            // The file is published only when complete; the write-ahead log
+            // keeps every committed unit intact if the process is killed,
+            // so --resume can continue. No fsync: a killed process loses
+            // nothing the kernel already has.
+            conn.execute_batch("PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = OFF;")
                 .map_err(sql_err)?;
-            (conn, Some(temp))
+            (conn, Some(temp), None)
         } else {
             let conn = Connection::open(path).map_err(sql_err)?;
-            (conn, None)
+            (conn, None, None)
         };
         conn.execute_batch("PRAGMA foreign_keys = OFF;")
             .map_err(sql_err)?;
@@ -125,15 +236,26 @@ impl SqliteSink {
             temp,
             scratch: String::new(),
             progress,
+            committed: committed.clone().unwrap_or_default(),
+            resume,
+            commit_rows,
+            pending: Vec::new(),
         };
-        sink.prepare_tables(if_exists).map_err(|e| match e {
-            PrepareError::Sqlite(source) => sql_err(source),
-            PrepareError::Exists(table) => SqliteError::TableExists {
-                table,
-                path: display.clone(),
-            },
-        })?;
+        if committed.is_none() {
+            sink.prepare_tables(if_exists).map_err(|e| match e {
+                PrepareError::Sqlite(source) => sql_err(source),
+                PrepareError::Exists(table) => SqliteError::TableExists {
+                    table,
+                    path: display.clone(),
+                },
+            })?;
+        }
         Ok(sink)
+    }
+
+    /// What earlier runs of this file committed.
+    pub fn committed(&self) -> &Committed {
+        &self.committed
     }
 
     fn conn(&self) -> &Connection {
@@ -184,17 +306,54 @@ impl SqliteSink {
                 tx.execute_batch(&create_table(&self.schema, table, Dialect::Sqlite))?;
             }
         }
+        tx.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {PROGRESS} (run TEXT NOT NULL, table_name TEXT NOT NULL, \
+             stream_from INTEGER NOT NULL, stream_to INTEGER NOT NULL, rows INTEGER NOT NULL)"
+        ))?;
+        tx.execute(
+            &format!("DELETE FROM {PROGRESS} WHERE run = ?1"),
+            [&self.resume.fingerprint],
+        )?;
         tx.commit()?;
         Ok(())
     }
 
-    fn write_batch(&mut self, batch: &[Block]) -> rusqlite::Result<()> {
+    fn write_batch(&mut self, batch: Vec<Block>) -> rusqlite::Result<()> {
+        let batch: Vec<Block> = if self.committed.is_empty() {
+            batch
+        } else {
+            batch
+                .into_iter()
+                .flat_map(|b| self.committed.trim(b))
+                .collect()
+        };
         let conn = self
             .conn
             .as_ref()
             .expect("the connection lives until finish or drop");
-        let tx = conn.unchecked_transaction()?;
-        for block in batch {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if self.pending.is_empty() {
+            conn.execute_batch("BEGIN")?;
+        }
+        let tx = conn;
+        {
+            let mut record = tx.prepare_cached(&format!(
+                "INSERT INTO {PROGRESS} (run, table_name, stream_from, stream_to, rows) VALUES (?1, ?2, ?3, ?4, ?5)"
+            ))?;
+            for block in &batch {
+                let n = block.len() as i64;
+                record.execute(rusqlite::params![
+                    self.resume.fingerprint,
+                    self.schema.tables[block.table].name,
+                    block.stream as i64,
+                    block.stream as i64 + n,
+                    n
+                ])?;
+            }
+        }
+        for block in &batch {
             let table = &self.schema.tables[block.table];
             let mut stmt = tx.prepare_cached(&self.inserts[block.table])?;
             for row in block.rows() {
@@ -229,9 +388,23 @@ impl SqliteSink {
                 stmt.raw_execute()?;
             }
         }
-        tx.commit()?;
-        for block in batch {
-            self.progress.add(block.table, block.len() as u64);
+        self.pending
+            .extend(batch.iter().map(|b| (b.table, b.len() as u64)));
+        let rows: u64 = self.pending.iter().map(|(_, n)| n).sum();
+        if rows >= self.commit_rows {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, with its checkpoint rows.
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.conn().execute_batch("COMMIT")?;
+        for (table, n) in self.pending.drain(..) {
+            self.progress.add(table, n);
         }
         Ok(())
     }
@@ -252,7 +425,7 @@ impl Sink for SqliteSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        self.write_batch(&batch).map_err(|source| {
+        self.write_batch(batch).map_err(|source| {
             Box::new(SqliteError::Sqlite {
                 path: self.path.display().to_string(),
                 source,
@@ -261,12 +434,30 @@ impl Sink for SqliteSink {
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
+        self.commit().map_err(|source| SqliteError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        if self.resume.stopped() {
+            // Interrupted: every batch is committed with its checkpoint;
+            // the file stays unpublished for --resume.
+            self.temp = None;
+            return Ok(());
+        }
         let conn = self.conn.take().expect("finish is called once");
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {PROGRESS}"))
+            .map_err(|source| SqliteError::Sqlite {
+                path: self.path.display().to_string(),
+                source,
+            })?;
         conn.close().map_err(|(_, source)| SqliteError::Sqlite {
             path: self.path.display().to_string(),
             source,
         })?;
         if let Some(temp) = self.temp.take() {
+            for side in journal(&temp) {
+                let _ = std::fs::remove_file(side);
+            }
             std::fs::rename(&temp, &self.path).map_err(|source| SqliteError::Io {
                 action: "cannot publish",
                 path: self.path.display().to_string(),
@@ -283,7 +474,20 @@ impl Drop for SqliteSink {
         // remove its temporary file.
         if let Some(temp) = self.temp.take() {
             drop(self.conn.take());
+            for side in journal(&temp) {
+                let _ = std::fs::remove_file(side);
+            }
             let _ = std::fs::remove_file(temp);
         }
     }
+}
+
+/// The files SQLite keeps beside a database: journal, write-ahead log
+/// and its index.
+fn journal(db: &Path) -> [PathBuf; 3] {
+    ["-journal", "-wal", "-shm"].map(|suffix| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
 }

@@ -10,6 +10,7 @@ mod files;
 mod golden;
 mod pg;
 mod postgres;
+mod resume;
 mod settings;
 mod sqlite;
 mod stats;

@@ -1,0 +1,182 @@
+//! Exactly-once resume: a run killed (SIGKILL) or stopped (SIGINT) at any
+//! moment and finished with `--resume` leaves the same data as a run never
+//! disturbed, in SQLite and in PostgreSQL; resuming with another seed is
+//! refused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::Duration;
+
+use super::canon;
+use super::pg::TestSchema;
+use super::support::{datagen, dump, run, schema, stderr};
+
+const SCALE: &str = "0.1";
+
+fn command(genfile: &Path, target: &str, extra: &[&str]) -> Command {
+    let mut cmd = datagen();
+    cmd.env("DATAGEN_BATCH_ROWS", "1000")
+        .env("DATAGEN_COMMIT_ROWS", "4000")
+        .arg("--config")
+        .arg(genfile)
+        .args(["--quiet", "--scale", SCALE, "--target", target])
+        .args(extra);
+    cmd
+}
+
+fn spawn(genfile: &Path, target: &str) -> Child {
+    command(genfile, target, &[])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok || sig == "-KILL", "kill {sig}");
+}
+
+/// Interrupts a run after `delay` with `sig`, then finishes it with
+/// `--resume` (when it did not end on its own first). Returns the
+/// interrupted run's output.
+fn interrupt_and_resume(genfile: &Path, target: &str, sig: &str, delay: Duration) -> Output {
+    let child = spawn(genfile, target);
+    std::thread::sleep(delay);
+    signal(&child, sig);
+    let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        let resumed = run(&mut command(genfile, target, &["--resume"]));
+        assert!(
+            resumed.status.success(),
+            "resume after {sig} at {delay:?} failed: {}",
+            stderr(&resumed)
+        );
+    }
+    out
+}
+
+const DELAYS: [u64; 3] = [150, 500, 1000];
+
+#[test]
+fn sqlite_killed_or_stopped_at_any_moment_resumes_to_the_same_file() {
+    let genfile = schema("shop.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.db");
+    let out = run(&mut command(
+        &genfile,
+        &format!("sqlite://{}", reference.display()),
+        &[],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = dump(&reference);
+    let mut interrupted = 0;
+    for (i, delay) in DELAYS.iter().enumerate() {
+        for sig in ["-KILL", "-INT"] {
+            let db: PathBuf = dir.path().join(format!("run{i}{sig}.db"));
+            let target = format!("sqlite://{}", db.display());
+            let out = interrupt_and_resume(&genfile, &target, sig, Duration::from_millis(*delay));
+            if !out.status.success() {
+                interrupted += 1;
+            }
+            if sig == "-INT" && !out.status.success() {
+                assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+                assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
+            }
+            assert_eq!(dump(&db), expected, "{sig} after {delay} ms");
+            let left: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains("datagen-tmp"))
+                .collect();
+            assert!(left.is_empty(), "{left:?}");
+        }
+    }
+    assert!(
+        interrupted >= 4,
+        "only {interrupted} runs were interrupted mid-way"
+    );
+}
+
+#[test]
+fn postgres_killed_or_stopped_at_any_moment_resumes_to_the_same_tables() {
+    let genfile = schema("shop.toml");
+    let model = canon::schema(&genfile);
+    let reference = TestSchema::new("resume_ref");
+    let out = run(&mut command(&genfile, &reference.url(), &[]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tables = |db: &TestSchema| -> Vec<canon::Rows> {
+        model
+            .tables
+            .iter()
+            .map(|t| canon::from_pg(&db.pg, t, &db.table(&t.name)))
+            .collect()
+    };
+    let expected = tables(&reference);
+    let keys = |db: &TestSchema| {
+        db.pg.value(&format!(
+            "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+             WHERE n.nspname = '{}' AND c.convalidated",
+            db.name
+        ))
+    };
+    let mut interrupted = 0;
+    for delay in DELAYS {
+        for sig in ["-KILL", "-INT"] {
+            let db = TestSchema::new("resume");
+            let out = interrupt_and_resume(&genfile, &db.url(), sig, Duration::from_millis(delay));
+            if !out.status.success() {
+                interrupted += 1;
+            }
+            let actual = tables(&db);
+            for (i, t) in model.tables.iter().enumerate() {
+                canon::assert_same(
+                    &actual[i],
+                    &expected[i],
+                    &format!("{} after {sig} at {delay} ms", t.name),
+                );
+            }
+            assert_eq!(
+                keys(&db),
+                keys(&reference),
+                "keys after {sig} at {delay} ms"
+            );
+        }
+    }
+    assert!(
+        interrupted >= 4,
+        "only {interrupted} runs were interrupted mid-way"
+    );
+}
+
+#[test]
+fn resuming_with_another_seed_is_refused() {
+    let genfile = schema("shop.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestSchema::new("resume_seed");
+    let sqlite = format!("sqlite://{}", dir.path().join("x.db").display());
+    for target in [sqlite, db.url()] {
+        let child = spawn(&genfile, &target);
+        std::thread::sleep(Duration::from_millis(700));
+        signal(&child, "-INT");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+        let other = run(&mut command(
+            &genfile,
+            &target,
+            &["--resume", "--seed", "99"],
+        ));
+        assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+        assert!(
+            stderr(&other).contains("different Genfile, seed or scale"),
+            "{}",
+            stderr(&other)
+        );
+        // The same seed still finishes it.
+        let same = run(&mut command(&genfile, &target, &["--resume"]));
+        assert!(same.status.success(), "{}", stderr(&same));
+    }
+}
