@@ -256,6 +256,9 @@ pub struct PgSink {
     workers: Vec<JoinHandle<Result<Client, PgError>>>,
     main: Option<Client>,
     progress: Arc<Progress>,
+    /// For connections made again after one was lost.
+    config: Config,
+    url: PgUrl,
 }
 
 async fn connect(config: &Config, url: &PgUrl) -> Result<Client, PgError> {
@@ -335,17 +338,21 @@ impl PgSink {
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let fingerprint: Arc<str> = options.resume.fingerprint.clone().into();
         let progress_table = ddl.qualified(PROGRESS_TABLE);
+        let loader = Arc::new(Loader {
+            config: Arc::new(config.clone()),
+            url: url.clone(),
+            tables,
+            run: fingerprint,
+            progress_table,
+            progress: progress.clone(),
+        });
         let mut workers = Vec::new();
         for _ in 0..options.connections.max(1) {
             let client = rt.get().block_on(connect(&config, url))?;
-            workers.push(rt.get().spawn(load(
-                client,
-                receiver.clone(),
-                tables.clone(),
-                fingerprint.clone(),
-                progress_table.clone(),
-                progress.clone(),
-            )));
+            workers.push(
+                rt.get()
+                    .spawn(load(client, receiver.clone(), loader.clone())),
+            );
         }
         let n = schema.tables.len();
         Ok(PgSink {
@@ -360,6 +367,8 @@ impl PgSink {
             workers,
             main: Some(main),
             progress,
+            config,
+            url: url.clone(),
             schema,
         })
     }
@@ -444,6 +453,13 @@ impl PgSink {
             clients.push(self.rt.get().block_on(worker)??);
         }
         clients.push(self.main.take().expect("finish is called once"));
+        // A connection lost while idle (the load's own reconnect covers the
+        // busy ones) is made again for the keys.
+        for client in &mut clients {
+            if client.is_closed() {
+                *client = self.rt.get().block_on(connect(&self.config, &self.url))?;
+            }
+        }
         if self.options.resume.stopped() {
             // Interrupted: every unit is committed; keys wait for --resume.
             return Ok(());
@@ -865,67 +881,153 @@ fn generated_name(ty: SqlType) -> String {
 }
 
 /// A loading connection: takes units and commits each with its progress.
-async fn load(
-    client: Client,
-    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+/// What a loading connection needs besides its units.
+struct Loader {
+    config: Arc<Config>,
+    url: PgUrl,
     tables: Arc<Vec<PgTable>>,
     run: Arc<str>,
     progress_table: String,
     progress: Arc<Progress>,
-) -> Result<Client, PgError> {
-    let record = client
-        .prepare(&format!(
-            "INSERT INTO {progress_table} (run, table_name, stream_from, stream_to, rows)
-             SELECT $1, unnest($2::text[]), $3, $4, unnest($5::int8[])"
-        ))
-        .await
-        .map_err(server(format!("prepare the insert into {progress_table}")))?;
-    loop {
-        let job = receiver.lock().await.recv().await;
-        let Some(job) = job else {
-            return Ok(client);
-        };
-        client
-            .batch_execute("BEGIN")
-            .await
-            .map_err(server("begin a transaction"))?;
+}
+
+/// Times a unit is tried on fresh connections before the load fails.
+const ATTEMPTS: u32 = 6;
+
+/// True when `e` means the connection is gone (terminated backend, server
+/// restart, network), so the unit may be retried on a new connection.
+fn connection_lost(client: &Client, e: &tokio_postgres::Error) -> bool {
+    if client.is_closed() || e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            // admin_shutdown, crash_shutdown, cannot_connect_now,
+            // connection_exception and its subclasses.
+            let c = code.code();
+            c == "57P01" || c == "57P02" || c == "57P03" || c.starts_with("08")
+        }
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+    }
+}
+
+impl Loader {
+    /// Commits `job`: its rows and its progress row in one transaction.
+    async fn commit(
+        &self,
+        client: &Client,
+        job: &Job,
+        streams: &[Bytes],
+    ) -> Result<(), tokio_postgres::Error> {
+        client.batch_execute("BEGIN").await?;
         let mut names = Vec::new();
         let mut counts = Vec::new();
-        for (t, stream) in job.streams.into_iter().enumerate() {
+        for (t, stream) in streams.iter().enumerate() {
             if job.rows[t] == 0 {
                 continue;
             }
-            let table = &tables[t];
-            let copy = async {
-                let sink = client.copy_in::<_, Bytes>(&table.copy).await?;
-                futures::pin_mut!(sink);
-                sink.send(Bytes::from(stream)).await?;
-                sink.finish().await
-            };
-            copy.await
-                .map_err(server(format!("copy rows into {}", quote(&table.name))))?;
-            names.push(table.name.clone());
+            let sink = client.copy_in::<_, Bytes>(&self.tables[t].copy).await?;
+            futures::pin_mut!(sink);
+            sink.send(stream.clone()).await?;
+            sink.finish().await?;
+            names.push(self.tables[t].name.clone());
             counts.push(job.rows[t] as i64);
         }
         client
             .execute(
-                &record,
+                &format!(
+                    "INSERT INTO {} (run, table_name, stream_from, stream_to, rows)
+                     SELECT $1, unnest($2::text[]), $3, $4, unnest($5::int8[])",
+                    self.progress_table
+                ),
                 &[
-                    &&*run,
+                    &&*self.run,
                     &names,
                     &(job.from as i64),
                     &(job.to as i64),
                     &counts,
                 ],
             )
-            .await
-            .map_err(server(format!("record progress in {progress_table}")))?;
-        client
-            .batch_execute("COMMIT")
-            .await
-            .map_err(server("commit"))?;
+            .await?;
+        client.batch_execute("COMMIT").await
+    }
+
+    /// Whether `job` is recorded as committed: after a connection drops
+    /// during COMMIT, the commit may or may not have happened.
+    async fn recorded(&self, client: &Client, job: &Job) -> Result<bool, tokio_postgres::Error> {
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE run = $1 AND stream_from = $2 AND stream_to = $3",
+                    self.progress_table
+                ),
+                &[&&*self.run, &(job.from as i64), &(job.to as i64)],
+            )
+            .await?;
+        Ok(row.get::<_, i64>(0) > 0)
+    }
+}
+
+/// A loading connection: takes units and commits each with its progress.
+/// When the connection is lost it reconnects and commits the unit again,
+/// unless the unit turns out to be committed already: exactly once.
+async fn load(
+    mut client: Client,
+    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    loader: Arc<Loader>,
+) -> Result<Client, PgError> {
+    loop {
+        let job = receiver.lock().await.recv().await;
+        let Some(mut job) = job else {
+            return Ok(client);
+        };
+        let streams: Vec<Bytes> = std::mem::take(&mut job.streams)
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        let mut attempt = 0;
+        loop {
+            let result = match attempt {
+                0 => loader.commit(&client, &job, &streams).await,
+                _ => match loader.recorded(&client, &job).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => loader.commit(&client, &job, &streams).await,
+                    Err(e) => Err(e),
+                },
+            };
+            match result {
+                Ok(()) => break,
+                Err(e) if attempt + 1 < ATTEMPTS && connection_lost(&client, &e) => {
+                    attempt += 1;
+                    let pause = Duration::from_millis(100 << attempt);
+                    tracing::warn!(
+                        error = %describe(&e),
+                        attempt,
+                        "PostgreSQL connection lost; reconnecting in {pause:?}"
+                    );
+                    tokio::time::sleep(pause).await;
+                    match connect(&loader.config, &loader.url).await {
+                        Ok(c) => client = c,
+                        Err(e) => tracing::warn!(error = %e, "reconnecting failed"),
+                    }
+                }
+                Err(e) => {
+                    let tables: Vec<String> = job
+                        .rows
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &n)| n > 0)
+                        .map(|(t, _)| quote(&loader.tables[t].name))
+                        .collect();
+                    return Err(PgError::Server {
+                        action: format!("commit rows of {}", tables.join(", ")),
+                        cause: describe(&e),
+                    });
+                }
+            }
+        }
         for (t, &n) in job.rows.iter().enumerate() {
-            progress.add(t, n);
+            loader.progress.add(t, n);
         }
     }
 }

@@ -180,3 +180,41 @@ fn resuming_with_another_seed_is_refused() {
         assert!(same.status.success(), "{}", stderr(&same));
     }
 }
+
+#[test]
+fn postgres_connections_terminated_mid_load_are_survived_exactly_once() {
+    let genfile = schema("shop.toml");
+    let model = canon::schema(&genfile);
+    let reference = TestSchema::new("drop_ref");
+    let out = run(&mut command(&genfile, &reference.url(), &[]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = TestSchema::new("drop");
+    let mut child = spawn(&genfile, &db.url());
+    let killer = super::pg::Pg::connect(super::pg::server()).unwrap();
+    let mut terminated = 0;
+    // Only connections busy copying rows (a terminated ALTER TABLE of the
+    // finishing phase is not retried).
+    while terminated < 4 && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+        let n: usize = killer
+            .value(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE application_name = 'datagen' AND query LIKE 'COPY \"{}\".%'
+                   AND state = 'active'",
+                db.name
+            ))
+            .parse()
+            .unwrap();
+        terminated += n;
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(terminated > 0, "no busy connection was terminated");
+    for t in &model.tables {
+        canon::assert_same(
+            &canon::from_pg(&db.pg, t, &db.table(&t.name)),
+            &canon::from_pg(&reference.pg, t, &reference.table(&t.name)),
+            &format!("{} after {terminated} terminated connections", t.name),
+        );
+    }
+}
