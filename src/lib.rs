@@ -15,12 +15,15 @@
 //!   compiled generators, blocks of rows, and the plan that cuts a run into
 //!   work units. No actors, no I/O.
 //! * [`format`]: the canonical text form of values for targets.
-//! * [`target`]: target URLs and the sinks that write batches (SQLite).
+//! * [`target`]: target URLs and the sinks that write batches (SQLite,
+//!   PostgreSQL, CSV, JSON Lines, SQL, stdout), and their checkpoints.
 //! * [`settings`]: Genfile < environment < command line layering.
 //! * [`preview`]: the first rows of each table as a text table.
 //! * [`run`]: maps a schema onto the actor pipeline of `datagen-actors` and
-//!   runs it; [`progress`] shows how far it got.
+//!   runs it under a restart policy; [`progress`] shows how far it got;
+//!   [`chaos`] injects faults for supervision experiments.
 
+pub mod chaos;
 pub mod format;
 pub mod generate;
 pub mod genfile;

@@ -42,6 +42,10 @@ struct RunArgs {
     /// Generator threads; 0 = one per core (overrides [pipeline] workers).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// Inject faults for supervision experiments, e.g.
+    /// target.error_every=50,source.panic_at=100000 (see README).
+    #[arg(long, value_name = "SPEC")]
+    chaos: Option<String>,
     /// Finish an interrupted run from the target's checkpoint: rows already
     /// committed are kept, the rest is written once.
     #[arg(long)]
@@ -144,10 +148,18 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(BAD_INPUT);
         }
     };
+    let chaos = match datagen::chaos::ChaosSpec::parse(args.chaos.as_deref().unwrap_or("")) {
+        Ok(c) => c,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
     let mode = datagen::run::RunMode {
         quiet: args.quiet,
         resume: args.resume,
         stop: Arc::new(AtomicBool::new(false)),
+        chaos,
     };
     // The first SIGINT or SIGTERM stops gracefully; a second one exits at once.
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -213,6 +225,29 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // One line per panic: a panic in a worker or the sink is a failure the
+    // Supervisor handles (and `--chaos` makes them on purpose).
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(
+            "panic in thread {}: {message}{at}",
+            thread.name().unwrap_or("?")
+        );
+        eprintln!(
+            "datagen: panic in thread {}: {message}{at}",
+            thread.name().unwrap_or("?")
+        );
+    }));
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Validate { config }) => match load(&config) {

@@ -38,6 +38,13 @@ impl Progress {
         self.phase.lock().ok().and_then(|p| p.clone())
     }
 
+    /// Forgets every count (the target is reopened and counts again).
+    pub fn reset(&self) {
+        for w in &self.written {
+            w.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Records `rows` more committed rows of `table`.
     pub fn add(&self, table: usize, rows: u64) {
         self.written[table].fetch_add(rows, Ordering::Relaxed);

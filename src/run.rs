@@ -4,8 +4,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use datagen_actors::{
-    run_pipeline, BoxError, Generator, PipelineConfig, PipelineError, PipelineStats,
+    run_supervised, BoxError, Generator, PipelineConfig, PipelineError, PipelineStats, Restarts,
 };
+
+use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
 
 use crate::generate::{Block, Generators, Plan, Unit};
 use crate::genfile::schema::{Gen, Schema};
@@ -57,6 +59,15 @@ pub enum RunError {
     /// The pipeline failed.
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// The pipeline failed and went on failing after restarts.
+    #[error("gave up after {restarts} restarts: {error}")]
+    GaveUp {
+        /// Restarts made.
+        restarts: u32,
+        /// The last failure.
+        #[source]
+        error: PipelineError,
+    },
     /// The actor system could not be started.
     #[error("cannot start the pipeline: {0}")]
     Runtime(#[from] std::io::Error),
@@ -99,6 +110,8 @@ pub struct RunMode {
     /// started, what is in flight is committed, and the target is left as
     /// `--resume` finds it.
     pub stop: Arc<AtomicBool>,
+    /// Faults to inject (`--chaos`).
+    pub chaos: ChaosSpec,
 }
 
 /// What a finished run reports.
@@ -112,6 +125,8 @@ pub struct Summary {
     pub buffer_rows: usize,
     /// Where the rows went.
     pub target: String,
+    /// What the Supervisor restarted.
+    pub restarts: Restarts,
 }
 
 impl Summary {
@@ -143,7 +158,23 @@ impl std::fmt::Display for Summary {
             self.stats.buffer.peak_rows,
             self.stats.source.blocked.as_secs_f64(),
             self.stats.target.starved.as_secs_f64()
-        )
+        )?;
+        let r = &self.restarts;
+        if r.total() > 0 {
+            write!(
+                f,
+                "\nsupervision: {} restarts (source {}, target {}, other {}), {:.2} s lost",
+                r.total(),
+                r.source,
+                r.target,
+                r.other,
+                r.lost.as_secs_f64()
+            )?;
+            for (i, cause) in r.causes.iter().enumerate() {
+                write!(f, "\n  restart {}: {cause}", i + 1)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -414,45 +445,122 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         );
     }
     let progress = Arc::new(Progress::new(schema.tables.len(), plan.total_rows()));
+    let fresh_sqlite = match &settings.target {
+        TargetUrl::Sqlite(path) if !path.exists() => Some(path.clone()),
+        _ => None,
+    };
     let sink = open_sink(&schema, settings, mode, progress.clone())?;
-    let committed = sink.committed();
     let resumable = sink.resumable();
-    if !committed.is_empty() && !quiet {
+    if !sink.committed().is_empty() && !quiet {
         eprintln!(
             "datagen: resuming: {} of {} rows are committed already",
-            committed.rows(),
+            sink.committed().rows(),
             plan.total_rows()
         );
     }
-    let config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
+    let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
+    config.ack_delay = mode.chaos.buffer_delay;
     let generators = Arc::new(generators);
-    // Units wholly committed are not generated again; the sink drops the
-    // committed rows of the others.
-    let units: Vec<Unit> = plan
-        .units
-        .iter()
-        .filter(|u| !committed.covers(u.stream, u.stream + u.total))
-        .cloned()
-        .collect();
-    let stop = mode.stop.clone();
-    let units = units
-        .into_iter()
-        .take_while(move |_| !stop.load(Ordering::Relaxed));
+    let chaos_state = Arc::new(ChaosState::default());
+    let make_generator = {
+        let (spec, state) = (mode.chaos.clone(), chaos_state.clone());
+        move || {
+            ChaosGenerator::new(
+                UnitGenerator {
+                    generators: generators.clone(),
+                },
+                &spec,
+                state.clone(),
+            )
+        }
+    };
+    let mut first = Some(sink);
+    let (mut last_committed, mut stalled) = (0, 0);
+    let attempt = |n: u32| -> Result<_, BoxError> {
+        let sink = match first.take() {
+            Some(sink) => sink,
+            None => {
+                // Rebuilt from the target's checkpoint: a database target
+                // continues where its commits end; a file target, which
+                // published nothing, starts over. Opened on a thread of its
+                // own: a target may run its own async runtime.
+                progress.reset();
+                let again = RunMode {
+                    resume: resumable,
+                    ..mode.clone()
+                };
+                tracing::info!(attempt = n, "reopening the target");
+                std::thread::scope(|scope| {
+                    scope
+                        .spawn(|| open_sink(&schema, settings, &again, progress.clone()))
+                        .join()
+                })
+                .map_err(|_| "reopening the target panicked")??
+            }
+        };
+        let committed = sink.committed();
+        // Restarts that never get past the same checkpoint would go on
+        // for ever (a fault more frequent than commits, or than a whole
+        // run of a file target): give up after as many as the policy allows.
+        if n > 0 {
+            stalled = if committed.rows() > last_committed {
+                0
+            } else {
+                stalled + 1
+            };
+            if stalled > settings.restart_policy.max_restarts {
+                return Err(format!(
+                    "no rows committed across {stalled} restarts; the faults come faster than commits"
+                )
+                .into());
+            }
+        }
+        last_committed = committed.rows();
+        // Units wholly committed are not generated again; the sink drops
+        // the committed rows of the others.
+        let units: Vec<Unit> = plan
+            .units
+            .iter()
+            .filter(|u| !committed.covers(u.stream, u.stream + u.total))
+            .cloned()
+            .collect();
+        let stop = mode.stop.clone();
+        let units = units
+            .into_iter()
+            .take_while(move |_| !stop.load(Ordering::Relaxed));
+        Ok((
+            units,
+            ChaosSink::new(sink, mode.chaos.clone(), chaos_state.clone()),
+        ))
+    };
     let reporter = Reporter::start(progress.clone(), quiet);
     let system = actix_rt::System::new();
-    let stats = system.block_on(async move {
-        run_pipeline(
-            config,
-            move || UnitGenerator {
-                generators: generators.clone(),
-            },
-            units,
-            sink,
-        )
-        .await
-    });
+    let mut policy = settings.restart_policy;
+    if settings.target.is_stdout() {
+        // What reached standard output cannot be taken back: no restarts.
+        policy.max_restarts = 0;
+    }
+    let supervised = system
+        .block_on(async move { run_supervised(config, policy, make_generator, attempt).await });
     drop(reporter);
-    let stats = stats?;
+    let restarts = supervised.restarts;
+    let stats = match supervised.result {
+        Ok(stats) => stats,
+        Err(error) => {
+            if let Some(path) = fresh_sqlite {
+                // Nothing was published; leave nothing behind.
+                crate::target::sqlite::discard(&path);
+            }
+            return Err(if restarts.total() > 0 {
+                RunError::GaveUp {
+                    restarts: restarts.total(),
+                    error,
+                }
+            } else {
+                RunError::Pipeline(error)
+            });
+        }
+    };
     if mode.stop.load(Ordering::Relaxed) {
         return Err(RunError::Interrupted {
             rows: progress.rows(),
@@ -471,5 +579,6 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         stats,
         buffer_rows: buffer,
         target: settings.target.to_string(),
+        restarts,
     })
 }

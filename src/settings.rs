@@ -4,7 +4,8 @@
 //! scheduled job can drive datagen entirely from its environment:
 //! `DATAGEN_TARGET`, `DATAGEN_SEED`, `DATAGEN_SCALE`, `DATAGEN_WORKERS`,
 //! `DATAGEN_BUFFER_ROWS`, `DATAGEN_BATCH_ROWS`, `DATAGEN_IF_EXISTS`,
-//! `DATAGEN_COMMIT_ROWS`, `DATAGEN_CONNECTIONS`, `DATAGEN_CONSTRAINTS`.
+//! `DATAGEN_COMMIT_ROWS`, `DATAGEN_CONNECTIONS`, `DATAGEN_CONSTRAINTS`,
+//! `DATAGEN_MAX_RESTARTS`, `DATAGEN_BACKOFF_MS`.
 
 use std::collections::HashMap;
 
@@ -49,6 +50,8 @@ pub struct Settings {
     pub connections: usize,
     /// When database targets add their keys.
     pub constraints: Constraints,
+    /// When a failed pipeline is restarted.
+    pub restart_policy: datagen_actors::RestartPolicy,
 }
 
 /// Settings that cannot be used.
@@ -74,6 +77,8 @@ struct Layered {
     commit_rows: Option<u64>,
     connections: usize,
     constraints: String,
+    max_restarts: u32,
+    backoff_ms: u64,
 }
 
 /// PostgreSQL connections loading at once when none are configured: one
@@ -118,6 +123,8 @@ pub fn resolve(
         .and_then(|b| b.set_default("if_exists", schema.target.if_exists.as_str()))
         .and_then(|b| b.set_default("connections", schema.target.connections as u64))
         .and_then(|b| b.set_default("constraints", schema.target.constraints.as_str()))
+        .and_then(|b| b.set_default("max_restarts", u64::from(p.max_restarts)))
+        .and_then(|b| b.set_default("backoff_ms", p.backoff_ms))
         .map_err(invalid)?;
     if let Some(rows) = schema.target.commit_rows {
         builder = builder.set_default("commit_rows", rows).map_err(invalid)?;
@@ -181,5 +188,11 @@ pub fn resolve(
             n => n,
         },
         constraints,
+        restart_policy: datagen_actors::RestartPolicy {
+            max_restarts: layered.max_restarts,
+            window: std::time::Duration::from_secs(p.restart_window_s),
+            backoff: std::time::Duration::from_millis(layered.backoff_ms),
+            max_backoff: std::time::Duration::from_secs(10),
+        },
     })
 }

@@ -284,6 +284,7 @@ enum Waiter<C> {
 pub struct BoundedBuffer<C: Rows> {
     core: BufferCore<C, Waiter<C>>,
     events: Vec<BufferEvent<Waiter<C>, C>>,
+    ack_delay: std::time::Duration,
 }
 
 impl<C: Rows> BoundedBuffer<C> {
@@ -292,7 +293,14 @@ impl<C: Rows> BoundedBuffer<C> {
         BoundedBuffer {
             core: BufferCore::new(capacity),
             events: Vec::new(),
+            ack_delay: std::time::Duration::ZERO,
         }
+    }
+
+    /// Delays every `Push` ack by `delay` (fault injection: a slow buffer).
+    pub fn with_ack_delay(mut self, delay: std::time::Duration) -> Self {
+        self.ack_delay = delay;
+        self
     }
 
     fn deliver(&mut self) {
@@ -331,7 +339,14 @@ impl<C: Rows> Handler<Push<C>> for BoundedBuffer<C> {
         let (tx, rx) = oneshot::channel();
         self.core.push(msg.0, Waiter::Push(tx), &mut self.events);
         self.deliver();
-        Box::pin(async move { rx.await.unwrap_or(Err(BufferError::Stopped)) })
+        let delay = self.ack_delay;
+        Box::pin(async move {
+            let acked = rx.await.unwrap_or(Err(BufferError::Stopped));
+            if !delay.is_zero() {
+                actix_rt::time::sleep(delay).await;
+            }
+            acked
+        })
     }
 }
 

@@ -54,7 +54,10 @@ pub mod target;
 pub use buffer::{BoundedBuffer, BufferCore, BufferError, BufferEvent, BufferState, BufferStatus};
 pub use message::{GetStatus, Pull, Pulled, Push, Rows, SourceFinished};
 pub use source::{Generator, Source};
-pub use supervisor::{run_pipeline, PipelineConfig, PipelineError, PipelineStats, Supervisor};
+pub use supervisor::{
+    run_pipeline, run_supervised, PipelineConfig, PipelineError, PipelineStats, RestartPolicy,
+    Restarts, Supervised, Supervisor,
+};
 pub use target::{Sink, Target};
 
 /// The error type that generators and sinks report through the pipeline.

@@ -33,6 +33,8 @@ pub struct PipelineConfig {
     pub workers: usize,
     /// Units generated ahead of the one being pushed (at least one).
     pub window: usize,
+    /// Delay of every `Push` ack (fault injection; zero normally).
+    pub ack_delay: Duration,
 }
 
 impl PipelineConfig {
@@ -44,6 +46,7 @@ impl PipelineConfig {
             batch_rows: batch_rows.max(1),
             workers,
             window: 2 * workers,
+            ack_delay: Duration::ZERO,
         }
     }
 }
@@ -178,7 +181,7 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Actor for Supervisor<G, S> {
         let buffer_arbiter = Arbiter::new();
         let capacity = config.buffer_rows;
         let buffer = BoundedBuffer::start_in_arbiter(&buffer_arbiter.handle(), move |_| {
-            BoundedBuffer::new(capacity)
+            BoundedBuffer::new(capacity).with_ack_delay(config.ack_delay)
         });
 
         let make = self.make_generator.clone();
@@ -280,4 +283,137 @@ where
             detail: "went away without a result".into(),
         })
     })
+}
+
+/// When the Supervisor restarts a failed pipeline, and when it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Restarts allowed within `window`; 0 never restarts.
+    pub max_restarts: u32,
+    /// The sliding window restarts are counted in.
+    pub window: Duration,
+    /// Pause before the first restart; doubled for each restart in the
+    /// window, up to `max_backoff`.
+    pub backoff: Duration,
+    /// Longest pause.
+    pub max_backoff: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            max_restarts: 3,
+            window: Duration::from_secs(60),
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Restarts of a supervised run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restarts {
+    /// After the Source (or a generator worker) failed.
+    pub source: u32,
+    /// After the Target (or its sink) failed.
+    pub target: u32,
+    /// After the buffer or the Supervisor itself went away.
+    pub other: u32,
+    /// Time lost: failed attempts and the pauses before restarting.
+    pub lost: Duration,
+    /// Why each restart happened, in order.
+    pub causes: Vec<String>,
+}
+
+impl Restarts {
+    /// Restarts of every kind.
+    pub fn total(&self) -> u32 {
+        self.source + self.target + self.other
+    }
+}
+
+/// A supervised run that ended.
+#[derive(Debug)]
+pub struct Supervised<T> {
+    /// The last attempt's outcome.
+    pub result: T,
+    /// What was restarted on the way.
+    pub restarts: Restarts,
+}
+
+/// Runs a pipeline under `policy`: when the Source, a generator worker or
+/// the Target fails (an error or a panic), every part is stopped and the
+/// pipeline is built again — one-for-all — from `attempt`, which gets the
+/// attempt number and returns the work units and a sink. Built again from
+/// the sink's last committed checkpoint, the new Source starts at the first
+/// row not committed and the new Target writes exactly the rows that were
+/// not, so nothing is lost or written twice. When the policy gives up, or
+/// `attempt` itself fails (the parts cannot be built again), the last
+/// failure is returned with the restarts made.
+pub async fn run_supervised<G, S, P, F>(
+    config: PipelineConfig,
+    policy: RestartPolicy,
+    make_generator: impl Fn() -> G + Send + Sync + Clone + 'static,
+    mut attempt: F,
+) -> Supervised<Result<PipelineStats, PipelineError>>
+where
+    G: Generator,
+    S: Sink<Chunk = G::Chunk>,
+    P: Iterator<Item = G::Unit> + Send + 'static,
+    F: FnMut(u32) -> Result<(P, S), BoxError>,
+{
+    let mut restarts = Restarts::default();
+    let mut recent: Vec<Instant> = Vec::new();
+    for n in 0.. {
+        let started = Instant::now();
+        let outcome = match attempt(n) {
+            Ok((plan, sink)) => run_pipeline(config, make_generator.clone(), plan, sink).await,
+            // The pipeline cannot be built again: nothing to restart.
+            Err(e) => {
+                restarts.lost += started.elapsed();
+                return Supervised {
+                    result: Err(PipelineError::Target(e)),
+                    restarts,
+                };
+            }
+        };
+        let error = match outcome {
+            Ok(stats) => {
+                return Supervised {
+                    result: Ok(stats),
+                    restarts,
+                }
+            }
+            Err(e) => e,
+        };
+        recent.retain(|t| t.elapsed() < policy.window);
+        if recent.len() as u32 >= policy.max_restarts {
+            restarts.lost += started.elapsed();
+            return Supervised {
+                result: Err(error),
+                restarts,
+            };
+        }
+        let pause = policy
+            .backoff
+            .saturating_mul(1 << recent.len().min(16))
+            .min(policy.max_backoff);
+        tracing::warn!(%error, ?pause, "pipeline failed; restarting from the last checkpoint");
+        match &error {
+            PipelineError::Source(_)
+            | PipelineError::Lost {
+                actor: "source", ..
+            } => restarts.source += 1,
+            PipelineError::Target(_)
+            | PipelineError::Lost {
+                actor: "target", ..
+            } => restarts.target += 1,
+            PipelineError::Lost { .. } => restarts.other += 1,
+        }
+        restarts.causes.push(error.to_string());
+        recent.push(Instant::now());
+        actix_rt::time::sleep(pause).await;
+        restarts.lost += started.elapsed();
+    }
+    unreachable!("the loop returns")
 }

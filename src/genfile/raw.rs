@@ -100,6 +100,12 @@ pub struct PipelineConfig {
     pub batch_rows: Option<Spanned<i64>>,
     /// Generator threads.
     pub workers: Option<Spanned<i64>>,
+    /// Restarts allowed within `restart_window_s`.
+    pub max_restarts: Option<Spanned<i64>>,
+    /// Seconds restarts are counted over.
+    pub restart_window_s: Option<Spanned<i64>>,
+    /// Pause before the first restart, in milliseconds (doubling).
+    pub backoff_ms: Option<Spanned<i64>>,
 }
 
 /// `[target]`.

@@ -171,6 +171,12 @@ pub struct PipelineSettings {
     pub batch_rows: usize,
     /// Generator threads; 0 = one per core.
     pub workers: usize,
+    /// Restarts allowed within `restart_window_s` (default 3).
+    pub max_restarts: u32,
+    /// Seconds restarts are counted over (default 60).
+    pub restart_window_s: u64,
+    /// First pause before a restart, in milliseconds (default 100; doubles).
+    pub backoff_ms: u64,
 }
 
 impl Default for PipelineSettings {
@@ -179,6 +185,9 @@ impl Default for PipelineSettings {
             buffer_rows: None,
             batch_rows: 10_000,
             workers: 0,
+            max_restarts: 3,
+            restart_window_s: 60,
+            backoff_ms: 100,
         }
     }
 }

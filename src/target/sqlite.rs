@@ -470,16 +470,25 @@ impl Sink for SqliteSink {
 
 impl Drop for SqliteSink {
     fn drop(&mut self) {
-        // Not finished: the run failed. A new database was never published;
-        // remove its temporary file.
-        if let Some(temp) = self.temp.take() {
-            drop(self.conn.take());
-            for side in journal(&temp) {
-                let _ = std::fs::remove_file(side);
-            }
-            let _ = std::fs::remove_file(temp);
-        }
+        // Not finished: the run failed or was stopped. An unpublished file
+        // stays for the Supervisor's restart or for --resume; the run
+        // removes it with [`discard`] when it gives up.
+        drop(self.conn.take());
     }
+}
+
+/// Removes the unpublished file (and its journal) of a new database at
+/// `path` whose run failed for good.
+pub fn discard(path: &Path) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.datagen-tmp"));
+    for side in journal(&temp) {
+        let _ = std::fs::remove_file(side);
+    }
+    let _ = std::fs::remove_file(temp);
 }
 
 /// The files SQLite keeps beside a database: journal, write-ahead log

@@ -2,6 +2,7 @@
 
 mod canon;
 mod catalogue;
+mod chaos;
 mod cli;
 mod derived;
 mod determinism;

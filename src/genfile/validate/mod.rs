@@ -129,6 +129,20 @@ pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnosti
     if let Some(w) = positive(&mut d, &raw.pipeline.workers, "workers", 0) {
         pipeline.workers = w;
     }
+    if let Some(n) = positive(&mut d, &raw.pipeline.max_restarts, "max_restarts", 0) {
+        pipeline.max_restarts = n.min(u32::MAX as usize) as u32;
+    }
+    if let Some(n) = positive(
+        &mut d,
+        &raw.pipeline.restart_window_s,
+        "restart_window_s",
+        1,
+    ) {
+        pipeline.restart_window_s = n as u64;
+    }
+    if let Some(n) = positive(&mut d, &raw.pipeline.backoff_ms, "backoff_ms", 0) {
+        pipeline.backoff_ms = n as u64;
+    }
 
     let mut target = TargetSettings::default();
     if let Some(url) = &raw.target.url {
