@@ -162,6 +162,13 @@ fn run(args: RunArgs) -> ExitCode {
         chaos,
     };
     // The first SIGINT or SIGTERM stops gracefully; a second one exits at once.
+    // A file-size limit (`ulimit -f`) or a full disk must surface as a
+    // write error the run handles, not as SIGXFSZ killing the process with
+    // temporary files left behind.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        Arc::new(AtomicBool::new(false)),
+    );
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, mode.stop.clone());
         let _ = signal_hook::flag::register(signal, mode.stop.clone());

@@ -224,3 +224,26 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn a_full_disk_ends_cleanly_without_a_published_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200 blocks of 512 bytes: the order items outgrow it.
+    let script = format!(
+        "ulimit -f 200 && exec '{}' --config '{}' --quiet --scale 0.05 --target 'csv://{}'",
+        env!("CARGO_BIN_EXE_datagen"),
+        root().join("schemas/shop.toml").display(),
+        dir.path().display()
+    );
+    let out = run(std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("DATAGEN_MAX_RESTARTS", "1")
+        .env("DATAGEN_BACKOFF_MS", "1"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("File too large"), "{}", stderr(&out));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing published, nothing left: {left:?}");
+}
