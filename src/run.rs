@@ -14,7 +14,7 @@ use crate::genfile::schema::{Gen, Schema};
 use crate::progress::{Progress, Reporter};
 use crate::settings::Settings;
 use crate::target::checkpoint::Committed;
-use crate::target::files::{FileError, FileSink};
+use crate::target::files::{FileError, FileOptions, FileSink, Layout};
 use crate::target::postgres::{PgError, PgOptions, PgSink};
 use crate::target::sqlite::{SqliteError, SqliteSink};
 use crate::target::TargetUrl;
@@ -92,7 +92,7 @@ impl RunError {
             | RunError::Postgres(
                 PgError::TableExists { .. } | PgError::ColumnType { .. } | PgError::Resume(_),
             )
-            | RunError::Files(FileError::Exists { .. }) => 2,
+            | RunError::Files(FileError::Exists { .. } | FileError::Resume(_)) => 2,
             RunError::Interrupted { .. } => 130,
             _ => 1,
         }
@@ -245,13 +245,16 @@ impl TargetSink {
         match self {
             TargetSink::Sqlite(s) => s.committed().clone(),
             TargetSink::Postgres(s) => s.committed().clone(),
-            TargetSink::Files(_) => Committed::default(),
+            TargetSink::Files(s) => s.committed().clone(),
         }
     }
 
     /// Whether an interrupted run can be finished with `--resume`.
     pub fn resumable(&self) -> bool {
-        !matches!(self, TargetSink::Files(_))
+        match self {
+            TargetSink::Files(s) => s.resumable(),
+            _ => true,
+        }
     }
 }
 
@@ -270,7 +273,14 @@ pub fn open_sink(
         fingerprint: fingerprint(&schema, settings),
         stop: mode.stop.clone(),
     };
-    let stop = mode.stop.clone();
+    let commit_rows = settings
+        .commit_rows
+        .unwrap_or(COMMIT_ROWS.max(settings.batch_rows as u64));
+    let file_options = FileOptions {
+        if_exists,
+        commit_rows,
+        resume: resume.clone(),
+    };
     Ok(match &settings.target {
         TargetUrl::Sqlite(path) => TargetSink::Sqlite(SqliteSink::open(
             path,
@@ -294,19 +304,22 @@ pub fn open_sink(
             };
             TargetSink::Postgres(Box::new(PgSink::open(url, schema, options, progress)?))
         }
-        TargetUrl::Dir { dir, format } => TargetSink::Files(FileSink::dir(
-            dir, *format, schema, if_exists, stop, progress,
-        )?),
+        TargetUrl::Dir { dir, format } => {
+            TargetSink::Files(FileSink::dir(dir, *format, schema, file_options, progress)?)
+        }
         TargetUrl::SqlFile { path, dialect } => TargetSink::Files(FileSink::single(
             Some(path),
             crate::target::FileFormat::Sql(*dialect),
             schema,
-            if_exists,
-            stop,
+            file_options,
             progress,
         )?),
         TargetUrl::Stdout(format) => TargetSink::Files(FileSink::single(
-            None, *format, schema, if_exists, stop, progress,
+            None,
+            *format,
+            schema,
+            file_options,
+            progress,
         )?),
     })
 }
@@ -547,9 +560,16 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     let stats = match supervised.result {
         Ok(stats) => stats,
         Err(error) => {
+            // Nothing was published; leave nothing behind.
             if let Some(path) = fresh_sqlite {
-                // Nothing was published; leave nothing behind.
                 crate::target::sqlite::discard(&path);
+            }
+            match &settings.target {
+                TargetUrl::Dir { dir, format } => Layout::dir(dir, &schema, *format).discard(),
+                TargetUrl::SqlFile { path, .. } => {
+                    Layout::single(path, schema.tables.len()).discard()
+                }
+                _ => {}
             }
             return Err(if restarts.total() > 0 {
                 RunError::GaveUp {

@@ -129,10 +129,15 @@ impl TableEncoder {
         }
     }
 
+    /// INSERT statements hold the rows of a table in groups of
+    /// [`SQL_ROWS_PER_INSERT`] by row index, so the bytes do not depend on
+    /// how rows arrive in blocks; a statement is closed when the next one
+    /// starts or by [`TableEncoder::end`].
     fn sql(&self, out: &mut String, block: &Block, dialect: Dialect) {
         for (n, row) in block.rows().enumerate() {
-            if n % SQL_ROWS_PER_INSERT == 0 {
-                if n > 0 {
+            let r = block.first_row + n as u64;
+            if r.is_multiple_of(SQL_ROWS_PER_INSERT as u64) {
+                if r > 0 {
                     out.push_str(";\n");
                 }
                 out.push_str(&self.insert);
@@ -148,7 +153,11 @@ impl TableEncoder {
             }
             out.push(')');
         }
-        if !block.is_empty() {
+    }
+
+    /// What ends a table's output once it has rows: the last INSERT's `;`.
+    pub fn end(&self, out: &mut String) {
+        if matches!(self.format, FileFormat::Sql(_)) {
             out.push_str(";\n");
         }
     }

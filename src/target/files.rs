@@ -20,9 +20,10 @@ use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
 
+use super::checkpoint::Committed;
 use super::ddl;
 use super::encode::TableEncoder;
-use super::FileFormat;
+use super::{FileFormat, Resume};
 use crate::generate::Block;
 use crate::genfile::schema::{IfExists, Schema};
 use crate::progress::Progress;
@@ -41,6 +42,9 @@ pub enum FileError {
         #[source]
         source: io::Error,
     },
+    /// `--resume` cannot continue from what the directory holds.
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// The file exists and `if_exists = "fail"`.
     #[error("{path} already exists\n  help: set `if_exists` in [target] to \"replace\" or \"append\", or remove the file")]
     Exists {
@@ -120,6 +124,39 @@ impl Output {
         })
     }
 
+    /// A spool with a name, so that an interrupted run can be resumed.
+    fn named_spool(path: &Path) -> Result<Output, FileError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(io_err("create", path))?;
+        Ok(Output {
+            writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
+            publish: None,
+            spool: true,
+        })
+    }
+
+    /// An output of an interrupted run, cut back to its committed length.
+    fn reopen(path: &Path, len: u64, publish: Option<PathBuf>) -> Result<Output, FileError> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io_err("reopen", path))?;
+        file.set_len(len).map_err(io_err("truncate", path))?;
+        file.seek(io::SeekFrom::End(0))
+            .map_err(io_err("reopen", path))?;
+        Ok(Output {
+            writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
+            spool: publish.is_none(),
+            publish: publish.map(|dest| (path.to_path_buf(), dest)),
+        })
+    }
+
     fn spool(near: &Path) -> Result<Output, FileError> {
         let file = tempfile::tempfile_in(near).map_err(io_err("create a spool file in", near))?;
         Ok(Output {
@@ -150,6 +187,139 @@ pub fn file_name(table: &str, format: FileFormat) -> String {
     format!("{name}.{}", format.extension())
 }
 
+/// The on-disk files of a file target that can be resumed.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Per output, where it is written until published.
+    pub files: Vec<PathBuf>,
+    /// Per output, where it is published (none for spools).
+    pub dests: Vec<Option<PathBuf>>,
+    /// The checkpoint file.
+    pub checkpoint: PathBuf,
+}
+
+fn hidden(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}{suffix}"))
+}
+
+impl Layout {
+    /// `csv://DIR`, `jsonl://DIR`: a temporary file per table and
+    /// `DIR/.datagen-checkpoint`.
+    pub fn dir(dir: &Path, schema: &Schema, format: FileFormat) -> Layout {
+        let dests: Vec<PathBuf> = schema
+            .tables
+            .iter()
+            .map(|t| dir.join(file_name(&t.name, format)))
+            .collect();
+        Layout {
+            files: dests.iter().map(|d| hidden(d, ".datagen-tmp")).collect(),
+            dests: dests.into_iter().map(Some).collect(),
+            checkpoint: dir.join(".datagen-checkpoint"),
+        }
+    }
+
+    /// `sql://FILE`: the file's temporary name, a spool per further table
+    /// and a checkpoint, all beside it.
+    pub fn single(path: &Path, tables: usize) -> Layout {
+        let mut files = vec![hidden(path, ".datagen-tmp")];
+        let mut dests = vec![Some(path.to_path_buf())];
+        for i in 1..tables {
+            files.push(hidden(path, &format!(".{i}.datagen-spool")));
+            dests.push(None);
+        }
+        Layout {
+            files,
+            dests,
+            checkpoint: hidden(path, ".datagen-checkpoint"),
+        }
+    }
+
+    /// Removes every unpublished file of a run that failed for good.
+    pub fn discard(&self) {
+        for f in self.files.iter().chain([&self.checkpoint]) {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// What a file target's checkpoint records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileCheckpoint {
+    fingerprint: String,
+    committed: Vec<(u64, u64)>,
+    rows: Vec<u64>,
+    lengths: Vec<u64>,
+}
+
+impl FileCheckpoint {
+    fn text(&self) -> String {
+        let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
+        let ranges: Vec<String> = self
+            .committed
+            .iter()
+            .map(|(f, t)| format!("{f}-{t}"))
+            .collect();
+        format!(
+            "datagen checkpoint 1\nrun {}\nranges {}\nrows {}\nlengths {}\n",
+            self.fingerprint,
+            ranges.join(" "),
+            list(&self.rows),
+            list(&self.lengths)
+        )
+    }
+
+    fn parse(text: &str) -> Option<FileCheckpoint> {
+        let mut lines = text.lines();
+        if lines.next()? != "datagen checkpoint 1" {
+            return None;
+        }
+        let mut field = |key: &str| -> Option<Vec<String>> {
+            let line = lines.next()?;
+            let rest = line.strip_prefix(key)?;
+            Some(rest.split_whitespace().map(str::to_owned).collect())
+        };
+        let fingerprint = field("run")?.into_iter().next()?;
+        let committed = field("ranges")?
+            .iter()
+            .map(|r| {
+                let (f, t) = r.split_once('-')?;
+                Some((f.parse().ok()?, t.parse().ok()?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let numbers = |v: Vec<String>| {
+            v.iter()
+                .map(|n| n.parse().ok())
+                .collect::<Option<Vec<u64>>>()
+        };
+        let rows = numbers(field("rows")?)?;
+        let lengths = numbers(field("lengths")?)?;
+        Some(FileCheckpoint {
+            fingerprint,
+            committed,
+            rows,
+            lengths,
+        })
+    }
+}
+
+/// Checkpointing state of a resumable file sink.
+struct Checkpointing {
+    layout: Layout,
+    fingerprint: String,
+    commit_rows: u64,
+    /// Rows written since the last checkpoint.
+    since: u64,
+    /// Stream ranges written, committed or not (committed at the next
+    /// checkpoint, when everything written is flushed to disk).
+    written: Vec<(u64, u64)>,
+    /// Rows per table written.
+    rows: Vec<u64>,
+}
+
 /// Writes batches as files.
 pub struct FileSink {
     schema: Arc<Schema>,
@@ -163,24 +333,160 @@ pub struct FileSink {
     progress: Arc<Progress>,
     /// Set when the run is stopped by a signal: nothing is published.
     stop: Arc<AtomicBool>,
+    /// For a resumable target (not standard output).
+    checkpointing: Option<Checkpointing>,
+    /// What an interrupted run committed (when resuming).
+    committed: Committed,
+    /// Rows written per table (including a resumed run's).
+    rows: Vec<u64>,
+}
+
+/// How a file sink is opened: resumption and commit units.
+#[derive(Debug, Clone)]
+pub struct FileOptions {
+    /// What to do with existing files.
+    pub if_exists: IfExists,
+    /// Rows between checkpoints.
+    pub commit_rows: u64,
+    /// Resuming, the fingerprint, the stop flag.
+    pub resume: Resume,
 }
 
 impl FileSink {
+    /// Reopens the files of an interrupted run from `layout`'s checkpoint,
+    /// if there is one for this run. `Ok(None)` when there is none.
+    fn resumed(
+        layout: &Layout,
+        schema: &Arc<Schema>,
+        format: FileFormat,
+        single: bool,
+        options: &FileOptions,
+        progress: &Arc<Progress>,
+    ) -> Result<Option<FileSink>, FileError> {
+        if !options.resume.resume || !layout.checkpoint.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&layout.checkpoint)
+            .map_err(io_err("read", &layout.checkpoint))?;
+        let ck = FileCheckpoint::parse(&text).ok_or_else(|| {
+            FileError::Resume(format!(
+                "{} is not a checkpoint",
+                layout.checkpoint.display()
+            ))
+        })?;
+        if ck.fingerprint != options.resume.fingerprint {
+            return Err(FileError::Resume(format!(
+                "{} belongs to a run made with a different Genfile, seed or scale\n  help: resume with the same Genfile, --seed and --scale, or start over without --resume",
+                layout.checkpoint.display()
+            )));
+        }
+        if ck.lengths.len() != layout.files.len() || ck.rows.len() != schema.tables.len() {
+            return Err(FileError::Resume(format!(
+                "{} does not match this Genfile's tables",
+                layout.checkpoint.display()
+            )));
+        }
+        let mut sink = FileSink::new(
+            schema.clone(),
+            format,
+            single,
+            options.resume.stop.clone(),
+            progress.clone(),
+        );
+        for (i, file) in layout.files.iter().enumerate() {
+            sink.outputs.push(Output::reopen(
+                file,
+                ck.lengths[i],
+                layout.dests[i].clone(),
+            )?);
+        }
+        for (t, &n) in ck.rows.iter().enumerate() {
+            progress.add(t, n);
+        }
+        sink.rows = ck.rows.clone();
+        sink.committed = Committed::from_ranges(ck.committed.iter().copied());
+        sink.checkpointing = Some(Checkpointing {
+            layout: layout.clone(),
+            fingerprint: ck.fingerprint,
+            commit_rows: options.commit_rows,
+            since: 0,
+            written: ck.committed,
+            rows: ck.rows,
+        });
+        Ok(Some(sink))
+    }
+
+    fn checkpointing(&mut self, layout: Layout, options: &FileOptions) {
+        self.checkpointing = Some(Checkpointing {
+            layout,
+            fingerprint: options.resume.fingerprint.clone(),
+            commit_rows: options.commit_rows,
+            since: 0,
+            written: Vec::new(),
+            rows: vec![0; self.schema.tables.len()],
+        });
+    }
+
+    /// What an interrupted run committed (empty unless resuming).
+    pub fn committed(&self) -> &Committed {
+        &self.committed
+    }
+
+    /// Whether `--resume` can continue this target (not standard output).
+    pub fn resumable(&self) -> bool {
+        self.checkpointing.is_some()
+    }
+
+    /// Flushes everything written to disk and records it in the checkpoint
+    /// (written under a temporary name and renamed, so it is whole).
+    fn commit(&mut self) -> Result<(), FileError> {
+        let Some(ck) = &mut self.checkpointing else {
+            return Ok(());
+        };
+        let mut lengths = Vec::with_capacity(self.outputs.len());
+        for (output, path) in self.outputs.iter_mut().zip(&ck.layout.files) {
+            output.writer.flush().map_err(io_err("write", path))?;
+            let Dest::File(file) = output.writer.get_mut() else {
+                unreachable!("a resumable target writes files")
+            };
+            file.sync_data().map_err(io_err("write", path))?;
+            lengths.push(file.stream_position().map_err(io_err("write", path))?);
+        }
+        let committed = Committed::from_ranges(ck.written.iter().copied());
+        ck.written = committed.ranges().to_vec();
+        let text = FileCheckpoint {
+            fingerprint: ck.fingerprint.clone(),
+            committed: ck.written.clone(),
+            rows: ck.rows.clone(),
+            lengths,
+        }
+        .text();
+        let temp = hidden(&ck.layout.checkpoint, ".tmp");
+        let mut f = File::create(&temp).map_err(io_err("create", &temp))?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_data())
+            .map_err(io_err("write", &temp))?;
+        std::fs::rename(&temp, &ck.layout.checkpoint)
+            .map_err(io_err("write", &ck.layout.checkpoint))?;
+        ck.since = 0;
+        Ok(())
+    }
+
     /// `csv://DIR` or `jsonl://DIR`: one file per table in `dir`.
     pub fn dir(
         dir: &Path,
         format: FileFormat,
         schema: Arc<Schema>,
-        if_exists: IfExists,
-        stop: Arc<AtomicBool>,
+        options: FileOptions,
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
         std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
-        let dests: Vec<PathBuf> = schema
-            .tables
-            .iter()
-            .map(|t| dir.join(file_name(&t.name, format)))
-            .collect();
+        let layout = Layout::dir(dir, &schema, format);
+        if let Some(sink) = Self::resumed(&layout, &schema, format, false, &options, &progress)? {
+            return Ok(sink);
+        }
+        let if_exists = options.if_exists;
+        let dests: Vec<PathBuf> = layout.dests.iter().flatten().cloned().collect();
         if if_exists == IfExists::Fail {
             if let Some(dest) = dests.iter().find(|d| d.exists()) {
                 return Err(FileError::Exists {
@@ -188,7 +494,8 @@ impl FileSink {
                 });
             }
         }
-        let mut sink = FileSink::new(schema, format, false, stop, progress);
+        let _ = std::fs::remove_file(&layout.checkpoint);
+        let mut sink = FileSink::new(schema, format, false, options.resume.stop.clone(), progress);
         for (dest, table) in dests.iter().zip(&sink.schema.tables) {
             let keep = if_exists == IfExists::Append && dest.exists();
             let mut output = Output::temp_file(dest, keep)?;
@@ -202,6 +509,7 @@ impl FileSink {
             write(&mut output, &mut sink.text)?;
             sink.outputs.push(output);
         }
+        sink.checkpointing(layout, &options);
         Ok(sink)
     }
 
@@ -211,11 +519,23 @@ impl FileSink {
         path: Option<&Path>,
         format: FileFormat,
         schema: Arc<Schema>,
-        if_exists: IfExists,
-        stop: Arc<AtomicBool>,
+        options: FileOptions,
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
-        let mut sink = FileSink::new(schema, format, true, stop, progress);
+        let if_exists = options.if_exists;
+        let layout = path.map(|p| Layout::single(p, schema.tables.len()));
+        if let Some(layout) = &layout {
+            if let Some(parent) = path
+                .and_then(Path::parent)
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
+            }
+            if let Some(sink) = Self::resumed(layout, &schema, format, true, &options, &progress)? {
+                return Ok(sink);
+            }
+        }
+        let mut sink = FileSink::new(schema, format, true, options.resume.stop.clone(), progress);
         let (first, keep, spool_dir) = match path {
             Some(path) => {
                 let dir = path
@@ -250,8 +570,11 @@ impl FileSink {
             }
         }
         sink.outputs.push(first);
-        for _ in 1..sink.schema.tables.len() {
-            sink.outputs.push(Output::spool(&spool_dir)?);
+        for i in 1..sink.schema.tables.len() {
+            sink.outputs.push(match &layout {
+                Some(layout) => Output::named_spool(&layout.files[i])?,
+                None => Output::spool(&spool_dir)?,
+            });
         }
         for (i, table) in sink.schema.tables.iter().enumerate() {
             if i > 0 && format == FileFormat::Csv {
@@ -260,6 +583,10 @@ impl FileSink {
             }
             sink.encoders[i].header(&mut sink.text, table);
             write(&mut sink.outputs[i], &mut sink.text)?;
+        }
+        if let Some(layout) = layout {
+            let _ = std::fs::remove_file(&layout.checkpoint);
+            sink.checkpointing(layout, &options);
         }
         Ok(sink)
     }
@@ -271,6 +598,7 @@ impl FileSink {
         stop: Arc<AtomicBool>,
         progress: Arc<Progress>,
     ) -> Self {
+        let schema_tables = schema.tables.len();
         FileSink {
             encoders: schema
                 .tables
@@ -284,22 +612,54 @@ impl FileSink {
             text: String::with_capacity(1 << 20),
             progress,
             stop,
+            checkpointing: None,
+            committed: Committed::default(),
+            rows: vec![0; schema_tables],
         }
     }
 
-    fn write_batch(&mut self, batch: &[Block]) -> Result<(), FileError> {
-        for block in batch {
+    fn write_batch(&mut self, batch: Vec<Block>) -> Result<(), FileError> {
+        let batch: Vec<Block> = if self.committed.is_empty() {
+            batch
+        } else {
+            batch
+                .into_iter()
+                .flat_map(|b| self.committed.trim(b))
+                .collect()
+        };
+        for block in &batch {
             self.encoders[block.table].rows(&mut self.text, block);
             write(&mut self.outputs[block.table], &mut self.text)?;
             self.progress.add(block.table, block.len() as u64);
+            self.rows[block.table] += block.len() as u64;
+            if let Some(ck) = &mut self.checkpointing {
+                let n = block.len() as u64;
+                ck.written.push((block.stream, block.stream + n));
+                ck.rows[block.table] += n;
+                ck.since += n;
+            }
+        }
+        if self
+            .checkpointing
+            .as_ref()
+            .is_some_and(|ck| ck.since >= ck.commit_rows)
+        {
+            self.commit()?;
         }
         Ok(())
     }
 
     fn complete(&mut self) -> Result<(), FileError> {
         if self.stop.load(Ordering::Relaxed) {
-            // Interrupted: the files are incomplete; `Drop` removes them.
-            return Ok(());
+            // Interrupted: the files stay unpublished, flushed and recorded
+            // in the checkpoint for --resume.
+            return self.commit();
+        }
+        for (t, encoder) in self.encoders.iter().enumerate() {
+            if self.rows[t] > 0 {
+                encoder.end(&mut self.text);
+                write(&mut self.outputs[t], &mut self.text)?;
+            }
         }
         if self.single {
             let (first, spools) = self
@@ -348,6 +708,15 @@ impl FileSink {
                 }
             }
         }
+        if let Some(ck) = &self.checkpointing {
+            // Published: the spools and the checkpoint have served.
+            for (file, dest) in ck.layout.files.iter().zip(&ck.layout.dests) {
+                if dest.is_none() {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            let _ = std::fs::remove_file(&ck.layout.checkpoint);
+        }
         Ok(())
     }
 }
@@ -367,22 +736,11 @@ impl Sink for FileSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        Ok(self.write_batch(&batch)?)
+        Ok(self.write_batch(batch)?)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
         Ok(self.complete()?)
-    }
-}
-
-impl Drop for FileSink {
-    fn drop(&mut self) {
-        // Not finished (the run failed): publish nothing.
-        for output in &mut self.outputs {
-            if let Some((temp, _)) = output.publish.take() {
-                let _ = std::fs::remove_file(temp);
-            }
-        }
     }
 }
 

@@ -218,3 +218,73 @@ fn postgres_connections_terminated_mid_load_are_survived_exactly_once() {
         );
     }
 }
+
+#[test]
+fn file_targets_killed_or_stopped_resume_to_the_same_bytes() {
+    let genfile = schema("shop.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run(&mut command(
+        &genfile,
+        &format!("csv://{}", d.join("ref").display()),
+        &[],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&mut command(
+        &genfile,
+        &format!("sql://{}", d.join("ref.sql").display()),
+        &[],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tables = ["customers", "products", "orders", "order_items"];
+    let mut interrupted = 0;
+    for (i, delay) in DELAYS.iter().enumerate() {
+        for sig in ["-KILL", "-INT"] {
+            let csv = d.join(format!("csv{i}{sig}"));
+            let out = interrupt_and_resume(
+                &genfile,
+                &format!("csv://{}", csv.display()),
+                sig,
+                Duration::from_millis(*delay),
+            );
+            interrupted += usize::from(!out.status.success());
+            for t in tables {
+                let name = format!("{t}.csv");
+                assert!(
+                    std::fs::read(csv.join(&name)).unwrap()
+                        == std::fs::read(d.join("ref").join(&name)).unwrap(),
+                    "{name} after {sig} at {delay} ms"
+                );
+            }
+            let hidden: Vec<_> = std::fs::read_dir(&csv)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(hidden.is_empty(), "{hidden:?}");
+
+            let sql = d.join(format!("x{i}{sig}.sql"));
+            let out = interrupt_and_resume(
+                &genfile,
+                &format!("sql://{}", sql.display()),
+                sig,
+                Duration::from_millis(*delay),
+            );
+            interrupted += usize::from(!out.status.success());
+            assert!(
+                std::fs::read(&sql).unwrap() == std::fs::read(d.join("ref.sql")).unwrap(),
+                "SQL script after {sig} at {delay} ms"
+            );
+        }
+    }
+    assert!(
+        interrupted >= 4,
+        "only {interrupted} runs were interrupted mid-way"
+    );
+    let left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
