@@ -218,22 +218,24 @@ pub fn numeric(out: &mut Vec<u8>, units: i64, scale: u8) {
     let pad = (4 - u32::from(scale) % 4) % 4;
     let mut magnitude = u128::from(units.unsigned_abs()) * 10u128.pow(pad);
     let frac_groups = (u32::from(scale) + pad) / 4;
-    // Little-endian base-10000 digits.
-    let mut digits: Vec<u16> = Vec::with_capacity(8);
+    // Little-endian base-10000 digits, on the stack: |i64| < 10^19 and at
+    // most 3 digits of padding make at most 6 groups (scale ≤ 9 adds none
+    // beyond them since the value is an integer count of units).
+    let mut buf = [0u16; 8];
+    let mut n = 0;
     while magnitude > 0 {
-        digits.push((magnitude % 10_000) as u16);
+        buf[n] = (magnitude % 10_000) as u16;
         magnitude /= 10_000;
+        n += 1;
     }
-    while digits.len() < frac_groups as usize {
-        digits.push(0);
-    }
-    let mut weight = digits.len() as i16 - frac_groups as i16 - 1;
-    while digits.last() == Some(&0) {
-        digits.pop();
+    n = n.max(frac_groups as usize);
+    let mut weight = n as i16 - frac_groups as i16 - 1;
+    while n > 0 && buf[n - 1] == 0 {
+        n -= 1;
         weight -= 1;
     }
-    let low_zeros = digits.iter().take_while(|&&d| d == 0).count();
-    digits.drain(..low_zeros);
+    let low_zeros = buf[..n].iter().take_while(|&&d| d == 0).count();
+    let digits = &buf[low_zeros..n];
     if digits.is_empty() {
         weight = 0;
     }
