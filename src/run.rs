@@ -286,9 +286,7 @@ pub fn open_sink(
             path,
             schema,
             if_exists,
-            settings
-                .commit_rows
-                .unwrap_or(COMMIT_ROWS.max(settings.batch_rows as u64)),
+            commit_rows,
             resume,
             progress,
         )?),
@@ -296,9 +294,7 @@ pub fn open_sink(
             let options = PgOptions {
                 if_exists,
                 constraints: settings.constraints,
-                commit_rows: settings
-                    .commit_rows
-                    .unwrap_or(COMMIT_ROWS.max(settings.batch_rows as u64)),
+                commit_rows,
                 connections: settings.connections,
                 resume,
             };

@@ -60,6 +60,15 @@ impl Committed {
             .is_some_and(|&(f, t)| f <= from && to <= t)
     }
 
+    /// The rows of `batch` not committed yet: the batch itself when
+    /// nothing is committed (every run that does not resume).
+    pub fn uncommitted(&self, batch: Vec<Block>) -> Vec<Block> {
+        if self.is_empty() {
+            return batch;
+        }
+        batch.into_iter().flat_map(|b| self.trim(b)).collect()
+    }
+
     /// The rows of `block` not committed yet, as blocks (a block that
     /// straddles a committed range comes back in pieces).
     pub fn trim(&self, mut block: Block) -> Vec<Block> {

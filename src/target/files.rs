@@ -316,8 +316,6 @@ struct Checkpointing {
     /// Stream ranges written, committed or not (committed at the next
     /// checkpoint, when everything written is flushed to disk).
     written: Vec<(u64, u64)>,
-    /// Rows per table written.
-    rows: Vec<u64>,
 }
 
 /// Writes batches as files.
@@ -411,7 +409,6 @@ impl FileSink {
             commit_rows: options.commit_rows,
             since: 0,
             written: ck.committed,
-            rows: ck.rows,
         });
         Ok(Some(sink))
     }
@@ -423,7 +420,6 @@ impl FileSink {
             commit_rows: options.commit_rows,
             since: 0,
             written: Vec::new(),
-            rows: vec![0; self.schema.tables.len()],
         });
     }
 
@@ -457,7 +453,7 @@ impl FileSink {
         let text = FileCheckpoint {
             fingerprint: ck.fingerprint.clone(),
             committed: ck.written.clone(),
-            rows: ck.rows.clone(),
+            rows: self.rows.clone(),
             lengths,
         }
         .text();
@@ -619,14 +615,7 @@ impl FileSink {
     }
 
     fn write_batch(&mut self, batch: Vec<Block>) -> Result<(), FileError> {
-        let batch: Vec<Block> = if self.committed.is_empty() {
-            batch
-        } else {
-            batch
-                .into_iter()
-                .flat_map(|b| self.committed.trim(b))
-                .collect()
-        };
+        let batch = self.committed.uncommitted(batch);
         for block in &batch {
             self.encoders[block.table].rows(&mut self.text, block);
             write(&mut self.outputs[block.table], &mut self.text)?;
@@ -635,7 +624,6 @@ impl FileSink {
             if let Some(ck) = &mut self.checkpointing {
                 let n = block.len() as u64;
                 ck.written.push((block.stream, block.stream + n));
-                ck.rows[block.table] += n;
                 ck.since += n;
             }
         }

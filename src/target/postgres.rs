@@ -623,6 +623,15 @@ async fn schedule(clients: &[Client], tasks: Vec<Task>) -> Result<(), PgError> {
     Ok(())
 }
 
+/// Whether the table (or any relation) `name`, quoted as in SQL, exists.
+async fn table_exists(client: &Client, name: &str) -> Result<bool, PgError> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+        .await
+        .map_err(server(format!("look up table {name}")))?;
+    Ok(row.get(0))
+}
+
 /// The keys that exist on the schema's tables: `(table, column, kind)`.
 async fn existing_constraints(
     client: &Client,
@@ -665,11 +674,7 @@ async fn resume_state(
     let mut missing = Vec::new();
     for table in &schema.tables {
         let name = ddl.qualified(&table.name);
-        let row = client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
-            .await
-            .map_err(server(format!("look up table {name}")))?;
-        if !row.get::<_, bool>(0) {
+        if !table_exists(client, &name).await? {
             missing.push(name);
         }
     }
@@ -683,12 +688,7 @@ async fn resume_state(
         )));
     }
     let progress = ddl.qualified(PROGRESS_TABLE);
-    let exists: bool = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&progress])
-        .await
-        .map_err(server(format!("look up table {progress}")))?
-        .get(0);
-    let rows = if exists {
+    let rows = if table_exists(client, &progress).await? {
         client
             .query(
                 &format!("SELECT run, table_name, stream_from, stream_to, rows FROM {progress}"),
@@ -741,11 +741,7 @@ async fn prepare(
     let mut present = Vec::new();
     for table in &schema.tables {
         let name = ddl.qualified(&table.name);
-        let row = client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
-            .await
-            .map_err(server(format!("look up table {name}")))?;
-        let exists: bool = row.get(0);
+        let exists = table_exists(client, &name).await?;
         if exists && options.if_exists == IfExists::Fail {
             return Err(PgError::TableExists { table: name });
         }
@@ -1036,14 +1032,8 @@ impl Sink for PgSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        for block in batch {
-            if self.committed.is_empty() {
-                self.add(&block)?;
-            } else {
-                for piece in self.committed.trim(block) {
-                    self.add(&piece)?;
-                }
-            }
+        for block in self.committed.uncommitted(batch) {
+            self.add(&block)?;
         }
         if self.job.to - self.job.from >= self.options.commit_rows {
             self.send()?;

@@ -319,14 +319,7 @@ impl SqliteSink {
     }
 
     fn write_batch(&mut self, batch: Vec<Block>) -> rusqlite::Result<()> {
-        let batch: Vec<Block> = if self.committed.is_empty() {
-            batch
-        } else {
-            batch
-                .into_iter()
-                .flat_map(|b| self.committed.trim(b))
-                .collect()
-        };
+        let batch = self.committed.uncommitted(batch);
         let conn = self
             .conn
             .as_ref()
@@ -441,7 +434,6 @@ impl Sink for SqliteSink {
         if self.resume.stopped() {
             // Interrupted: every batch is committed with its checkpoint;
             // the file stays unpublished for --resume.
-            self.temp = None;
             return Ok(());
         }
         let conn = self.conn.take().expect("finish is called once");
