@@ -1,12 +1,12 @@
 //! Throughput of each encoder: the order_items and customers blocks of the
 //! shop Genfile, generated once, then encoded again and again into a reused
-//! buffer as the targets do — binary COPY for PostgreSQL, CSV, JSON Lines
+//! buffer as the generator threads do — binary COPY for PostgreSQL, CSV, JSON Lines
 //! and SQL INSERTs. No I/O.
 //!
 //! Run: `cargo bench --bench encoders`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datagen::generate::{Block, Generators, Plan};
+use datagen::generate::{Block, Encoded, Generators, Plan};
 use datagen::genfile;
 use datagen::target::ddl::Dialect;
 use datagen::target::encode::TableEncoder;
@@ -17,9 +17,8 @@ use datagen::target::FileFormat;
 fn blocks(schema: &genfile::Schema, table: usize) -> Vec<Block> {
     let counts = Generators::new(schema, 42, &vec![0; schema.tables.len()]);
     let plan = Plan::new(schema, &counts, 0.05, 4_096);
-    let generators = Generators::new(schema, 42, &plan.table_rows);
-    plan.units
-        .iter()
+    let generators = std::sync::Arc::new(Generators::new(schema, 42, &plan.table_rows));
+    plan.units(generators.clone())
         .flat_map(|u| generators.generate(u.root, u.rows.clone(), &u.starts))
         .filter(|b| b.table == table)
         .collect()
@@ -53,18 +52,19 @@ fn encoders(c: &mut Criterion) {
         let rows: usize = blocks.iter().map(Block::len).sum();
         group.throughput(Throughput::Elements(rows as u64));
 
-        let mut copy = CopyEncoder::new(
+        let copy = CopyEncoder::new(
             table.columns.iter().map(|c| pg_type(c.sql_type)).collect(),
             table.columns.iter().map(|c| c.sql_type.scale()).collect(),
         );
-        let mut bytes = Vec::new();
+        let mut out = Encoded::default();
         group.bench_function(BenchmarkId::new("pg_binary", name), |b| {
             b.iter(|| {
-                bytes.clear();
+                let mut bytes = 0;
                 for block in &blocks {
-                    copy.rows(&mut bytes, block).unwrap();
+                    copy.encode(block, &mut out).unwrap();
+                    bytes += out.bytes.len();
                 }
-                std::hint::black_box(bytes.len())
+                std::hint::black_box(bytes)
             })
         });
         for (label, format) in [
@@ -73,14 +73,14 @@ fn encoders(c: &mut Criterion) {
             ("sql_postgres", FileFormat::Sql(Dialect::Postgres)),
         ] {
             let encoder = TableEncoder::new(table, format);
-            let mut text = String::new();
             group.bench_function(BenchmarkId::new(label, name), |b| {
                 b.iter(|| {
-                    text.clear();
+                    let mut bytes = 0;
                     for block in &blocks {
-                        encoder.rows(&mut text, block);
+                        encoder.encode(block, &mut out);
+                        bytes += out.bytes.len();
                     }
-                    std::hint::black_box(text.len())
+                    std::hint::black_box(bytes)
                 })
             });
         }

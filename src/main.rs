@@ -42,6 +42,11 @@ struct RunArgs {
     /// Generator threads; 0 = one per core (overrides [pipeline] workers).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// Generate only the K-th of N slices of every table (K from 0); the N
+    /// shards together make exactly the rows of one run. File names get
+    /// `-K-of-N`; database shards load the same tables.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
     /// Inject faults for supervision experiments, e.g.
     /// target.error_every=50,source.panic_at=100000 (see README).
     #[arg(long, value_name = "SPEC")]
@@ -140,6 +145,7 @@ fn run(args: RunArgs) -> ExitCode {
         seed: args.seed,
         scale: args.scale,
         workers: args.workers,
+        shard: args.shard,
     };
     let settings = match settings::resolve(&schema, &overrides, None) {
         Ok(s) => s,

@@ -43,7 +43,7 @@ pub fn preview(
     // Small units: only the first few are generated.
     let (plan, generators) = crate::run::plan(schema, seed, 1.0, 256)?;
     let mut cells: Vec<Vec<Vec<String>>> = vec![Vec::new(); schema.tables.len()];
-    for unit in &plan.units {
+    for unit in plan.units(generators.clone()) {
         let done = wanted
             .iter()
             .all(|&t| cells[t].len() >= rows.min(plan.table_rows[t] as usize));

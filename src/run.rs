@@ -9,7 +9,7 @@ use datagen_actors::{
 
 use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
 
-use crate::generate::{Block, Generators, Plan, Unit};
+use crate::generate::{Block, Encoded, Generators, Plan, Spare, Unit};
 use crate::genfile::schema::{Gen, Schema};
 use crate::progress::{Progress, Reporter};
 use crate::settings::Settings;
@@ -17,7 +17,7 @@ use crate::target::checkpoint::Committed;
 use crate::target::files::{FileError, FileOptions, FileSink, Layout};
 use crate::target::postgres::{PgError, PgOptions, PgSink};
 use crate::target::sqlite::{SqliteError, SqliteSink};
-use crate::target::TargetUrl;
+use crate::target::{BlockEncoder, TargetUrl};
 
 /// Rows per work unit (all tables of the unit together).
 const UNIT_ROWS: u64 = 4_096;
@@ -90,7 +90,10 @@ impl RunError {
             RunError::DomainTooSmall { .. }
             | RunError::Sqlite(SqliteError::TableExists { .. } | SqliteError::Resume(_))
             | RunError::Postgres(
-                PgError::TableExists { .. } | PgError::ColumnType { .. } | PgError::Resume(_),
+                PgError::TableExists { .. }
+                | PgError::ColumnType { .. }
+                | PgError::Resume(_)
+                | PgError::Shard(_),
             )
             | RunError::Files(FileError::Exists { .. } | FileError::Resume(_)) => 2,
             RunError::Interrupted { .. } => 130,
@@ -249,6 +252,16 @@ impl TargetSink {
         }
     }
 
+    /// What encodes blocks for this target on the generator threads; none
+    /// for SQLite, which binds values.
+    pub fn encoder(&self) -> Option<Arc<dyn BlockEncoder>> {
+        match self {
+            TargetSink::Sqlite(_) => None,
+            TargetSink::Postgres(s) => Some(s.encoder()),
+            TargetSink::Files(s) => Some(s.encoder()),
+        }
+    }
+
     /// Whether an interrupted run can be finished with `--resume`.
     pub fn resumable(&self) -> bool {
         match self {
@@ -264,6 +277,7 @@ pub fn open_sink(
     schema: &Arc<Schema>,
     settings: &Settings,
     mode: &RunMode,
+    run_rows: u64,
     progress: Arc<Progress>,
 ) -> Result<TargetSink, RunError> {
     let schema = schema.clone();
@@ -280,6 +294,7 @@ pub fn open_sink(
         if_exists,
         commit_rows,
         resume: resume.clone(),
+        shard: settings.shard,
     };
     Ok(match &settings.target {
         TargetUrl::Sqlite(path) => TargetSink::Sqlite(SqliteSink::open(
@@ -297,6 +312,8 @@ pub fn open_sink(
                 commit_rows,
                 connections: settings.connections,
                 resume,
+                shard: settings.shard,
+                run_rows,
             };
             TargetSink::Postgres(Box::new(PgSink::open(url, schema, options, progress)?))
         }
@@ -320,9 +337,26 @@ pub fn open_sink(
     })
 }
 
-/// Generates units of work on a worker thread.
-struct UnitGenerator {
+/// Generates units of work on a worker thread and, for targets that write
+/// bytes, encodes them there too.
+pub struct UnitGenerator {
     generators: Arc<Generators>,
+    encoder: Option<Arc<dyn BlockEncoder>>,
+    spare: Spare,
+    /// Encoded bytes of each table's last block: the next one's capacity.
+    sizes: Vec<usize>,
+}
+
+impl UnitGenerator {
+    /// A generator thread's state; `encoder` is the target's, if any.
+    pub fn new(generators: Arc<Generators>, encoder: Option<Arc<dyn BlockEncoder>>) -> Self {
+        UnitGenerator {
+            generators,
+            encoder,
+            spare: Spare::default(),
+            sizes: Vec::new(),
+        }
+    }
 }
 
 impl Generator for UnitGenerator {
@@ -330,11 +364,27 @@ impl Generator for UnitGenerator {
     type Chunk = Block;
 
     fn generate(&mut self, unit: Unit) -> Result<Vec<Block>, BoxError> {
-        let mut blocks = self.generators.generate(unit.root, unit.rows, &unit.starts);
+        let mut blocks =
+            self.generators
+                .generate_reusing(unit.root, unit.rows, &unit.starts, &mut self.spare);
         let mut stream = unit.stream;
         for block in &mut blocks {
             block.stream = stream;
             stream += block.len() as u64;
+            if let Some(encoder) = &self.encoder {
+                if self.sizes.len() <= block.table {
+                    self.sizes.resize(block.table + 1, 0);
+                }
+                let size = &mut self.sizes[block.table];
+                let mut encoded = Encoded {
+                    bytes: Vec::with_capacity(*size + *size / 8),
+                    ends: Vec::new(),
+                };
+                encoder.encode(block, &mut encoded)?;
+                *size = encoded.bytes.len();
+                block.encoded = Some(encoded);
+                self.spare.recycle(block);
+            }
         }
         Ok(blocks)
     }
@@ -374,16 +424,29 @@ fn row_bytes(schema: &Schema) -> u64 {
         .unwrap_or(64)
 }
 
-/// The buffer capacity: as configured, or 1/256 of available memory divided
-/// by the estimated row size, between 10k and 256k rows (and at least a
-/// batch). Past a few batches a larger buffer buys no speed, only memory.
+/// Memory the default buffer may take: 1/256 of what is available, between
+/// 4 MiB and 32 MiB.
+fn buffer_budget() -> u64 {
+    let memory = available_memory().unwrap_or(1 << 30);
+    (memory / 256).clamp(4 << 20, 32 << 20)
+}
+
+/// The buffer capacity: as configured, or the memory budget (1/256 of
+/// available memory, 4 to 32 MiB) divided by the estimated size of a row of
+/// the widest table, between 10k and 256k rows and at least two batches.
+/// Past a few batches a larger buffer buys no speed, only memory; a fixed
+/// cap keeps the peak the same whatever the dataset's size.
 pub fn buffer_rows(schema: &Schema, settings: &Settings) -> usize {
     if let Some(rows) = settings.buffer_rows {
         return rows;
     }
-    let memory = available_memory().unwrap_or(1 << 30);
-    let rows = (memory / 256 / row_bytes(schema)).clamp(10_000, 262_144) as usize;
-    rows.max(settings.batch_rows)
+    let rows = (buffer_budget() / row_bytes(schema)).clamp(10_000, 262_144) as usize;
+    rows.max(2 * settings.batch_rows)
+}
+
+/// The buffer's estimated size when full, in bytes.
+pub fn buffer_bytes(schema: &Schema, rows: usize) -> u64 {
+    rows as u64 * row_bytes(schema)
 }
 
 /// Plans a run at `seed` and `scale`: row counts, work units of about
@@ -395,7 +458,7 @@ pub fn plan(
     seed: u64,
     scale: f64,
     unit_rows: u64,
-) -> Result<(Plan, Generators), RunError> {
+) -> Result<(Plan, Arc<Generators>), RunError> {
     let counts = Generators::new(schema, seed, &vec![0; schema.tables.len()]);
     let plan = Plan::new(schema, &counts, scale, unit_rows);
     for (i, table) in schema.tables.iter().enumerate() {
@@ -423,14 +486,18 @@ pub fn plan(
             }
         }
     }
-    let generators = Generators::new(schema, seed, &plan.table_rows);
+    let generators = Arc::new(Generators::new(schema, seed, &plan.table_rows));
     Ok((plan, generators))
 }
 
 /// Runs the whole pipeline for `schema` with `settings`; blocks until done.
 pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<Summary, RunError> {
     let quiet = mode.quiet;
-    let (plan, generators) = plan(&schema, settings.seed, settings.scale, UNIT_ROWS)?;
+    let (mut plan, generators) = plan(&schema, settings.seed, settings.scale, UNIT_ROWS)?;
+    if !settings.shard.is_whole() {
+        plan.shard(settings.shard, &generators);
+    }
+    let plan = Arc::new(plan);
     let buffer = buffer_rows(&schema, settings);
     tracing::info!(
         target = %settings.target,
@@ -438,46 +505,58 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         workers = settings.workers,
         buffer_rows = buffer,
         batch_rows = settings.batch_rows,
-        rows = plan.total_rows(),
+        rows = plan.shard_total(),
+        shard = %settings.shard,
         "starting"
     );
     if !quiet {
+        let shard = if settings.shard.is_whole() {
+            String::new()
+        } else {
+            format!(
+                "shard {} of {} ({} of {} rows): ",
+                settings.shard.index,
+                settings.shard.count,
+                plan.shard_total(),
+                plan.total_rows()
+            )
+        };
         eprintln!(
-            "datagen: {} rows in {} tables → {} (seed {}, {} workers, buffer {} rows, batches of {})",
-            plan.total_rows(),
+            "datagen: {shard}{} rows in {} tables → {} (seed {}, {} workers, buffer {} rows ≈ {} MB, batches of {})",
+            plan.shard_total(),
             schema.tables.len(),
             settings.target,
             settings.seed,
             settings.workers,
             buffer,
+            buffer_bytes(&schema, buffer).div_ceil(1 << 20),
             settings.batch_rows
         );
     }
-    let progress = Arc::new(Progress::new(schema.tables.len(), plan.total_rows()));
+    let progress = Arc::new(Progress::new(schema.tables.len(), plan.shard_total()));
     let fresh_sqlite = match &settings.target {
         TargetUrl::Sqlite(path) if !path.exists() => Some(path.clone()),
         _ => None,
     };
-    let sink = open_sink(&schema, settings, mode, progress.clone())?;
+    let sink = open_sink(&schema, settings, mode, plan.total_rows(), progress.clone())?;
     let resumable = sink.resumable();
+    let encoder = sink.encoder();
     if !sink.committed().is_empty() && !quiet {
         eprintln!(
             "datagen: resuming: {} of {} rows are committed already",
             sink.committed().rows(),
-            plan.total_rows()
+            plan.shard_total()
         );
     }
     let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     config.ack_delay = mode.chaos.buffer_delay;
-    let generators = Arc::new(generators);
     let chaos_state = Arc::new(ChaosState::default());
     let make_generator = {
         let (spec, state) = (mode.chaos.clone(), chaos_state.clone());
+        let generators = generators.clone();
         move || {
             ChaosGenerator::new(
-                UnitGenerator {
-                    generators: generators.clone(),
-                },
+                UnitGenerator::new(generators.clone(), encoder.clone()),
                 &spec,
                 state.clone(),
             )
@@ -501,7 +580,15 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
                 tracing::info!(attempt = n, "reopening the target");
                 std::thread::scope(|scope| {
                     scope
-                        .spawn(|| open_sink(&schema, settings, &again, progress.clone()))
+                        .spawn(|| {
+                            open_sink(
+                                &schema,
+                                settings,
+                                &again,
+                                plan.total_rows(),
+                                progress.clone(),
+                            )
+                        })
                         .join()
                 })
                 .map_err(|_| "reopening the target panicked")??
@@ -527,15 +614,10 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         last_committed = committed.rows();
         // Units wholly committed are not generated again; the sink drops
         // the committed rows of the others.
-        let units: Vec<Unit> = plan
-            .units
-            .iter()
-            .filter(|u| !committed.covers(u.stream, u.stream + u.total))
-            .cloned()
-            .collect();
         let stop = mode.stop.clone();
-        let units = units
-            .into_iter()
+        let units = plan
+            .units(generators.clone())
+            .filter(move |u| !committed.covers(u.stream, u.stream + u.total))
             .take_while(move |_| !stop.load(Ordering::Relaxed));
         Ok((
             units,
@@ -561,7 +643,9 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
                 crate::target::sqlite::discard(&path);
             }
             match &settings.target {
-                TargetUrl::Dir { dir, format } => Layout::dir(dir, &schema, *format).discard(),
+                TargetUrl::Dir { dir, format } => {
+                    Layout::dir(dir, &schema, *format, settings.shard).discard()
+                }
                 TargetUrl::SqlFile { path, .. } => {
                     Layout::single(path, schema.tables.len()).discard()
                 }

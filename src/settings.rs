@@ -5,12 +5,13 @@
 //! `DATAGEN_TARGET`, `DATAGEN_SEED`, `DATAGEN_SCALE`, `DATAGEN_WORKERS`,
 //! `DATAGEN_BUFFER_ROWS`, `DATAGEN_BATCH_ROWS`, `DATAGEN_IF_EXISTS`,
 //! `DATAGEN_COMMIT_ROWS`, `DATAGEN_CONNECTIONS`, `DATAGEN_CONSTRAINTS`,
-//! `DATAGEN_MAX_RESTARTS`, `DATAGEN_BACKOFF_MS`.
+//! `DATAGEN_MAX_RESTARTS`, `DATAGEN_BACKOFF_MS`, `DATAGEN_SHARD`.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::generate::Shard;
 use crate::genfile::schema::{Constraints, IfExists, Schema};
 use crate::target::{TargetUrl, TargetUrlError};
 
@@ -25,6 +26,8 @@ pub struct Overrides {
     pub scale: Option<f64>,
     /// `--workers`.
     pub workers: Option<usize>,
+    /// `--shard K/N`.
+    pub shard: Option<String>,
 }
 
 /// The settings a run uses.
@@ -52,6 +55,8 @@ pub struct Settings {
     pub constraints: Constraints,
     /// When a failed pipeline is restarted.
     pub restart_policy: datagen_actors::RestartPolicy,
+    /// The slice of the run to generate.
+    pub shard: Shard,
 }
 
 /// Settings that cannot be used.
@@ -79,6 +84,23 @@ struct Layered {
     constraints: String,
     max_restarts: u32,
     backoff_ms: u64,
+    shard: String,
+}
+
+/// Parses `K/N`: the `K`-th (0-based) of `N` shards.
+pub fn parse_shard(text: &str) -> Result<Shard, SettingsError> {
+    let invalid = || {
+        SettingsError::Invalid(format!(
+            "shard must be K/N, the K-th of N shards numbered from 0 (0/4, 1/4, 2/4, 3/4), found `{text}`"
+        ))
+    };
+    let (k, n) = text.trim().split_once('/').ok_or_else(invalid)?;
+    let index: u64 = k.trim().parse().map_err(|_| invalid())?;
+    let count: u64 = n.trim().parse().map_err(|_| invalid())?;
+    if count == 0 || index >= count {
+        return Err(invalid());
+    }
+    Ok(Shard { index, count })
 }
 
 /// PostgreSQL connections loading at once when none are configured: one
@@ -125,6 +147,7 @@ pub fn resolve(
         .and_then(|b| b.set_default("constraints", schema.target.constraints.as_str()))
         .and_then(|b| b.set_default("max_restarts", u64::from(p.max_restarts)))
         .and_then(|b| b.set_default("backoff_ms", p.backoff_ms))
+        .and_then(|b| b.set_default("shard", "0/1"))
         .map_err(invalid)?;
     if let Some(rows) = schema.target.commit_rows {
         builder = builder.set_default("commit_rows", rows).map_err(invalid)?;
@@ -143,6 +166,7 @@ pub fn resolve(
         .and_then(|b| b.set_override_option("seed", cli.seed))
         .and_then(|b| b.set_override_option("scale", cli.scale))
         .and_then(|b| b.set_override_option("workers", cli.workers.map(|w| w as u64)))
+        .and_then(|b| b.set_override_option("shard", cli.shard.clone()))
         .and_then(|b| b.build())
         .and_then(|c| c.try_deserialize())
         .map_err(invalid)?;
@@ -174,8 +198,9 @@ pub fn resolve(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    let shard = parse_shard(&layered.shard)?;
     Ok(Settings {
-        target: TargetUrl::parse(&layered.target)?,
+        target: TargetUrl::parse(&layered.target)?.for_shard(shard),
         seed: layered.seed,
         scale: layered.scale,
         workers,
@@ -194,5 +219,6 @@ pub fn resolve(
             backoff: std::time::Duration::from_millis(layered.backoff_ms),
             max_backoff: std::time::Duration::from_secs(10),
         },
+        shard,
     })
 }

@@ -494,25 +494,41 @@ impl Generators {
         rows: std::ops::Range<u64>,
         starts: &[(usize, u64)],
     ) -> (Vec<Block>, GenStats) {
+        let mut spare = Spare::default();
+        let blocks = self.generate_reusing(root, rows, starts, &mut spare);
+        (blocks, spare.work.stats)
+    }
+
+    /// [`Generators::generate`] into the vectors and scratch space kept in
+    /// `spare`: a generator thread that gives every block's vectors back
+    /// ([`Spare::recycle`]) allocates nothing once they have grown.
+    pub fn generate_reusing(
+        &self,
+        root: usize,
+        rows: std::ops::Range<u64>,
+        starts: &[(usize, u64)],
+        spare: &mut Spare,
+    ) -> Vec<Block> {
         let mut blocks: Vec<Option<Block>> = vec![None; self.tables.len()];
         for &(table, first) in starts {
             let width = self.tables[table].columns.len();
-            blocks[table] = Some(Block::new(table, first, width));
+            let mut block = Block::new(table, first, width);
+            block.values = spare.values.pop().unwrap_or_default();
+            block.text = spare.text.pop().unwrap_or_default();
+            blocks[table] = Some(block);
         }
-        let mut work = Work {
-            scratch: Scratch::default(),
-            stats: GenStats::default(),
-            refs: Vec::new(),
-        };
         for row in rows {
-            self.emit(root, row, &mut blocks, &mut work);
+            self.emit(root, row, &mut blocks, &mut spare.work);
         }
-        let blocks = blocks
-            .into_iter()
-            .flatten()
-            .filter(|b| !b.is_empty())
-            .collect();
-        (blocks, work.stats)
+        let mut out = Vec::with_capacity(starts.len());
+        for mut block in blocks.into_iter().flatten() {
+            if block.is_empty() {
+                spare.recycle(&mut block);
+            } else {
+                out.push(block);
+            }
+        }
+        out
     }
 
     fn emit(&self, table: usize, row: u64, blocks: &mut [Option<Block>], work: &mut Work) {
@@ -605,10 +621,36 @@ impl Generators {
 }
 
 /// Per-unit working space of [`Generators::emit`].
+#[derive(Debug, Default)]
 struct Work {
     scratch: Scratch,
     stats: GenStats,
     refs: Vec<u64>,
+}
+
+/// What one generator thread keeps between units: the vectors of blocks
+/// already encoded and written, and its scratch space.
+#[derive(Debug, Default)]
+pub struct Spare {
+    values: Vec<Vec<Value>>,
+    text: Vec<String>,
+    work: Work,
+}
+
+impl Spare {
+    /// Takes `block`'s values and text, emptied, for the next unit.
+    pub fn recycle(&mut self, block: &mut Block) {
+        let mut values = std::mem::take(&mut block.values);
+        let mut text = std::mem::take(&mut block.text);
+        if values.capacity() > 0 {
+            values.clear();
+            self.values.push(values);
+        }
+        if text.capacity() > 0 {
+            text.clear();
+            self.text.push(text);
+        }
+    }
 }
 
 impl Work {

@@ -18,6 +18,6 @@ pub mod plan;
 pub mod rng;
 pub mod value;
 
-pub use columns::Generators;
-pub use plan::{Plan, Unit};
-pub use value::{Block, Value};
+pub use columns::{Generators, Spare};
+pub use plan::{Plan, Shard, Unit, Units};
+pub use value::{Block, Encoded, Value};

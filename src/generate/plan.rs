@@ -9,6 +9,7 @@
 //! in any order and still number every row exactly as a single thread would.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::columns::Generators;
 use crate::genfile::schema::{Gen, Schema, TableSize};
@@ -28,13 +29,76 @@ pub struct Unit {
     pub stream: u64,
 }
 
-/// Row counts and work units of a run.
+/// One slice of a run: `--shard K/N` generates the `index`-th of `count`
+/// slices. Each root table's units are dealt out in contiguous ranges, so a
+/// shard holds a contiguous range of every table's rows, and the shards in
+/// order hold every row of the run exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based: `0..count`.
+    pub index: u64,
+    /// How many shards the run is cut into (at least 1).
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole run.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Which of `units` units this shard generates.
+    pub fn range(self, units: u64) -> Range<u64> {
+        let at = |k: u64| (u128::from(units) * u128::from(k) / u128::from(self.count)) as u64;
+        at(self.index)..at(self.index + 1)
+    }
+
+    /// True unless the run is cut into shards.
+    pub fn is_whole(self) -> bool {
+        self.count == 1
+    }
+
+    /// What a shard's file names carry before their extension:
+    /// `-00002-of-00008`; nothing for the whole run. Zero-padded, so the
+    /// shards' files sort in order.
+    pub fn suffix(self) -> String {
+        if self.is_whole() {
+            String::new()
+        } else {
+            format!("-{:05}-of-{:05}", self.index, self.count)
+        }
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// A root table as planned: its rows, its units and where its tree starts
+/// in the row stream.
+#[derive(Debug, Clone)]
+struct RootPlan {
+    root: usize,
+    rows: u64,
+    units: u64,
+    stream: u64,
+    tables: Vec<usize>,
+}
+
+/// Row counts of a run, and how it is cut into work units.
+///
+/// Units are not stored: [`Plan::units`] draws them again, one at a time,
+/// as the run consumes them, so planning takes the same memory whatever the
+/// dataset's size.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Final rows per table, in schema order.
+    /// Final rows per table of the whole run, in schema order.
     pub table_rows: Vec<u64>,
-    /// Units in output order.
-    pub units: Vec<Unit>,
+    /// Rows per table of this shard (all of them unless sharded).
+    pub shard_rows: Vec<u64>,
+    roots: Vec<RootPlan>,
+    unit_rows: u64,
+    shard: Shard,
 }
 
 /// Rows a table with `rows = n` has at `scale`.
@@ -58,42 +122,152 @@ impl Plan {
     /// `counts` must be built from the same schema and seed as the run.
     pub fn new(schema: &Schema, counts: &Generators, scale: f64, unit_rows: u64) -> Plan {
         let mut table_rows = vec![0u64; schema.tables.len()];
-        let mut units = Vec::new();
+        let mut roots = Vec::new();
         let mut stream = 0;
         for root in root_order(schema) {
             let TableSize::Rows(rows) = schema.tables[root].size else {
                 unreachable!("root_order returns roots")
             };
-            let tables = subtree(schema, root);
             let n = scaled(rows, scale);
-            let mut start = 0;
-            let mut starts: Vec<(usize, u64)> =
-                tables.iter().map(|&t| (t, table_rows[t])).collect();
-            let mut total = 0;
+            let (mut units, mut total, start) = (0, 0, stream);
             for row in 0..n {
                 total += 1 + descendants(counts, root, row, &mut table_rows);
                 table_rows[root] += 1;
                 if total >= unit_rows || row + 1 == n {
-                    units.push(Unit {
-                        root,
-                        rows: start..row + 1,
-                        starts,
-                        total,
-                        stream,
-                    });
+                    units += 1;
                     stream += total;
-                    start = row + 1;
-                    starts = tables.iter().map(|&t| (t, table_rows[t])).collect();
                     total = 0;
                 }
             }
+            roots.push(RootPlan {
+                root,
+                rows: n,
+                units,
+                stream: start,
+                tables: subtree(schema, root),
+            });
         }
-        Plan { table_rows, units }
+        Plan {
+            shard_rows: table_rows.clone(),
+            table_rows,
+            roots,
+            unit_rows: unit_rows.max(1),
+            shard: Shard::WHOLE,
+        }
     }
 
-    /// Rows of all tables together.
+    /// Restricts the plan to `shard`, counting its rows with `counts`.
+    pub fn shard(&mut self, shard: Shard, counts: &Arc<Generators>) {
+        self.shard = shard;
+        let mut units = self.units(counts.clone());
+        for _ in &mut units {}
+        self.shard_rows = units.emitted;
+    }
+
+    /// The shard this plan generates.
+    pub fn slice(&self) -> Shard {
+        self.shard
+    }
+
+    /// Rows of all tables of the whole run.
     pub fn total_rows(&self) -> u64 {
         self.table_rows.iter().sum()
+    }
+
+    /// Rows of all tables this run (this shard) generates.
+    pub fn shard_total(&self) -> u64 {
+        self.shard_rows.iter().sum()
+    }
+
+    /// The units of this plan's shard in output order, drawn with `counts`
+    /// (built from the same schema and seed).
+    pub fn units(&self, counts: Arc<Generators>) -> Units {
+        Units {
+            counts,
+            roots: self.roots.clone(),
+            unit_rows: self.unit_rows,
+            shard: self.shard,
+            root: 0,
+            row: 0,
+            unit: 0,
+            stream: self.roots.first().map_or(0, |r| r.stream),
+            table_rows: vec![0; self.table_rows.len()],
+            emitted: vec![0; self.table_rows.len()],
+        }
+    }
+}
+
+/// The units of a plan, drawn one at a time ([`Plan::units`]).
+pub struct Units {
+    counts: Arc<Generators>,
+    roots: Vec<RootPlan>,
+    unit_rows: u64,
+    shard: Shard,
+    /// Index into `roots` of the tree being cut.
+    root: usize,
+    /// Next root row.
+    row: u64,
+    /// Index of the next unit within the tree.
+    unit: u64,
+    stream: u64,
+    table_rows: Vec<u64>,
+    /// Rows per table in the units returned so far.
+    emitted: Vec<u64>,
+}
+
+impl Units {
+    fn next_root(&mut self) {
+        self.root += 1;
+        self.row = 0;
+        self.unit = 0;
+        if let Some(next) = self.roots.get(self.root) {
+            self.stream = next.stream;
+        }
+    }
+}
+
+impl Iterator for Units {
+    type Item = Unit;
+
+    fn next(&mut self) -> Option<Unit> {
+        while let Some(plan) = self.roots.get(self.root) {
+            let keep = self.shard.range(plan.units);
+            if self.row >= plan.rows || self.unit >= keep.end {
+                self.next_root();
+                continue;
+            }
+            let (root, first) = (plan.root, self.row);
+            let starts: Vec<(usize, u64)> = plan
+                .tables
+                .iter()
+                .map(|&t| (t, self.table_rows[t]))
+                .collect();
+            let mut total = 0;
+            while self.row < plan.rows {
+                total += 1 + descendants(&self.counts, root, self.row, &mut self.table_rows);
+                self.table_rows[root] += 1;
+                self.row += 1;
+                if total >= self.unit_rows {
+                    break;
+                }
+            }
+            let (index, stream) = (self.unit, self.stream);
+            self.unit += 1;
+            self.stream += total;
+            if keep.contains(&index) {
+                for &(t, start) in &starts {
+                    self.emitted[t] += self.table_rows[t] - start;
+                }
+                return Some(Unit {
+                    root,
+                    rows: first..self.row,
+                    starts,
+                    total,
+                    stream,
+                });
+            }
+        }
+        None
     }
 }
 

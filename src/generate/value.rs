@@ -46,6 +46,44 @@ pub struct Block {
     pub values: Vec<Value>,
     /// Arena for [`Value::Text`].
     pub text: String,
+    /// The rows as the target will write them, once encoded; `values` and
+    /// `text` are then given back for reuse.
+    pub encoded: Option<Encoded>,
+}
+
+/// Rows already encoded for a target: each row's bytes, back to back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Encoded {
+    /// Every row's bytes.
+    pub bytes: Vec<u8>,
+    /// Where each row ends in `bytes`.
+    pub ends: Vec<u32>,
+}
+
+impl Encoded {
+    /// Marks the end of a row at the current length.
+    pub fn end_row(&mut self) {
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    /// The bytes of row `i`.
+    pub fn row(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// Removes the first `at` rows and returns them.
+    fn split_to(&mut self, at: usize) -> Encoded {
+        let cut = self.ends[at - 1];
+        let tail = self.bytes.split_off(cut as usize);
+        let bytes = std::mem::replace(&mut self.bytes, tail);
+        let mut ends = std::mem::take(&mut self.ends);
+        self.ends = ends.split_off(at);
+        for end in &mut self.ends {
+            *end -= cut;
+        }
+        Encoded { bytes, ends }
+    }
 }
 
 impl Block {
@@ -58,17 +96,21 @@ impl Block {
             width,
             values: Vec::new(),
             text: String::new(),
+            encoded: None,
         }
     }
 
     /// Rows in the block.
     pub fn len(&self) -> usize {
-        self.values.len().checked_div(self.width).unwrap_or(0)
+        match &self.encoded {
+            Some(encoded) => encoded.ends.len(),
+            None => self.values.len().checked_div(self.width).unwrap_or(0),
+        }
     }
 
     /// True when the block has no rows.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
     /// The values of row `i` (0-based within the block).
@@ -111,6 +153,14 @@ impl Rows for Block {
     }
 
     fn split_to(&mut self, at: usize) -> Block {
+        if let Some(encoded) = &mut self.encoded {
+            let mut head = Block::new(self.table, self.first_row, self.width);
+            head.stream = self.stream;
+            head.encoded = Some(encoded.split_to(at));
+            self.first_row += at as u64;
+            self.stream += at as u64;
+            return head;
+        }
         let cut = at * self.width;
         let tail = self.values.split_off(cut);
         let head_values = std::mem::replace(&mut self.values, tail);
@@ -138,6 +188,7 @@ impl Rows for Block {
             width: self.width,
             values: head_values,
             text: head_text,
+            encoded: None,
         };
         self.first_row += at as u64;
         self.stream += at as u64;
@@ -179,6 +230,29 @@ mod tests {
         assert_eq!(texts(&head), ["alpha", "beta", "gamma"]);
         assert_eq!(texts(&tail), ["delta"]);
         assert_eq!(tail.text, "delta");
+    }
+
+    #[test]
+    fn split_encoded_rows() {
+        let mut tail = Block::new(2, 7, 3);
+        tail.stream = 50;
+        let mut encoded = Encoded::default();
+        for row in ["a,1\n", "bb,2\n", "ccc,3\n"] {
+            encoded.bytes.extend_from_slice(row.as_bytes());
+            encoded.end_row();
+        }
+        tail.encoded = Some(encoded);
+        let head = tail.split_to(2);
+        assert_eq!((head.first_row, head.stream, head.len()), (7, 50, 2));
+        assert_eq!((tail.first_row, tail.stream, tail.len()), (9, 52, 1));
+        let head = head.encoded.expect("still encoded");
+        assert_eq!(head.bytes, b"a,1\nbb,2\n");
+        assert_eq!(head.row(1), b"bb,2\n");
+        let tail = tail.encoded.expect("still encoded");
+        assert_eq!(
+            (tail.row(0), tail.ends.as_slice()),
+            (&b"ccc,3\n"[..], &[6][..])
+        );
     }
 
     #[test]

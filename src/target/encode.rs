@@ -8,13 +8,41 @@
 //! writer cannot express.
 
 use super::ddl::{quote, Dialect};
-use super::FileFormat;
+use super::{BlockEncoder, FileFormat};
 use crate::format::{json, text};
-use crate::generate::{Block, Value};
-use crate::genfile::schema::{SqlType, Table};
+use crate::generate::{Block, Encoded, Value};
+use crate::genfile::schema::{Schema, SqlType, Table};
+use datagen_actors::BoxError;
 
 /// Rows per INSERT statement in SQL output.
 pub const SQL_ROWS_PER_INSERT: usize = 500;
+
+/// The encoders of every table of a schema in one format.
+#[derive(Debug, Clone)]
+pub struct FileEncoder {
+    /// One per table, in schema order.
+    pub tables: Vec<TableEncoder>,
+}
+
+impl FileEncoder {
+    /// Encoders for every table of `schema` in `format`.
+    pub fn new(schema: &Schema, format: FileFormat) -> Self {
+        FileEncoder {
+            tables: schema
+                .tables
+                .iter()
+                .map(|t| TableEncoder::new(t, format))
+                .collect(),
+        }
+    }
+}
+
+impl BlockEncoder for FileEncoder {
+    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError> {
+        self.tables[block.table].encode(block, out);
+        Ok(())
+    }
+}
 
 /// Encodes the rows of one table in one format.
 #[derive(Debug, Clone)]
@@ -75,83 +103,94 @@ impl TableEncoder {
         }
     }
 
-    /// Appends every row of `block`.
-    pub fn rows(&self, out: &mut String, block: &Block) {
-        match self.format {
-            FileFormat::Csv => self.csv(out, block),
-            FileFormat::Jsonl => self.jsonl(out, block),
-            FileFormat::Sql(dialect) => self.sql(out, block, dialect),
-        }
-    }
-
-    fn csv(&self, out: &mut String, block: &Block) {
+    /// Encodes every row of `block` into `out`, which must be empty (its
+    /// capacity is reused). SQL rows are the parenthesised tuples alone;
+    /// [`TableEncoder::sql_frame`] puts the statements around them.
+    pub fn encode(&self, block: &Block, out: &mut Encoded) {
+        let mut bytes = std::mem::take(&mut out.bytes);
+        bytes.clear();
+        out.ends.clear();
+        out.ends.reserve(block.len());
+        // An empty vector is valid UTF-8: this keeps the capacity.
+        let mut text = String::from_utf8(bytes).unwrap_or_default();
         for row in block.rows() {
-            for (i, &v) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                match v {
-                    Value::Null => {}
-                    Value::Text(s, e) => csv_field(out, block.str(s, e)),
-                    // Numbers, booleans, UUIDs, dates and timestamps never
-                    // hold a comma, quote or line break.
-                    v => text::value(out, v, block, self.scales[i]),
-                }
+            match self.format {
+                FileFormat::Csv => self.csv(&mut text, row, block),
+                FileFormat::Jsonl => self.jsonl(&mut text, row, block),
+                FileFormat::Sql(dialect) => self.sql(&mut text, row, block, dialect),
             }
-            out.push_str("\r\n");
+            out.ends.push(text.len() as u32);
         }
+        out.bytes = text.into_bytes();
     }
 
-    fn jsonl(&self, out: &mut String, block: &Block) {
-        for row in block.rows() {
-            out.push('{');
-            for (i, &v) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&self.keys[i]);
-                match v {
-                    Value::Null => out.push_str("null"),
-                    Value::Float(x) => json::number(out, x),
-                    Value::Int(_) | Value::Decimal(_) | Value::Bool(_) => {
-                        text::value(out, v, block, self.scales[i])
-                    }
-                    Value::Text(s, e) if self.json[i] => out.push_str(block.str(s, e)),
-                    Value::Text(s, e) => json::string(out, block.str(s, e)),
-                    Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
-                        out.push('"');
-                        text::value(out, v, block, self.scales[i]);
-                        out.push('"');
-                    }
-                }
+    fn csv(&self, out: &mut String, row: &[Value], block: &Block) {
+        for (i, &v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
-            out.push_str("}\n");
+            match v {
+                Value::Null => {}
+                Value::Text(s, e) => csv_field(out, block.str(s, e)),
+                // Numbers, booleans, UUIDs, dates and timestamps never
+                // hold a comma, quote or line break.
+                v => text::value(out, v, block, self.scales[i]),
+            }
         }
+        out.push_str("\r\n");
     }
 
-    /// INSERT statements hold the rows of a table in groups of
-    /// [`SQL_ROWS_PER_INSERT`] by row index, so the bytes do not depend on
-    /// how rows arrive in blocks; a statement is closed when the next one
-    /// starts or by [`TableEncoder::end`].
-    fn sql(&self, out: &mut String, block: &Block, dialect: Dialect) {
-        for (n, row) in block.rows().enumerate() {
-            let r = block.first_row + n as u64;
-            if r.is_multiple_of(SQL_ROWS_PER_INSERT as u64) {
-                if r > 0 {
-                    out.push_str(";\n");
-                }
-                out.push_str(&self.insert);
-                out.push_str("\n(");
-            } else {
-                out.push_str(",\n(");
+    fn jsonl(&self, out: &mut String, row: &[Value], block: &Block) {
+        out.push('{');
+        for (i, &v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
-            for (i, &v) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+            out.push_str(&self.keys[i]);
+            match v {
+                Value::Null => out.push_str("null"),
+                Value::Float(x) => json::number(out, x),
+                Value::Int(_) | Value::Decimal(_) | Value::Bool(_) => {
+                    text::value(out, v, block, self.scales[i])
                 }
-                sql_literal(out, v, block, self.scales[i], dialect);
+                Value::Text(s, e) if self.json[i] => out.push_str(block.str(s, e)),
+                Value::Text(s, e) => json::string(out, block.str(s, e)),
+                Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
+                    out.push('"');
+                    text::value(out, v, block, self.scales[i]);
+                    out.push('"');
+                }
             }
-            out.push(')');
+        }
+        out.push_str("}\n");
+    }
+
+    fn sql(&self, out: &mut String, row: &[Value], block: &Block, dialect: Dialect) {
+        out.push('(');
+        for (i, &v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            sql_literal(out, v, block, self.scales[i], dialect);
+        }
+        out.push(')');
+    }
+
+    /// What goes before row `row` (0-based in its table) of SQL output;
+    /// `first` when the output holds no row of the table yet (a shard's
+    /// first row need not be a group's). INSERT statements hold the rows of
+    /// a table in groups of [`SQL_ROWS_PER_INSERT`] by row index, so the
+    /// bytes do not depend on how rows arrive in blocks; a statement is
+    /// closed when the next one starts or by [`TableEncoder::end`].
+    pub fn sql_frame(&self, out: &mut String, row: u64, first: bool) {
+        if first || row.is_multiple_of(SQL_ROWS_PER_INSERT as u64) {
+            if !first {
+                out.push_str(";\n");
+            }
+            out.push_str(&self.insert);
+            out.push('\n');
+        } else {
+            out.push_str(",\n");
         }
     }
 

@@ -22,9 +22,9 @@ use datagen_actors::{BoxError, Sink};
 
 use super::checkpoint::Committed;
 use super::ddl;
-use super::encode::TableEncoder;
-use super::{FileFormat, Resume};
-use crate::generate::Block;
+use super::encode::FileEncoder;
+use super::{encoded, FileFormat, Resume};
+use crate::generate::{Block, Shard};
 use crate::genfile::schema::{IfExists, Schema};
 use crate::progress::Progress;
 
@@ -175,8 +175,9 @@ impl Output {
     }
 }
 
-/// A file name for a table: its name with path separators escaped.
-pub fn file_name(table: &str, format: FileFormat) -> String {
+/// A file name for a table: its name with path separators escaped, and the
+/// shard's suffix if the run is sharded.
+pub fn file_name(table: &str, format: FileFormat, shard: Shard) -> String {
     let mut name = table
         .replace('%', "%25")
         .replace('/', "%2F")
@@ -184,7 +185,7 @@ pub fn file_name(table: &str, format: FileFormat) -> String {
     if name.starts_with('.') {
         name.replace_range(0..1, "%2E");
     }
-    format!("{name}.{}", format.extension())
+    format!("{name}{}.{}", shard.suffix(), format.extension())
 }
 
 /// The on-disk files of a file target that can be resumed.
@@ -208,17 +209,18 @@ fn hidden(path: &Path, suffix: &str) -> PathBuf {
 
 impl Layout {
     /// `csv://DIR`, `jsonl://DIR`: a temporary file per table and
-    /// `DIR/.datagen-checkpoint`.
-    pub fn dir(dir: &Path, schema: &Schema, format: FileFormat) -> Layout {
+    /// `DIR/.datagen-checkpoint` (with the shard's suffix, so shards can
+    /// share a directory).
+    pub fn dir(dir: &Path, schema: &Schema, format: FileFormat, shard: Shard) -> Layout {
         let dests: Vec<PathBuf> = schema
             .tables
             .iter()
-            .map(|t| dir.join(file_name(&t.name, format)))
+            .map(|t| dir.join(file_name(&t.name, format, shard)))
             .collect();
         Layout {
             files: dests.iter().map(|d| hidden(d, ".datagen-tmp")).collect(),
             dests: dests.into_iter().map(Some).collect(),
-            checkpoint: dir.join(".datagen-checkpoint"),
+            checkpoint: dir.join(format!(".datagen-checkpoint{}", shard.suffix())),
         }
     }
 
@@ -321,7 +323,7 @@ struct Checkpointing {
 /// Writes batches as files.
 pub struct FileSink {
     schema: Arc<Schema>,
-    encoders: Vec<TableEncoder>,
+    encoder: Arc<FileEncoder>,
     /// Per table; in single-output mode the first is the output and the
     /// others spool into it.
     outputs: Vec<Output>,
@@ -348,6 +350,8 @@ pub struct FileOptions {
     pub commit_rows: u64,
     /// Resuming, the fingerprint, the stop flag.
     pub resume: Resume,
+    /// The slice of the run written.
+    pub shard: Shard,
 }
 
 impl FileSink {
@@ -477,7 +481,7 @@ impl FileSink {
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
         std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
-        let layout = Layout::dir(dir, &schema, format);
+        let layout = Layout::dir(dir, &schema, format, options.shard);
         if let Some(sink) = Self::resumed(&layout, &schema, format, false, &options, &progress)? {
             return Ok(sink);
         }
@@ -500,7 +504,7 @@ impl FileSink {
                     .map(|m| m.len() > 0)
                     .unwrap_or(false);
             if !has_rows {
-                sink.encoders[sink.outputs.len()].header(&mut sink.text, table);
+                sink.encoder.tables[sink.outputs.len()].header(&mut sink.text, table);
             }
             write(&mut output, &mut sink.text)?;
             sink.outputs.push(output);
@@ -560,8 +564,20 @@ impl FileSink {
             ),
         };
         if let FileFormat::Sql(dialect) = format {
+            if !options.shard.is_whole() && dialect == ddl::Dialect::Sqlite {
+                // Rows may reference rows of shards loaded later; SQLite
+                // checks foreign keys per statement when they are on.
+                sink.text.push_str("PRAGMA foreign_keys = OFF;\n");
+            }
             sink.text.push_str("BEGIN;\n\n");
-            if !keep {
+            if !options.shard.is_whole() {
+                // Every shard's script runs against the same tables: the
+                // tables come first, from `datagen ddl`.
+                sink.text.push_str(&format!(
+                    "-- shard {} of {} (from 0): rows only; create the tables first with `datagen ddl`\n\n",
+                    options.shard.index, options.shard.count
+                ));
+            } else if !keep {
                 sink.text.push_str(&ddl::script(&sink.schema, dialect));
             }
         }
@@ -577,7 +593,7 @@ impl FileSink {
                 // Sections of a CSV stream are separated by an empty line.
                 sink.text.push_str("\r\n");
             }
-            sink.encoders[i].header(&mut sink.text, table);
+            sink.encoder.tables[i].header(&mut sink.text, table);
             write(&mut sink.outputs[i], &mut sink.text)?;
         }
         if let Some(layout) = layout {
@@ -596,11 +612,7 @@ impl FileSink {
     ) -> Self {
         let schema_tables = schema.tables.len();
         FileSink {
-            encoders: schema
-                .tables
-                .iter()
-                .map(|t| TableEncoder::new(t, format))
-                .collect(),
+            encoder: Arc::new(FileEncoder::new(&schema, format)),
             outputs: Vec::with_capacity(schema.tables.len()),
             schema,
             single,
@@ -614,11 +626,26 @@ impl FileSink {
         }
     }
 
-    fn write_batch(&mut self, batch: Vec<Block>) -> Result<(), FileError> {
+    /// The encoder of this target's tables, for the generator threads.
+    pub fn encoder(&self) -> Arc<FileEncoder> {
+        self.encoder.clone()
+    }
+
+    fn write_batch(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
         let batch = self.committed.uncommitted(batch);
-        for block in &batch {
-            self.encoders[block.table].rows(&mut self.text, block);
-            write(&mut self.outputs[block.table], &mut self.text)?;
+        for mut block in batch {
+            let (t, first_row) = (block.table, block.first_row);
+            let encoded = encoded(&*self.encoder, &mut block)?;
+            if matches!(self.format, FileFormat::Sql(_)) {
+                for i in 0..encoded.ends.len() {
+                    let first = i == 0 && self.rows[t] == 0;
+                    self.encoder.tables[t].sql_frame(&mut self.text, first_row + i as u64, first);
+                    write(&mut self.outputs[t], &mut self.text)?;
+                    write_bytes(&mut self.outputs[t], encoded.row(i))?;
+                }
+            } else {
+                write_bytes(&mut self.outputs[t], &encoded.bytes)?;
+            }
             self.progress.add(block.table, block.len() as u64);
             self.rows[block.table] += block.len() as u64;
             if let Some(ck) = &mut self.checkpointing {
@@ -643,7 +670,7 @@ impl FileSink {
             // in the checkpoint for --resume.
             return self.commit();
         }
-        for (t, encoder) in self.encoders.iter().enumerate() {
+        for (t, encoder) in self.encoder.tables.iter().enumerate() {
             if self.rows[t] > 0 {
                 encoder.end(&mut self.text);
                 write(&mut self.outputs[t], &mut self.text)?;
@@ -711,20 +738,27 @@ impl FileSink {
 
 /// Writes and clears `text`.
 fn write(output: &mut Output, text: &mut String) -> Result<(), FileError> {
-    let result = output.writer.write_all(text.as_bytes());
+    let result = write_bytes(output, text.as_bytes());
     text.clear();
-    result.map_err(|source| FileError::Io {
-        action: "write",
-        path: output.path(),
-        source,
-    })
+    result
+}
+
+fn write_bytes(output: &mut Output, bytes: &[u8]) -> Result<(), FileError> {
+    output
+        .writer
+        .write_all(bytes)
+        .map_err(|source| FileError::Io {
+            action: "write",
+            path: output.path(),
+            source,
+        })
 }
 
 impl Sink for FileSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        Ok(self.write_batch(batch)?)
+        self.write_batch(batch)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
@@ -738,11 +772,21 @@ mod tests {
 
     #[test]
     fn file_names_cannot_escape_the_directory() {
-        assert_eq!(file_name("orders", FileFormat::Csv), "orders.csv");
         assert_eq!(
-            file_name("../etc/x", FileFormat::Jsonl),
+            file_name("orders", FileFormat::Csv, Shard::WHOLE),
+            "orders.csv"
+        );
+        assert_eq!(
+            file_name("orders", FileFormat::Csv, Shard { index: 2, count: 8 }),
+            "orders-00002-of-00008.csv"
+        );
+        assert_eq!(
+            file_name("../etc/x", FileFormat::Jsonl, Shard::WHOLE),
             "%2E.%2Fetc%2Fx.jsonl"
         );
-        assert_eq!(file_name("a\\b%", FileFormat::Csv), "a%5Cb%25.csv");
+        assert_eq!(
+            file_name("a\\b%", FileFormat::Csv, Shard::WHOLE),
+            "a%5Cb%25.csv"
+        );
     }
 }

@@ -18,7 +18,39 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use datagen_actors::BoxError;
 use ddl::Dialect;
+
+use crate::generate::{Block, Encoded};
+
+/// Encodes generated blocks into the bytes a target writes.
+///
+/// The generator threads encode each block right after making it, so
+/// encoding runs on every core and the sink, a single thread, only moves
+/// bytes. A sink handed a block that is not encoded yet encodes it itself
+/// ([`encoded`]), through the same encoder.
+pub trait BlockEncoder: Send + Sync {
+    /// Encodes every row of `block` into `out` (empty; its capacity is
+    /// reused), or says why a value cannot be written.
+    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError>;
+}
+
+/// `block`'s encoded rows, encoding them with `encoder` if that is not
+/// done yet.
+pub fn encoded<'b>(
+    encoder: &dyn BlockEncoder,
+    block: &'b mut Block,
+) -> Result<&'b Encoded, BoxError> {
+    let encoded = match block.encoded.take() {
+        Some(encoded) => encoded,
+        None => {
+            let mut encoded = Encoded::default();
+            encoder.encode(block, &mut encoded)?;
+            encoded
+        }
+    };
+    Ok(block.encoded.insert(encoded))
+}
 
 /// What a sink needs to be resumable and interruptible.
 #[derive(Debug, Clone, Default)]
@@ -230,7 +262,39 @@ fn postgres(url: &str) -> Result<PgUrl, TargetUrlError> {
     })
 }
 
+/// `path` with `suffix` before its extension: `out/shop.db` →
+/// `out/shop-00002-of-00008.db`.
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}{suffix}.{}", ext.to_string_lossy()),
+        None => format!("{stem}{suffix}"),
+    };
+    path.with_file_name(name)
+}
+
 impl TargetUrl {
+    /// The target of one shard: a SQLite database or an SQL script gets the
+    /// shard's suffix before its extension (directories name their files
+    /// with it, see [`files::file_name`]); databases and standard output are
+    /// shared.
+    pub fn for_shard(self, shard: crate::generate::Shard) -> TargetUrl {
+        if shard.is_whole() {
+            return self;
+        }
+        match self {
+            TargetUrl::Sqlite(path) => TargetUrl::Sqlite(with_suffix(&path, &shard.suffix())),
+            TargetUrl::SqlFile { path, dialect } => TargetUrl::SqlFile {
+                path: with_suffix(&path, &shard.suffix()),
+                dialect,
+            },
+            other => other,
+        }
+    }
+
     /// What a valid target looks like.
     pub const HELP: &'static str =
         "use sqlite://PATH, postgres://USER@HOST:PORT/DB[?schema=NAME], \

@@ -9,7 +9,7 @@
 //! type it really has.
 
 use crate::format::text;
-use crate::generate::{Block, Value};
+use crate::generate::{Block, Encoded, Value};
 use crate::genfile::schema::SqlType;
 
 /// Signature, flags and header extension length of a binary COPY stream.
@@ -115,37 +115,39 @@ pub struct EncodeError {
 pub struct CopyEncoder {
     types: Vec<PgType>,
     scales: Vec<u8>,
-    scratch: String,
 }
 
 impl CopyEncoder {
     /// An encoder for columns of `types`, with decimal `scales`.
     pub fn new(types: Vec<PgType>, scales: Vec<u8>) -> Self {
-        CopyEncoder {
-            types,
-            scales,
-            scratch: String::new(),
-        }
+        CopyEncoder { types, scales }
     }
 
-    /// Appends every row of `block` as a tuple.
-    pub fn rows(&mut self, out: &mut Vec<u8>, block: &Block) -> Result<(), EncodeError> {
+    /// Encodes every row of `block` as a tuple into `out`, which must be
+    /// empty (its capacity is reused).
+    pub fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), EncodeError> {
+        out.bytes.clear();
+        out.ends.clear();
+        out.ends.reserve(block.len());
         let fields = (block.width as i16).to_be_bytes();
+        let mut scratch = String::new();
         for row in block.rows() {
-            out.extend_from_slice(&fields);
+            out.bytes.extend_from_slice(&fields);
             for (i, &v) in row.iter().enumerate() {
-                self.field(out, v, block, i)?;
+                self.field(&mut out.bytes, v, block, i, &mut scratch)?;
             }
+            out.end_row();
         }
         Ok(())
     }
 
     fn field(
-        &mut self,
+        &self,
         out: &mut Vec<u8>,
         v: Value,
         block: &Block,
         i: usize,
+        scratch: &mut String,
     ) -> Result<(), EncodeError> {
         let ty = self.types[i];
         let fixed = |out: &mut Vec<u8>, bytes: &[u8]| {
@@ -191,9 +193,9 @@ impl CopyEncoder {
                 fixed(out, &(t - PG_EPOCH_MICROS).to_be_bytes())
             }
             (v, PgType::Text) => {
-                self.scratch.clear();
-                text::value(&mut self.scratch, v, block, self.scales[i]);
-                fixed(out, self.scratch.as_bytes());
+                scratch.clear();
+                text::value(scratch, v, block, self.scales[i]);
+                fixed(out, scratch.as_bytes());
             }
             _ => return Err(self.error(v, block, i)),
         }

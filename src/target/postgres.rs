@@ -28,8 +28,8 @@ use tokio_postgres::{Client, Config, NoTls};
 use super::checkpoint::Committed;
 use super::ddl::{constraints, create_table_with, quote, Constraint, DdlOptions, Dialect};
 use super::pgbinary::{CopyEncoder, EncodeError, PgType, HEADER, TRAILER};
-use super::{PgUrl, Resume};
-use crate::generate::Block;
+use super::{encoded, BlockEncoder, PgUrl, Resume};
+use crate::generate::{Block, Encoded, Shard};
 use crate::genfile::schema::{Constraints, IfExists, Schema, SqlType};
 use crate::progress::Progress;
 
@@ -88,6 +88,9 @@ pub enum PgError {
     /// `--resume` cannot continue from what the database holds.
     #[error("cannot resume: {0}")]
     Resume(String),
+    /// A shard that cannot join the sharded load.
+    #[error("cannot load this shard: {0}")]
+    Shard(String),
     /// The async runtime could not start.
     #[error("cannot start the PostgreSQL client: {0}")]
     Runtime(#[from] std::io::Error),
@@ -191,6 +194,11 @@ pub struct PgOptions {
     pub connections: usize,
     /// Resuming, the run's fingerprint, the stop flag.
     pub resume: Resume,
+    /// The slice of the run this process loads.
+    pub shard: Shard,
+    /// Rows of the whole run, all shards together: the load is complete,
+    /// and its keys are added, once `datagen_progress` counts them all.
+    pub run_rows: u64,
 }
 
 /// A table as it is loaded.
@@ -245,7 +253,7 @@ pub struct PgSink {
     rt: Rt,
     schema: Arc<Schema>,
     ddl: DdlOptions,
-    encoders: Vec<CopyEncoder>,
+    encoder: Arc<PgEncoder>,
     /// Tables this run created, whose keys it adds after the load.
     created: Vec<bool>,
     options: PgOptions,
@@ -312,8 +320,21 @@ impl PgSink {
             // foreign keys need them in stream order.
             options.connections = 1;
         }
+        if !options.shard.is_whole() && options.constraints == Constraints::During {
+            return Err(PgError::Shard(
+                "shards load with constraints = \"after\": keys checked during the load would \
+                 refuse rows that reference rows of another shard not loaded yet\n  \
+                 help: remove `constraints = \"during\"` or set DATAGEN_CONSTRAINTS=after"
+                    .into(),
+            ));
+        }
         let (main, created, committed, tables, encoders) = rt.get().block_on(async {
             let mut main = connect(&config, url).await?;
+            if !options.shard.is_whole() {
+                let (created, committed) = join_shards(&mut main, &schema, &ddl, &options).await?;
+                let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
+                return Ok::<_, PgError>((main, created, committed, tables, encoders));
+            }
             let resumed = match options.resume.resume {
                 true => resume_state(&main, &schema, &ddl, &options.resume.fingerprint).await?,
                 false => None,
@@ -358,7 +379,10 @@ impl PgSink {
         Ok(PgSink {
             rt,
             ddl,
-            encoders,
+            encoder: Arc::new(PgEncoder {
+                schema: schema.clone(),
+                tables: encoders,
+            }),
             created,
             options,
             job: Job::new(n, 0),
@@ -378,7 +402,12 @@ impl PgSink {
         &self.committed
     }
 
-    fn add(&mut self, block: &Block) -> Result<(), BoxError> {
+    /// The encoder of this target's tables, for the generator threads.
+    pub fn encoder(&self) -> Arc<PgEncoder> {
+        self.encoder.clone()
+    }
+
+    fn add(&mut self, block: &mut Block) -> Result<(), BoxError> {
         if block.stream != self.job.to {
             // Rows after a gap (committed by an earlier run): a unit covers
             // one contiguous range of the stream.
@@ -391,16 +420,7 @@ impl PgSink {
         if stream.is_empty() {
             stream.extend_from_slice(HEADER);
         }
-        let start = stream.len();
-        if let Err(source) = self.encoders[t].rows(stream, block) {
-            stream.truncate(start);
-            let table = &self.schema.tables[t];
-            return Err(Box::new(PgError::Encode {
-                table: table.name.clone(),
-                column: table.columns[source.column].name.clone(),
-                source,
-            }));
-        }
+        stream.extend_from_slice(&encoded(&*self.encoder, block)?.bytes);
         self.job.rows[t] += block.len() as u64;
         self.job.to += block.len() as u64;
         Ok(())
@@ -464,6 +484,30 @@ impl PgSink {
             // Interrupted: every unit is committed; keys wait for --resume.
             return Ok(());
         }
+        let sharded = !self.options.shard.is_whole();
+        if sharded {
+            // Shards finishing at once take turns; the one that finds every
+            // row of the run committed adds the keys, the others leave.
+            let loaded = self.rt.get().block_on(async {
+                lock_run(&clients[0], &self.options.resume.fingerprint).await?;
+                run_rows_committed(&clients[0], &self.ddl, &self.options.resume.fingerprint).await
+            })?;
+            if loaded < self.options.run_rows {
+                self.rt
+                    .get()
+                    .block_on(unlock_run(&clients[0], &self.options.resume.fingerprint))?;
+                tracing::info!(
+                    loaded,
+                    of = self.options.run_rows,
+                    "shard loaded; the last shard to finish adds the keys"
+                );
+                self.progress.set_phase(&format!(
+                    "shard loaded; {loaded} of the run's {} rows are in, the last shard to finish adds the keys",
+                    self.options.run_rows
+                ));
+                return Ok(());
+            }
+        }
         let mut keys: Vec<Constraint> = Vec::new();
         if self.options.constraints == Constraints::After {
             for (t, _) in self.created.iter().enumerate().filter(|(_, c)| **c) {
@@ -488,6 +532,11 @@ impl PgSink {
             .set_phase("all rows committed; adding keys and running ANALYZE");
         self.rt.get().block_on(schedule(&clients, tasks))?;
         tracing::info!(elapsed = ?start.elapsed(), "keys added and tables analyzed");
+        if sharded {
+            self.rt
+                .get()
+                .block_on(unlock_run(&clients[0], &self.options.resume.fingerprint))?;
+        }
         Ok(())
     }
 }
@@ -665,6 +714,174 @@ async fn existing_constraints(
 /// What `--resume` continues from: the committed ranges of this run and
 /// rows per table, or `None` when none of the tables exist (nothing to
 /// resume: the run starts anew).
+/// The table that tells the shards of one run they load the same tables:
+/// one row per run, written by the shard that prepared the tables.
+pub const SHARDS_TABLE: &str = "datagen_shards";
+
+/// The advisory lock key of a run (from its fingerprint), and of one of its
+/// shards.
+fn lock_key(fingerprint: &str, shard: Option<u64>) -> i64 {
+    let mut key = i64::from_str_radix(&fingerprint[..fingerprint.len().min(15)], 16).unwrap_or(0);
+    if let Some(index) = shard {
+        key = key.wrapping_mul(31).wrapping_add(index as i64 + 1);
+    }
+    key
+}
+
+async fn lock_run(client: &Client, fingerprint: &str) -> Result<(), PgError> {
+    client
+        .execute(
+            "SELECT pg_advisory_lock($1)",
+            &[&lock_key(fingerprint, None)],
+        )
+        .await
+        .map_err(server("take the run's advisory lock"))?;
+    Ok(())
+}
+
+async fn unlock_run(client: &Client, fingerprint: &str) -> Result<(), PgError> {
+    client
+        .execute(
+            "SELECT pg_advisory_unlock($1)",
+            &[&lock_key(fingerprint, None)],
+        )
+        .await
+        .map_err(server("release the run's advisory lock"))?;
+    Ok(())
+}
+
+/// Rows of the run committed so far, by every shard.
+async fn run_rows_committed(
+    client: &Client,
+    ddl: &DdlOptions,
+    fingerprint: &str,
+) -> Result<u64, PgError> {
+    let progress = ddl.qualified(PROGRESS_TABLE);
+    let row = client
+        .query_one(
+            &format!("SELECT coalesce(sum(rows), 0)::int8 FROM {progress} WHERE run = $1"),
+            &[&fingerprint],
+        )
+        .await
+        .map_err(server(format!("read {progress}")))?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+/// Joins a sharded load: the first shard to get here applies `if_exists`
+/// and creates the tables; the others find them prepared and load into
+/// them. Either way the shard then learns what is committed already (a
+/// shard run again after a failure loads only what is missing), and holds
+/// a lock of its own for the rest of the load, so the same shard cannot be
+/// loaded twice at once. Returns which tables the load created (their keys
+/// are added by the last shard) and what is committed.
+async fn join_shards(
+    main: &mut Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+    options: &PgOptions,
+) -> Result<(Vec<bool>, Committed), PgError> {
+    let fingerprint = &options.resume.fingerprint;
+    let shard = options.shard;
+    let mine = lock_key(fingerprint, Some(shard.index));
+    // A restarted pipeline's previous connection may take a moment to go.
+    let mut locked = false;
+    for _ in 0..50 {
+        let row = main
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&mine])
+            .await
+            .map_err(server("take the shard's advisory lock"))?;
+        locked = row.get::<_, bool>(0);
+        if locked {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !locked {
+        return Err(PgError::Shard(format!(
+            "shard {shard} of this run is being loaded by another datagen right now\n  help: wait for it, or stop it before running this shard again"
+        )));
+    }
+    lock_run(main, fingerprint).await?;
+    let joined = joined_shards(main, ddl, fingerprint).await?;
+    let result = match joined {
+        Some((count, _)) if count != shard.count as i32 => Err(PgError::Shard(format!(
+            "this run is being loaded in {count} shards, not {}\n  help: run the other shards with --shard K/{count}",
+            shard.count
+        ))),
+        Some((_, created)) => {
+            let created = schema
+                .tables
+                .iter()
+                .map(|t| created.contains(&t.name))
+                .collect();
+            match resume_state(main, schema, ddl, fingerprint).await? {
+                Some((committed, _)) => Ok((created, committed)),
+                None => Err(PgError::Shard(format!(
+                    "{} records this run, but its tables are gone\n  help: delete the run's row from {} to start the load over",
+                    ddl.qualified(SHARDS_TABLE),
+                    ddl.qualified(SHARDS_TABLE)
+                ))),
+            }
+        }
+        None => {
+            let prepared = prepare(main, schema, ddl, options).await;
+            match prepared {
+                Ok(created) => {
+                    let names: Vec<String> = schema
+                        .tables
+                        .iter()
+                        .zip(&created)
+                        .filter(|(_, c)| **c)
+                        .map(|(t, _)| t.name.clone())
+                        .collect();
+                    let table = ddl.qualified(SHARDS_TABLE);
+                    main.batch_execute(&format!(
+                        "CREATE TABLE IF NOT EXISTS {table} (
+  run text PRIMARY KEY,
+  shards integer NOT NULL,
+  created text[] NOT NULL,
+  prepared_at timestamptz NOT NULL DEFAULT now()
+)"
+                    ))
+                    .await
+                    .map_err(server(format!("create table {table}")))?;
+                    main.execute(
+                        &format!("INSERT INTO {table} (run, shards, created) VALUES ($1, $2, $3)"),
+                        &[fingerprint, &(shard.count as i32), &names],
+                    )
+                    .await
+                    .map_err(server(format!("record the run in {table}")))?;
+                    Ok((created, Committed::default()))
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    unlock_run(main, fingerprint).await?;
+    result
+}
+
+/// How many shards a run is loaded in and the tables it created, if a shard
+/// of it prepared the tables already.
+async fn joined_shards(
+    client: &Client,
+    ddl: &DdlOptions,
+    fingerprint: &str,
+) -> Result<Option<(i32, Vec<String>)>, PgError> {
+    let table = ddl.qualified(SHARDS_TABLE);
+    if !table_exists(client, &table).await? {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt(
+            &format!("SELECT shards, created FROM {table} WHERE run = $1"),
+            &[&fingerprint],
+        )
+        .await
+        .map_err(server(format!("read {table}")))?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
 async fn resume_state(
     client: &Client,
     schema: &Schema,
@@ -808,6 +1025,28 @@ async fn prepare(
     .map_err(server(format!("clear {progress}")))?;
     tx.commit().await.map_err(server("commit the tables"))?;
     Ok(created)
+}
+
+/// Binary COPY tuples of every table, made on the generator threads.
+pub struct PgEncoder {
+    schema: Arc<Schema>,
+    tables: Vec<CopyEncoder>,
+}
+
+impl BlockEncoder for PgEncoder {
+    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError> {
+        self.tables[block.table]
+            .encode(block, out)
+            .map_err(|source| {
+                let table = &self.schema.tables[block.table];
+                Box::new(PgError::Encode {
+                    table: table.name.clone(),
+                    column: table.columns[source.column].name.clone(),
+                    source,
+                })
+                .into()
+            })
+    }
 }
 
 /// Reads each table's column types back and builds its COPY statement
@@ -1032,8 +1271,8 @@ impl Sink for PgSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        for block in self.committed.uncommitted(batch) {
-            self.add(&block)?;
+        for mut block in self.committed.uncommitted(batch) {
+            self.add(&mut block)?;
         }
         if self.job.to - self.job.from >= self.options.commit_rows {
             self.send()?;

@@ -13,6 +13,7 @@ mod pg;
 mod postgres;
 mod resume;
 mod settings;
+mod shards;
 mod sqlite;
 mod stats;
 mod support;

@@ -63,10 +63,16 @@ fn genfile_then_environment_then_command_line() {
         seed: Some(8),
         scale: Some(2.0),
         workers: Some(1),
+        shard: Some("1/3".into()),
     };
     let s = resolve(&schema, &cli, e).unwrap();
     assert_eq!((s.seed, s.scale, s.workers, s.batch_rows), (8, 2.0, 1, 7));
-    assert_eq!(s.target, TargetUrl::Sqlite("from-cli.db".into()));
+    assert_eq!(s.shard, datagen::generate::Shard { index: 1, count: 3 });
+    // A shard writes its own database file.
+    assert_eq!(
+        s.target,
+        TargetUrl::Sqlite("from-cli-00001-of-00003.db".into())
+    );
 }
 
 #[test]
