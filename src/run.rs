@@ -20,7 +20,7 @@ use crate::target::sqlite::{SqliteError, SqliteSink};
 use crate::target::{BlockEncoder, TargetUrl};
 
 /// Rows per work unit (all tables of the unit together).
-const UNIT_ROWS: u64 = 4_096;
+pub const UNIT_ROWS: u64 = 4_096;
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]

@@ -125,6 +125,11 @@ pub struct Supervisor<G: Generator, S: Sink<Chunk = G::Chunk>> {
     source: Option<SourceStats>,
     target: Option<TargetStats>,
     started: Instant,
+    /// Its own address, held while it asks the buffer for its final
+    /// status: the Source and Target have dropped theirs by then, and an
+    /// actor nobody addresses may be stopped by actix before that last
+    /// future has run (seen once in a few hundred runs).
+    me: Option<Addr<Self>>,
 }
 
 impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
@@ -143,6 +148,7 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
             return;
         };
         let elapsed = self.started.elapsed();
+        self.me = Some(ctx.address());
         ctx.wait(
             buffer
                 .send(GetStatus)
@@ -205,6 +211,7 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Actor for Supervisor<G, S> {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.me = None;
         for arbiter in self.arbiters.drain(..) {
             arbiter.stop();
         }
@@ -275,6 +282,7 @@ where
         source: None,
         target: None,
         started: Instant::now(),
+        me: None,
     }
     .start();
     result.await.unwrap_or_else(|_| {
