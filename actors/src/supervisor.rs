@@ -38,14 +38,19 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// A configuration with `window` set to twice the workers.
+    /// A configuration with `window` set to eight times the workers. Units
+    /// are pushed in plan order, so a worker that finishes early can only
+    /// go on while the window has room; units vary in cost, and a deep
+    /// window keeps every worker busy behind a slow one (shop → CSV with 2
+    /// workers: 0.67–0.73 s with twice the workers, 0.67–0.68 s with eight
+    /// times).
     pub fn new(buffer_rows: usize, batch_rows: usize, workers: usize) -> Self {
         let workers = workers.max(1);
         PipelineConfig {
             buffer_rows: buffer_rows.max(1),
             batch_rows: batch_rows.max(1),
             workers,
-            window: 2 * workers,
+            window: 8 * workers,
             ack_delay: Duration::ZERO,
         }
     }

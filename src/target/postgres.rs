@@ -212,7 +212,10 @@ struct PgTable {
 
 /// One commit unit: per table, its COPY stream and row count.
 struct Job {
-    streams: Vec<Vec<u8>>,
+    /// Per table, the COPY stream in pieces: the header, the encoded
+    /// blocks as the generator threads made them (not copied), the
+    /// trailer.
+    streams: Vec<Vec<Bytes>>,
     rows: Vec<u64>,
     from: u64,
     to: u64,
@@ -415,14 +418,16 @@ impl PgSink {
             self.job.from = block.stream;
             self.job.to = block.stream;
         }
-        let t = block.table;
+        let (t, n) = (block.table, block.len() as u64);
+        encoded(&*self.encoder, block)?;
+        let bytes = block.encoded.take().map(|e| e.bytes).unwrap_or_default();
         let stream = &mut self.job.streams[t];
         if stream.is_empty() {
-            stream.extend_from_slice(HEADER);
+            stream.push(Bytes::from_static(HEADER));
         }
-        stream.extend_from_slice(&encoded(&*self.encoder, block)?.bytes);
-        self.job.rows[t] += block.len() as u64;
-        self.job.to += block.len() as u64;
+        stream.push(Bytes::from(bytes));
+        self.job.rows[t] += n;
+        self.job.to += n;
         Ok(())
     }
 
@@ -435,7 +440,7 @@ impl PgSink {
         let next = Job::new(self.schema.tables.len(), self.job.to);
         let mut job = std::mem::replace(&mut self.job, next);
         for stream in job.streams.iter_mut().filter(|s| !s.is_empty()) {
-            stream.extend_from_slice(TRAILER);
+            stream.push(Bytes::from_static(TRAILER));
         }
         let sender = self.sender.as_ref().expect("sending before finish");
         if self.rt.get().block_on(sender.send(job)).is_err() {
@@ -1152,7 +1157,7 @@ impl Loader {
         &self,
         client: &Client,
         job: &Job,
-        streams: &[Bytes],
+        streams: &[Vec<Bytes>],
     ) -> Result<(), tokio_postgres::Error> {
         client.batch_execute("BEGIN").await?;
         let mut names = Vec::new();
@@ -1163,7 +1168,9 @@ impl Loader {
             }
             let sink = client.copy_in::<_, Bytes>(&self.tables[t].copy).await?;
             futures::pin_mut!(sink);
-            sink.send(stream.clone()).await?;
+            for piece in stream {
+                sink.feed(piece.clone()).await?;
+            }
             sink.finish().await?;
             names.push(self.tables[t].name.clone());
             counts.push(job.rows[t] as i64);
@@ -1216,10 +1223,7 @@ async fn load(
         let Some(mut job) = job else {
             return Ok(client);
         };
-        let streams: Vec<Bytes> = std::mem::take(&mut job.streams)
-            .into_iter()
-            .map(Bytes::from)
-            .collect();
+        let streams = std::mem::take(&mut job.streams);
         let mut attempt = 0;
         loop {
             let result = match attempt {
