@@ -12,8 +12,9 @@
 #
 # Every run is `/usr/bin/time -f '%e %M' target/release/datagen …`: wall
 # time includes planning, generation, writing, fsync and publishing (for
-# PostgreSQL also keys and ANALYZE). Output size: the files, or the tables
-# with their indexes (pg_total_relation_size).
+# PostgreSQL also keys and ANALYZE); the fastest run is shown, with the
+# highest peak RSS of the runs. Output size: the files, or the tables with
+# their indexes (pg_total_relation_size).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -37,7 +38,8 @@ cargo build --release --quiet
 calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
 
 # time_best LABEL ROWS SIZE_COMMAND -- COMMAND...: runs COMMAND $RUNS times
-# (SETUP before each, if set), prints the fastest run with its peak RSS.
+# (SETUP before each, if set), prints the fastest run's time and the highest
+# peak RSS of all runs.
 time_best() {
     local label=$1 rows=$2 size_cmd=$3
     shift 4
@@ -51,6 +53,8 @@ time_best() {
         read -r t m < "$WORK/time"
         if [ -z "$best" ] || awk "BEGIN { exit !($t < $best) }"; then
             best=$t
+        fi
+        if [ -z "$rss" ] || [ "$m" -gt "$rss" ]; then
             rss=$m
         fi
     done
