@@ -494,13 +494,15 @@ impl PgSink {
             // Shards finishing at once take turns; the one that finds every
             // row of the run committed adds the keys, the others leave.
             let loaded = self.rt.get().block_on(async {
-                lock_run(&clients[0], &self.options.resume.fingerprint).await?;
+                run_lock(&clients[0], &self.options.resume.fingerprint, true).await?;
                 run_rows_committed(&clients[0], &self.ddl, &self.options.resume.fingerprint).await
             })?;
             if loaded < self.options.run_rows {
-                self.rt
-                    .get()
-                    .block_on(unlock_run(&clients[0], &self.options.resume.fingerprint))?;
+                self.rt.get().block_on(run_lock(
+                    &clients[0],
+                    &self.options.resume.fingerprint,
+                    false,
+                ))?;
                 tracing::info!(
                     loaded,
                     of = self.options.run_rows,
@@ -538,9 +540,11 @@ impl PgSink {
         self.rt.get().block_on(schedule(&clients, tasks))?;
         tracing::info!(elapsed = ?start.elapsed(), "keys added and tables analyzed");
         if sharded {
-            self.rt
-                .get()
-                .block_on(unlock_run(&clients[0], &self.options.resume.fingerprint))?;
+            self.rt.get().block_on(run_lock(
+                &clients[0],
+                &self.options.resume.fingerprint,
+                false,
+            ))?;
         }
         Ok(())
     }
@@ -733,25 +737,18 @@ fn lock_key(fingerprint: &str, shard: Option<u64>) -> i64 {
     key
 }
 
-async fn lock_run(client: &Client, fingerprint: &str) -> Result<(), PgError> {
+/// Takes (`take`) or releases the run's advisory lock, which the shards
+/// of a run take in turn to prepare the tables and to decide who adds the
+/// keys.
+async fn run_lock(client: &Client, fingerprint: &str, take: bool) -> Result<(), PgError> {
+    let (sql, action) = match take {
+        true => ("SELECT pg_advisory_lock($1)", "take"),
+        false => ("SELECT pg_advisory_unlock($1)", "release"),
+    };
     client
-        .execute(
-            "SELECT pg_advisory_lock($1)",
-            &[&lock_key(fingerprint, None)],
-        )
+        .execute(sql, &[&lock_key(fingerprint, None)])
         .await
-        .map_err(server("take the run's advisory lock"))?;
-    Ok(())
-}
-
-async fn unlock_run(client: &Client, fingerprint: &str) -> Result<(), PgError> {
-    client
-        .execute(
-            "SELECT pg_advisory_unlock($1)",
-            &[&lock_key(fingerprint, None)],
-        )
-        .await
-        .map_err(server("release the run's advisory lock"))?;
+        .map_err(server(format!("{action} the run's advisory lock")))?;
     Ok(())
 }
 
@@ -806,7 +803,7 @@ async fn join_shards(
             "shard {shard} of this run is being loaded by another datagen right now\n  help: wait for it, or stop it before running this shard again"
         )));
     }
-    lock_run(main, fingerprint).await?;
+    run_lock(main, fingerprint, true).await?;
     let joined = joined_shards(main, ddl, fingerprint).await?;
     let result = match joined {
         Some((count, _)) if count != shard.count as i32 => Err(PgError::Shard(format!(
@@ -862,7 +859,7 @@ async fn join_shards(
             }
         }
     };
-    unlock_run(main, fingerprint).await?;
+    run_lock(main, fingerprint, false).await?;
     result
 }
 

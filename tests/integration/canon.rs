@@ -116,6 +116,15 @@ pub fn from_pg(pg: &Pg, table: &Table, qualified: &str) -> Rows {
     )
 }
 
+/// Every table of `schema` from the test schema `db`.
+pub fn pg_tables(db: &super::pg::TestSchema, schema: &Schema) -> Vec<Rows> {
+    schema
+        .tables
+        .iter()
+        .map(|t| from_pg(&db.pg, t, &db.table(&t.name)))
+        .collect()
+}
+
 /// A table as an SQLite database holds it.
 pub fn from_sqlite(db: &Path, table: &Table) -> Rows {
     let conn = rusqlite::Connection::open(db).unwrap();

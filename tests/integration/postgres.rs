@@ -37,15 +37,6 @@ fn ok(out: &Output) {
     assert!(out.status.success(), "datagen failed: {}", stderr(out));
 }
 
-/// Every table of `schema` from PostgreSQL.
-fn pg_tables(db: &TestSchema, schema: &Schema) -> Vec<Rows> {
-    schema
-        .tables
-        .iter()
-        .map(|t| canon::from_pg(&db.pg, t, &db.table(&t.name)))
-        .collect()
-}
-
 fn sqlite_tables(path: &Path, schema: &Schema) -> Vec<Rows> {
     schema
         .tables
@@ -171,7 +162,7 @@ fn shop_loads_with_faithful_types_and_keys_and_matches_sqlite_and_csv() {
     }
     assert_constraints(&db, &model);
 
-    let pg = pg_tables(&db, &model);
+    let pg = canon::pg_tables(&db, &model);
     let lite = sqlite_tables(&sqlite, &model);
     for (i, table) in model.tables.iter().enumerate() {
         let from_csv = canon::from_csv(&csv.join(format!("{}.csv", table.name)), table);
@@ -239,7 +230,7 @@ fn every_example_loads_and_matches_sqlite() {
             &["--scale", "0.01"],
         ));
         assert_constraints(&db, &model);
-        let pg = pg_tables(&db, &model);
+        let pg = canon::pg_tables(&db, &model);
         let lite = sqlite_tables(&sqlite, &model);
         for (i, table) in model.tables.iter().enumerate() {
             assert!(!pg[i].is_empty(), "{name}: {} is empty", table.name);
@@ -270,7 +261,7 @@ fn keys_during_the_load_give_the_same_tables() {
     );
     ok(&out);
     assert_constraints(&during, &model);
-    assert!(pg_tables(&after, &model) == pg_tables(&during, &model));
+    assert!(canon::pg_tables(&after, &model) == canon::pg_tables(&during, &model));
 }
 
 /// The awkward Genfile through every target: the same values everywhere.
@@ -284,7 +275,7 @@ fn awkward_names_and_values_survive_every_target() {
     let db = TestSchema::new("awkward");
     ok(&load(&genfile, &db.url(), &[]));
     assert_constraints(&db, &model);
-    let reference = pg_tables(&db, &model);
+    let reference = canon::pg_tables(&db, &model);
     assert!(
         reference[0].iter().any(|r| r[1].as_deref() == Some("")),
         "the empty string is among the values"
@@ -346,7 +337,10 @@ fn awkward_names_and_values_survive_every_target() {
             data,
         );
     }
-    assert!(pg_tables(&by_copy, &model) == reference, "CSV through COPY");
+    assert!(
+        canon::pg_tables(&by_copy, &model) == reference,
+        "CSV through COPY"
+    );
 
     // The SQL scripts, run by each database.
     let script = d.join("pg.sql");
@@ -364,7 +358,7 @@ fn awkward_names_and_values_survive_every_target() {
         .pg
         .execute(&std::fs::read_to_string(&script).unwrap());
     assert!(
-        pg_tables(&by_sql, &model) == reference,
+        canon::pg_tables(&by_sql, &model) == reference,
         "PostgreSQL SQL script"
     );
 
@@ -391,7 +385,7 @@ fn if_exists_fail_truncate_append_replace() {
     let model = canon::schema(&genfile);
     let db = TestSchema::new("ifexists");
     ok(&load(&genfile, &db.url(), &[]));
-    let first = pg_tables(&db, &model);
+    let first = canon::pg_tables(&db, &model);
     let rows = |db: &TestSchema| -> usize {
         model
             .tables
@@ -426,13 +420,13 @@ fn if_exists_fail_truncate_append_replace() {
     assert_eq!(rows(&db), n);
     ok(&with("truncate"));
     assert_eq!(rows(&db), n);
-    assert!(pg_tables(&db, &model) == first);
+    assert!(canon::pg_tables(&db, &model) == first);
     db.pg.execute(&format!(
         "ALTER TABLE {} ADD COLUMN extra int",
         db.table(&model.tables[0].name)
     ));
     ok(&with("replace"));
-    assert!(pg_tables(&db, &model) == first);
+    assert!(canon::pg_tables(&db, &model) == first);
     assert_eq!(
         db.pg.value(&format!(
             "SELECT count(*) FROM information_schema.columns WHERE table_schema = '{}' AND column_name = 'extra'",
@@ -606,7 +600,7 @@ fn connections_and_commit_units_do_not_change_the_data() {
     };
     go(&a, "1", "1000000", "10000");
     go(&b, "4", "700", "333");
-    assert!(pg_tables(&a, &model) == pg_tables(&b, &model));
+    assert!(canon::pg_tables(&a, &model) == canon::pg_tables(&b, &model));
 }
 
 #[test]
@@ -636,5 +630,5 @@ fn environment_variables_complete_the_url() {
         .args(["--quiet", "--config", genfile.to_str().unwrap()])
         .args(["--target", &format!("postgres://?schema={}", db.name)]));
     ok(&out);
-    assert!(!pg_tables(&db, &model)[0].is_empty());
+    assert!(!canon::pg_tables(&db, &model)[0].is_empty());
 }

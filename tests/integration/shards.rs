@@ -8,8 +8,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use datagen::genfile::schema::Schema;
-
 use super::canon::{self, Rows};
 use super::pg::TestSchema;
 use super::support::{datagen, dump, run, schema, stderr};
@@ -157,14 +155,6 @@ fn sql_and_sqlite_shards_hold_the_run() {
     }
 }
 
-fn pg_tables(db: &TestSchema, schema: &Schema) -> Vec<Rows> {
-    schema
-        .tables
-        .iter()
-        .map(|t| canon::from_pg(&db.pg, t, &db.table(&t.name)))
-        .collect()
-}
-
 fn keys(db: &TestSchema) -> Vec<Vec<Option<String>>> {
     db.pg.rows(&format!(
         "SELECT r.relname::text, contype::text, convalidated::text,
@@ -203,8 +193,8 @@ fn postgres_shards_loaded_at_once_equal_one_run() {
     for child in children {
         ok(&child.wait_with_output().unwrap());
     }
-    let expected = pg_tables(&whole, &model);
-    let actual = pg_tables(&sharded, &model);
+    let expected = canon::pg_tables(&whole, &model);
+    let actual = canon::pg_tables(&sharded, &model);
     for ((table, a), e) in model.tables.iter().zip(&actual).zip(&expected) {
         canon::assert_same(a, e, &table.name);
     }
@@ -224,7 +214,7 @@ fn postgres_shards_loaded_at_once_equal_one_run() {
 
     // A shard run again finds its rows committed and adds none.
     ok(&run(&mut shop(&sharded.url(), &["--shard", "1/3"])));
-    assert_eq!(pg_tables(&sharded, &model), expected);
+    assert_eq!(canon::pg_tables(&sharded, &model), expected);
 
     // Another shard count, or keys checked during the load: refused.
     let other = run(&mut shop(&sharded.url(), &["--shard", "0/2"]));
