@@ -14,7 +14,7 @@
 //! * [`generate`]: pure, seeded value generation — per-column streams, the
 //!   compiled generators, blocks of rows, and the plan that cuts a run into
 //!   work units. No actors, no I/O.
-//! * [`format`]: the canonical text form of values for targets.
+//! * [`format`](mod@format): the canonical text form of values for targets.
 //! * [`target`]: target URLs and the sinks that write batches (SQLite,
 //!   PostgreSQL, CSV, JSON Lines, SQL, stdout), and their checkpoints.
 //! * [`settings`]: Genfile < environment < command line layering.

@@ -1,8 +1,8 @@
 //! Raw Genfile → validated [`Schema`], collecting every problem on the way.
 //!
-//! * [`keys`]: typed reading of a column's keys, reporting unknown ones.
-//! * [`column`]: a column spec → generator, type and names to resolve.
-//! * [`resolve`]: table order, cycles, and resolving names to indices.
+//! * `keys`: typed reading of a column's keys, reporting unknown ones.
+//! * `column`: a column spec → generator, type and names to resolve.
+//! * `resolve`: table order, cycles, and resolving names to indices.
 
 mod column;
 mod keys;
