@@ -43,8 +43,9 @@ struct RunArgs {
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
     /// Generate only the K-th of N slices of every table (K from 0); the N
-    /// shards together make exactly the rows of one run. File names get
-    /// `-K-of-N`; database shards load the same tables.
+    /// shards together make exactly the rows of one run. Files get
+    /// -0000K-of-0000N before the extension; PostgreSQL shards load the
+    /// same tables, and the last to finish adds the keys.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
     /// Inject faults for supervision experiments, e.g.
