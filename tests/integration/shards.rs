@@ -15,10 +15,17 @@ use super::support::{datagen, dump, run, schema, stderr};
 const SCALE: &str = "0.02";
 
 fn shop(target: &str, args: &[&str]) -> Command {
+    let mut cmd = shop_loud(target, args);
+    cmd.arg("--quiet");
+    cmd
+}
+
+/// [`shop`] with its summary on standard error.
+fn shop_loud(target: &str, args: &[&str]) -> Command {
     let mut cmd = datagen();
     cmd.arg("--config")
         .arg(schema("shop.toml"))
-        .args(["--quiet", "--scale", SCALE, "--target", target])
+        .args(["--scale", SCALE, "--target", target])
         .args(args);
     cmd
 }
@@ -178,20 +185,38 @@ fn postgres_shards_loaded_at_once_equal_one_run() {
     let n = 3;
     // All shards at once, each with its own connections, as the pods of an
     // indexed job would; small commit units so their commits interleave.
+    // Shard 1 fails every twentieth batch (of 1,000 rows; commits every
+    // 5,000) and is restarted from its commits.
     let children: Vec<_> = (0..n)
         .map(|k| {
-            shop(
-                &sharded.url(),
-                &["--shard", &format!("{k}/{n}"), "--workers", "1"],
-            )
-            .env("DATAGEN_COMMIT_ROWS", "5000")
-            .env("DATAGEN_CONNECTIONS", "2")
-            .spawn()
-            .unwrap()
+            let shard = format!("{k}/{n}");
+            let mut cmd = match k {
+                1 => shop_loud(
+                    &sharded.url(),
+                    &["--shard", &shard, "--chaos", "target.error_every=20"],
+                ),
+                _ => shop(&sharded.url(), &["--shard", &shard, "--workers", "1"]),
+            };
+            cmd.env("DATAGEN_COMMIT_ROWS", "5000")
+                .env("DATAGEN_BATCH_ROWS", "1000")
+                .env("DATAGEN_CONNECTIONS", "2")
+                .env("DATAGEN_MAX_RESTARTS", "30")
+                .env("DATAGEN_BACKOFF_MS", "1")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
-    for child in children {
-        ok(&child.wait_with_output().unwrap());
+    for (k, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        ok(&out);
+        if k == 1 {
+            assert!(
+                stderr(&out).contains("supervision: "),
+                "shard 1 was restarted: {}",
+                stderr(&out)
+            );
+        }
     }
     let expected = canon::pg_tables(&whole, &model);
     let actual = canon::pg_tables(&sharded, &model);
