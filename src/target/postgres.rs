@@ -331,8 +331,15 @@ impl PgSink {
                     .into(),
             ));
         }
+        let lock = loader_key(
+            &lock_scope(&options.resume.fingerprint, &ddl),
+            options.shard,
+        );
         let (main, created, committed, tables, encoders) = rt.get().block_on(async {
             let mut main = connect(&config, url).await?;
+            if options.resume.resume || !options.shard.is_whole() {
+                settle(&main, lock).await?;
+            }
             if !options.shard.is_whole() {
                 let (created, committed) = join_shards(&mut main, &schema, &ddl, &options).await?;
                 let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
@@ -365,6 +372,7 @@ impl PgSink {
         let loader = Arc::new(Loader {
             config: Arc::new(config.clone()),
             url: url.clone(),
+            lock,
             tables,
             run: fingerprint,
             progress_table,
@@ -372,7 +380,7 @@ impl PgSink {
         });
         let mut workers = Vec::new();
         for _ in 0..options.connections.max(1) {
-            let client = rt.get().block_on(connect(&config, url))?;
+            let client = rt.get().block_on(connect_loader(&config, url, lock))?;
             workers.push(
                 rt.get()
                     .spawn(load(client, receiver.clone(), loader.clone())),
@@ -490,19 +498,18 @@ impl PgSink {
             return Ok(());
         }
         let sharded = !self.options.shard.is_whole();
+        let scope = lock_scope(&self.options.resume.fingerprint, &self.ddl);
         if sharded {
             // Shards finishing at once take turns; the one that finds every
             // row of the run committed adds the keys, the others leave.
             let loaded = self.rt.get().block_on(async {
-                run_lock(&clients[0], &self.options.resume.fingerprint, true).await?;
+                run_lock(&clients[0], &scope, true).await?;
                 run_rows_committed(&clients[0], &self.ddl, &self.options.resume.fingerprint).await
             })?;
             if loaded < self.options.run_rows {
-                self.rt.get().block_on(run_lock(
-                    &clients[0],
-                    &self.options.resume.fingerprint,
-                    false,
-                ))?;
+                self.rt
+                    .get()
+                    .block_on(run_lock(&clients[0], &scope, false))?;
                 tracing::info!(
                     loaded,
                     of = self.options.run_rows,
@@ -540,11 +547,9 @@ impl PgSink {
         self.rt.get().block_on(schedule(&clients, tasks))?;
         tracing::info!(elapsed = ?start.elapsed(), "keys added and tables analyzed");
         if sharded {
-            self.rt.get().block_on(run_lock(
-                &clients[0],
-                &self.options.resume.fingerprint,
-                false,
-            ))?;
+            self.rt
+                .get()
+                .block_on(run_lock(&clients[0], &scope, false))?;
         }
         Ok(())
     }
@@ -727,28 +732,81 @@ async fn existing_constraints(
 /// one row per run, written by the shard that prepared the tables.
 pub const SHARDS_TABLE: &str = "datagen_shards";
 
-/// The advisory lock key of a run (from its fingerprint), and of one of its
-/// shards.
-fn lock_key(fingerprint: &str, shard: Option<u64>) -> i64 {
-    let mut key = i64::from_str_radix(&fingerprint[..fingerprint.len().min(15)], 16).unwrap_or(0);
-    if let Some(index) = shard {
-        key = key.wrapping_mul(31).wrapping_add(index as i64 + 1);
+/// What a load's advisory locks are named after: the run's fingerprint and
+/// where it loads (advisory locks are per database, and the same Genfile
+/// may be loaded into two schemas at once).
+fn lock_scope(fingerprint: &str, ddl: &DdlOptions) -> String {
+    format!("{fingerprint}\0{}", ddl.qualified(PROGRESS_TABLE))
+}
+
+/// The advisory lock key of a load (FNV-1a of its scope), and of one of
+/// its shards.
+fn lock_key(scope: &str, shard: Option<u64>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in scope.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    key
+    if let Some(index) = shard {
+        h = (h ^ (index + 1)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// Takes (`take`) or releases the run's advisory lock, which the shards
 /// of a run take in turn to prepare the tables and to decide who adds the
 /// keys.
-async fn run_lock(client: &Client, fingerprint: &str, take: bool) -> Result<(), PgError> {
+async fn run_lock(client: &Client, scope: &str, take: bool) -> Result<(), PgError> {
     let (sql, action) = match take {
         true => ("SELECT pg_advisory_lock($1)", "take"),
         false => ("SELECT pg_advisory_unlock($1)", "release"),
     };
     client
-        .execute(sql, &[&lock_key(fingerprint, None)])
+        .execute(sql, &[&lock_key(scope, None)])
         .await
         .map_err(server(format!("{action} the run's advisory lock")))?;
+    Ok(())
+}
+
+/// The key of the shared advisory lock every loading connection of a load
+/// (one shard's, if sharded) holds while it lives.
+fn loader_key(scope: &str, shard: Shard) -> i64 {
+    lock_key(&format!("{scope}\0loading"), Some(shard.index))
+}
+
+/// A loading connection: [`connect`], then the load's shared lock.
+async fn connect_loader(config: &Config, url: &PgUrl, lock: i64) -> Result<Client, PgError> {
+    let client = connect(config, url).await?;
+    client
+        .execute("SELECT pg_advisory_lock_shared($1)", &[&lock])
+        .await
+        .map_err(server("take the loading lock"))?;
+    Ok(client)
+}
+
+/// Waits until no loading connection of an earlier attempt of this load is
+/// left. A restarted or resumed load reads what is committed from
+/// `datagen_progress`; a COMMIT still on its way from a connection of the
+/// attempt before would land after that reading, and its unit be loaded
+/// twice. Those connections hold the load's lock shared until they end.
+async fn settle(client: &Client, lock: i64) -> Result<(), PgError> {
+    client
+        .batch_execute("SET lock_timeout = '60s'")
+        .await
+        .map_err(server("configure the session"))?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&lock])
+        .await
+        .map_err(server(
+            "wait for the loading connections of an earlier attempt to end",
+        ))?;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&lock])
+        .await
+        .map_err(server("release the loading lock"))?;
+    client
+        .batch_execute("RESET lock_timeout")
+        .await
+        .map_err(server("configure the session"))?;
     Ok(())
 }
 
@@ -784,7 +842,8 @@ async fn join_shards(
 ) -> Result<(Vec<bool>, Committed), PgError> {
     let fingerprint = &options.resume.fingerprint;
     let shard = options.shard;
-    let mine = lock_key(fingerprint, Some(shard.index));
+    let scope = lock_scope(fingerprint, ddl);
+    let mine = lock_key(&scope, Some(shard.index));
     // A restarted pipeline's previous connection may take a moment to go.
     let mut locked = false;
     for _ in 0..50 {
@@ -803,7 +862,7 @@ async fn join_shards(
             "shard {shard} of this run is being loaded by another datagen right now\n  help: wait for it, or stop it before running this shard again"
         )));
     }
-    run_lock(main, fingerprint, true).await?;
+    run_lock(main, &scope, true).await?;
     let joined = joined_shards(main, ddl, fingerprint).await?;
     let result = match joined {
         Some((count, _)) if count != shard.count as i32 => Err(PgError::Shard(format!(
@@ -859,7 +918,7 @@ async fn join_shards(
             }
         }
     };
-    run_lock(main, fingerprint, false).await?;
+    run_lock(main, &scope, false).await?;
     result
 }
 
@@ -1122,6 +1181,8 @@ fn generated_name(ty: SqlType) -> String {
 struct Loader {
     config: Arc<Config>,
     url: PgUrl,
+    /// The loading connections' shared advisory lock (see [`settle`]).
+    lock: i64,
     tables: Arc<Vec<PgTable>>,
     run: Arc<str>,
     progress_table: String,
@@ -1242,7 +1303,7 @@ async fn load(
                         "PostgreSQL connection lost; reconnecting in {pause:?}"
                     );
                     tokio::time::sleep(pause).await;
-                    match connect(&loader.config, &loader.url).await {
+                    match connect_loader(&loader.config, &loader.url, loader.lock).await {
                         Ok(c) => client = c,
                         Err(e) => tracing::warn!(error = %e, "reconnecting failed"),
                     }
@@ -1309,6 +1370,35 @@ customer_id = { parent = "id" }
 product_id = { ref = "products.id" }
 "#;
         crate::genfile::parse(std::path::Path::new("shop.toml"), text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn lock_keys_differ_by_schema_shard_and_purpose() {
+        let ddl = |schema: &str| DdlOptions {
+            namespace: Some(schema.into()),
+            ..DdlOptions::default()
+        };
+        let a = lock_scope("f00d", &ddl("a"));
+        let b = lock_scope("f00d", &ddl("b"));
+        let other_run = lock_scope("beef", &ddl("a"));
+        let shard = |i| Shard { index: i, count: 4 };
+        let keys = [
+            lock_key(&a, None),
+            lock_key(&b, None),
+            lock_key(&other_run, None),
+            lock_key(&a, Some(0)),
+            lock_key(&a, Some(1)),
+            loader_key(&a, shard(0)),
+            loader_key(&a, shard(1)),
+            loader_key(&b, shard(0)),
+        ];
+        let distinct: std::collections::HashSet<i64> = keys.iter().copied().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        // The same load names the same locks in every process.
+        assert_eq!(
+            lock_key(&a, Some(1)),
+            lock_key(&lock_scope("f00d", &ddl("a")), Some(1))
+        );
     }
 
     #[test]
