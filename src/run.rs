@@ -547,10 +547,16 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     let resumable = sink.resumable();
     let encoder = sink.encoder();
     if !sink.committed().is_empty() && !quiet {
+        // A shard sees what every shard of the load has committed.
         eprintln!(
-            "datagen: resuming: {} of {} rows are committed already",
+            "datagen: resuming: {} of {} rows {}are committed already",
             sink.committed().rows(),
-            plan.shard_total()
+            plan.total_rows(),
+            if settings.shard.is_whole() {
+                ""
+            } else {
+                "of the load (all shards) "
+            }
         );
     }
     let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);

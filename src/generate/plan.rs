@@ -164,11 +164,6 @@ impl Plan {
         self.shard_rows = units.emitted;
     }
 
-    /// The shard this plan generates.
-    pub fn slice(&self) -> Shard {
-        self.shard
-    }
-
     /// Rows of all tables of the whole run.
     pub fn total_rows(&self) -> u64 {
         self.table_rows.iter().sum()
