@@ -41,7 +41,7 @@ pub fn preview(
         tables.to_vec()
     };
     // Small units: only the first few are generated.
-    let (plan, generators) = crate::run::plan(schema, seed, 1.0, 256)?;
+    let (plan, generators) = crate::run::plan(schema, seed, 1.0, 256, 1)?;
     let mut cells: Vec<Vec<Vec<String>>> = vec![Vec::new(); schema.tables.len()];
     for unit in plan.units(generators.clone()) {
         let done = wanted

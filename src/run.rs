@@ -454,18 +454,19 @@ pub fn buffer_bytes(schema: &Schema, rows: usize) -> u64 {
     rows as u64 * row_bytes(schema)
 }
 
-/// Plans a run at `seed` and `scale`: row counts, work units of about
-/// `unit_rows` rows, and the generators. Refuses what cannot be generated
-/// (a unique range smaller than its table, references to an empty table)
-/// before anything is written.
+/// Plans a run at `seed` and `scale`: row counts (drawn on `threads`
+/// threads), work units of about `unit_rows` rows, and the generators.
+/// Refuses what cannot be generated (a unique range smaller than its table,
+/// references to an empty table) before anything is written.
 pub fn plan(
     schema: &Schema,
     seed: u64,
     scale: f64,
     unit_rows: u64,
+    threads: usize,
 ) -> Result<(Plan, Arc<Generators>), RunError> {
     let counts = Generators::new(schema, seed, &vec![0; schema.tables.len()]);
-    let plan = Plan::new(schema, &counts, scale, unit_rows);
+    let plan = Plan::on_threads(schema, &counts, scale, unit_rows, threads);
     for (i, table) in schema.tables.iter().enumerate() {
         if plan.table_rows[i] == 0 {
             continue;
@@ -498,7 +499,13 @@ pub fn plan(
 /// Runs the whole pipeline for `schema` with `settings`; blocks until done.
 pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<Summary, RunError> {
     let quiet = mode.quiet;
-    let (mut plan, generators) = plan(&schema, settings.seed, settings.scale, UNIT_ROWS)?;
+    let (mut plan, generators) = plan(
+        &schema,
+        settings.seed,
+        settings.scale,
+        UNIT_ROWS,
+        settings.workers,
+    )?;
     if !settings.shard.is_whole() {
         plan.shard(settings.shard, &generators);
     }

@@ -74,8 +74,11 @@ impl std::fmt::Display for Shard {
     }
 }
 
-/// A root table as planned: its rows, its units and where its tree starts
-/// in the row stream.
+/// Units of a root table not counted yet: the whole run takes them all.
+const UNCOUNTED: u64 = u64::MAX;
+
+/// A root table as planned: its rows, its units (once counted) and where
+/// its tree starts in the row stream.
 #[derive(Debug, Clone)]
 struct RootPlan {
     root: usize,
@@ -117,35 +120,70 @@ fn subtree(schema: &Schema, root: usize) -> Vec<usize> {
     tables
 }
 
+/// Rows of every table at `scale`: a root's from its `rows`, a `per`
+/// table's the sum of its counts over every row of its parent (a count is a
+/// function of the parent row's index alone). Each table's counts are drawn
+/// on `threads` threads, in contiguous ranges.
+fn count_rows(schema: &Schema, counts: &Generators, scale: f64, threads: usize) -> Vec<u64> {
+    let mut rows = vec![0u64; schema.tables.len()];
+    // Parents come before their children in schema order.
+    for (t, table) in schema.tables.iter().enumerate() {
+        rows[t] = match table.size {
+            TableSize::Rows(n) => scaled(n, scale),
+            TableSize::Per { parent, .. } => {
+                let n = rows[parent];
+                let threads = (threads as u64).clamp(1, n.div_ceil(4_096).max(1));
+                let sum = |range: Range<u64>| range.map(|p| counts.count(t, p)).sum::<u64>();
+                if threads == 1 {
+                    sum(0..n)
+                } else {
+                    let at = |k: u64| n * k / threads;
+                    std::thread::scope(|scope| {
+                        let parts: Vec<_> = (0..threads)
+                            .map(|k| scope.spawn(move || sum(at(k)..at(k + 1))))
+                            .collect();
+                        parts
+                            .into_iter()
+                            .map(|p| p.join().expect("counting never panics"))
+                            .sum()
+                    })
+                }
+            }
+        };
+    }
+    rows
+}
+
 impl Plan {
     /// Counts every table at `scale` and cuts units of about `unit_rows` rows.
     /// `counts` must be built from the same schema and seed as the run.
     pub fn new(schema: &Schema, counts: &Generators, scale: f64, unit_rows: u64) -> Plan {
-        let mut table_rows = vec![0u64; schema.tables.len()];
+        Plan::on_threads(schema, counts, scale, unit_rows, 1)
+    }
+
+    /// [`Plan::new`], counting on `threads` threads (a run uses its
+    /// workers). Units are not counted: the whole run's units are drawn as
+    /// they are consumed; [`Plan::shard`] counts them when it needs to.
+    pub fn on_threads(
+        schema: &Schema,
+        counts: &Generators,
+        scale: f64,
+        unit_rows: u64,
+        threads: usize,
+    ) -> Plan {
+        let table_rows = count_rows(schema, counts, scale, threads);
         let mut roots = Vec::new();
         let mut stream = 0;
         for root in root_order(schema) {
-            let TableSize::Rows(rows) = schema.tables[root].size else {
-                unreachable!("root_order returns roots")
-            };
-            let n = scaled(rows, scale);
-            let (mut units, mut total, start) = (0, 0, stream);
-            for row in 0..n {
-                total += 1 + descendants(counts, root, row, &mut table_rows);
-                table_rows[root] += 1;
-                if total >= unit_rows || row + 1 == n {
-                    units += 1;
-                    stream += total;
-                    total = 0;
-                }
-            }
+            let tables = subtree(schema, root);
             roots.push(RootPlan {
                 root,
-                rows: n,
-                units,
-                stream: start,
-                tables: subtree(schema, root),
+                rows: table_rows[root],
+                units: UNCOUNTED,
+                stream,
+                tables: tables.clone(),
             });
+            stream += tables.iter().map(|&t| table_rows[t]).sum::<u64>();
         }
         Plan {
             shard_rows: table_rows.clone(),
@@ -156,8 +194,21 @@ impl Plan {
         }
     }
 
-    /// Restricts the plan to `shard`, counting its rows with `counts`.
+    /// Restricts the plan to `shard`, counting the units of every root
+    /// table (to deal them out) and the shard's rows, with `counts`.
     pub fn shard(&mut self, shard: Shard, counts: &Arc<Generators>) {
+        let mut table_rows = vec![0u64; self.table_rows.len()];
+        for plan in &mut self.roots {
+            let (mut units, mut total) = (0, 0);
+            for row in 0..plan.rows {
+                total += 1 + descendants(counts, plan.root, row, &mut table_rows);
+                if total >= self.unit_rows || row + 1 == plan.rows {
+                    units += 1;
+                    total = 0;
+                }
+            }
+            plan.units = units;
+        }
         self.shard = shard;
         let mut units = self.units(counts.clone());
         for _ in &mut units {}

@@ -144,3 +144,19 @@ fn rows_of(unit: &Unit, t: usize, whole: &[Unit], table_rows: &[u64]) -> u64 {
         .map_or(table_rows[t], |s| s.1);
     end - start
 }
+
+#[test]
+fn counting_on_threads_gives_the_same_rows() {
+    let schema = genfile::load(&schema("shop.toml")).unwrap();
+    let counts = Generators::new(&schema, 7, &vec![0; schema.tables.len()]);
+    // 20,000 customers: enough parent rows for every thread to count some.
+    let one = Plan::new(&schema, &counts, 0.2, 4_096);
+    for threads in [2, 3, 8] {
+        let many = Plan::on_threads(&schema, &counts, 0.2, 4_096, threads);
+        assert_eq!(many.table_rows, one.table_rows, "{threads} threads");
+    }
+    // And the units drawn one by one account for every row.
+    let generators = Arc::new(Generators::new(&schema, 7, &one.table_rows));
+    let units: Vec<Unit> = one.units(generators).collect();
+    assert_eq!(units.iter().map(|u| u.total).sum::<u64>(), one.total_rows());
+}
