@@ -24,8 +24,8 @@ fn command(genfile: &Path, target: &str, extra: &[&str]) -> Command {
     cmd
 }
 
-fn spawn(genfile: &Path, target: &str) -> Child {
-    command(genfile, target, &[])
+fn spawn(genfile: &Path, target: &str, extra: &[&str]) -> Child {
+    command(genfile, target, extra)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
@@ -44,12 +44,27 @@ fn signal(child: &Child, sig: &str) {
 /// `--resume` (when it did not end on its own first). Returns the
 /// interrupted run's output.
 fn interrupt_and_resume(genfile: &Path, target: &str, sig: &str, delay: Duration) -> Output {
-    let child = spawn(genfile, target);
+    interrupt_and_resume_with(genfile, target, sig, delay, &[])
+}
+
+/// [`interrupt_and_resume`] with `extra` arguments for both runs.
+fn interrupt_and_resume_with(
+    genfile: &Path,
+    target: &str,
+    sig: &str,
+    delay: Duration,
+    extra: &[&str],
+) -> Output {
+    let child = spawn(genfile, target, extra);
     std::thread::sleep(delay);
     signal(&child, sig);
     let out = child.wait_with_output().unwrap();
     if !out.status.success() {
-        let resumed = run(&mut command(genfile, target, &["--resume"]));
+        let resumed = run(&mut command(
+            genfile,
+            target,
+            &[extra, &["--resume"]].concat(),
+        ));
         assert!(
             resumed.status.success(),
             "resume after {sig} at {delay:?} failed: {}",
@@ -159,7 +174,7 @@ fn resuming_with_another_seed_is_refused() {
     let db = TestSchema::new("resume_seed");
     let sqlite = format!("sqlite://{}", dir.path().join("x.db").display());
     for target in [sqlite, db.url()] {
-        let child = spawn(&genfile, &target);
+        let child = spawn(&genfile, &target, &[]);
         std::thread::sleep(Duration::from_millis(700));
         signal(&child, "-INT");
         let out = child.wait_with_output().unwrap();
@@ -189,7 +204,7 @@ fn postgres_connections_terminated_mid_load_are_survived_exactly_once() {
     let out = run(&mut command(&genfile, &reference.url(), &[]));
     assert!(out.status.success(), "{}", stderr(&out));
     let db = TestSchema::new("drop");
-    let mut child = spawn(&genfile, &db.url());
+    let mut child = spawn(&genfile, &db.url(), &[]);
     let killer = super::pg::Pg::connect(super::pg::server()).unwrap();
     let mut terminated = 0;
     // Only connections busy copying rows (a terminated ALTER TABLE of the
@@ -287,4 +302,57 @@ fn file_targets_killed_or_stopped_resume_to_the_same_bytes() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn an_interrupted_shard_resumes_beside_the_others() {
+    let genfile = schema("shop.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shard = ["--shard", "1/2"];
+    let reference = d.join("ref");
+    let out = run(&mut command(
+        &genfile,
+        &format!("csv://{}", reference.display()),
+        &shard,
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut interrupted = 0;
+    for (i, delay) in [150u64, 400].iter().enumerate() {
+        for sig in ["-KILL", "-INT"] {
+            // Shard 0 finished in the same directory: its files and
+            // checkpoint must not be taken for shard 1's.
+            let csv = d.join(format!("csv{i}{sig}"));
+            let target = format!("csv://{}", csv.display());
+            let out = run(&mut command(&genfile, &target, &["--shard", "0/2"]));
+            assert!(out.status.success(), "{}", stderr(&out));
+            let out = interrupt_and_resume_with(
+                &genfile,
+                &target,
+                sig,
+                Duration::from_millis(*delay),
+                &shard,
+            );
+            interrupted += usize::from(!out.status.success());
+            for t in ["customers", "products", "orders", "order_items"] {
+                let name = format!("{t}-00001-of-00002.csv");
+                assert!(
+                    std::fs::read(csv.join(&name)).unwrap()
+                        == std::fs::read(reference.join(&name)).unwrap(),
+                    "{name} after {sig} at {delay} ms"
+                );
+                assert!(csv.join(format!("{t}-00000-of-00002.csv")).exists());
+            }
+            let hidden: Vec<_> = std::fs::read_dir(&csv)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(hidden.is_empty(), "{hidden:?}");
+        }
+    }
+    assert!(
+        interrupted >= 2,
+        "only {interrupted} runs were interrupted mid-way"
+    );
 }
