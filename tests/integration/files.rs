@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use super::canon;
-use super::support::{assert_golden, datagen, dump, root, run, stderr};
+use super::support::{assert_golden, datagen, dump, file_names, root, run, stderr};
 
 fn small() -> std::path::PathBuf {
     root().join("tests/golden/small.toml")
@@ -24,10 +24,8 @@ fn ok(out: &Output) {
 }
 
 fn temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    file_names(dir)
+        .into_iter()
         .filter(|n| n.contains("datagen-tmp"))
         .collect()
 }
@@ -241,9 +239,6 @@ fn a_full_disk_ends_cleanly_without_a_published_partial_file() {
         .env("DATAGEN_BACKOFF_MS", "1"));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("File too large"), "{}", stderr(&out));
-    let left: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let left = file_names(dir.path());
     assert!(left.is_empty(), "nothing published, nothing left: {left:?}");
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::canon;
 use super::pg::TestSchema;
-use super::support::{datagen, dump, run, schema, stderr};
+use super::support::{datagen, dump, file_names, run, schema, stderr};
 
 const SCALE: &str = "0.1";
 
@@ -102,9 +102,8 @@ fn sqlite_killed_or_stopped_at_any_moment_resumes_to_the_same_file() {
                 assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
             }
             assert_eq!(dump(&db), expected, "{sig} after {delay} ms");
-            let left: Vec<_> = std::fs::read_dir(dir.path())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            let left: Vec<_> = file_names(dir.path())
+                .into_iter()
                 .filter(|n| n.contains("datagen-tmp"))
                 .collect();
             assert!(left.is_empty(), "{left:?}");
@@ -271,9 +270,8 @@ fn file_targets_killed_or_stopped_resume_to_the_same_bytes() {
                     "{name} after {sig} at {delay} ms"
                 );
             }
-            let hidden: Vec<_> = std::fs::read_dir(&csv)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            let hidden: Vec<_> = file_names(&csv)
+                .into_iter()
                 .filter(|n| n.starts_with('.'))
                 .collect();
             assert!(hidden.is_empty(), "{hidden:?}");
@@ -296,9 +294,8 @@ fn file_targets_killed_or_stopped_resume_to_the_same_bytes() {
         interrupted >= 4,
         "only {interrupted} runs were interrupted mid-way"
     );
-    let left: Vec<_> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let left: Vec<_> = file_names(d)
+        .into_iter()
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(left.is_empty(), "{left:?}");
@@ -343,9 +340,8 @@ fn an_interrupted_shard_resumes_beside_the_others() {
                 );
                 assert!(csv.join(format!("{t}-00000-of-00002.csv")).exists());
             }
-            let hidden: Vec<_> = std::fs::read_dir(&csv)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            let hidden: Vec<_> = file_names(&csv)
+                .into_iter()
                 .filter(|n| n.starts_with('.'))
                 .collect();
             assert!(hidden.is_empty(), "{hidden:?}");

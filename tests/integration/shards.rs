@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use super::canon::{self, Rows};
 use super::pg::TestSchema;
-use super::support::{datagen, dump, run, schema, stderr};
+use super::support::{datagen, dump, file_names, run, schema, stderr};
 
 const SCALE: &str = "0.02";
 
@@ -58,10 +58,7 @@ fn file_shards_concatenate_to_one_run() {
                 &["--shard", &format!("{k}/{n}"), "--workers", workers],
             )));
         }
-        let files: Vec<String> = std::fs::read_dir(parts.join(format))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let files = file_names(&parts.join(format));
         assert_eq!(
             files.len() as u64,
             n * model.tables.len() as u64,

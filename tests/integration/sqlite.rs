@@ -177,10 +177,7 @@ id = { gen = "sequence", primary_key = true, type = "INTEGER CHECK (id < 25000)"
     let err = stderr(&out);
     assert!(err.contains("CHECK constraint failed"), "{err}");
     assert!(!db.exists(), "a half-written database was published");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers = crate::support::file_names(dir.path());
     assert_eq!(
         leftovers.len(),
         1,
