@@ -509,7 +509,6 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     if !settings.shard.is_whole() {
         plan.shard(settings.shard, &generators);
     }
-    let plan = Arc::new(plan);
     let buffer = buffer_rows(&schema, settings);
     tracing::info!(
         target = %settings.target,

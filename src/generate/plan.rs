@@ -176,14 +176,15 @@ impl Plan {
         let mut stream = 0;
         for root in root_order(schema) {
             let tables = subtree(schema, root);
+            let tree_rows: u64 = tables.iter().map(|&t| table_rows[t]).sum();
             roots.push(RootPlan {
                 root,
                 rows: table_rows[root],
                 units: UNCOUNTED,
                 stream,
-                tables: tables.clone(),
+                tables,
             });
-            stream += tables.iter().map(|&t| table_rows[t]).sum::<u64>();
+            stream += tree_rows;
         }
         Plan {
             shard_rows: table_rows.clone(),
@@ -197,17 +198,14 @@ impl Plan {
     /// Restricts the plan to `shard`, counting the units of every root
     /// table (to deal them out) and the shard's rows, with `counts`.
     pub fn shard(&mut self, shard: Shard, counts: &Arc<Generators>) {
-        let mut table_rows = vec![0u64; self.table_rows.len()];
+        // Units are cut in one place, the iterator: count the whole run's.
+        self.shard = Shard::WHOLE;
+        let mut per_root = vec![0u64; self.table_rows.len()];
+        for unit in self.units(counts.clone()) {
+            per_root[unit.root] += 1;
+        }
         for plan in &mut self.roots {
-            let (mut units, mut total) = (0, 0);
-            for row in 0..plan.rows {
-                total += 1 + descendants(counts, plan.root, row, &mut table_rows);
-                if total >= self.unit_rows || row + 1 == plan.rows {
-                    units += 1;
-                    total = 0;
-                }
-            }
-            plan.units = units;
+            plan.units = per_root[plan.root];
         }
         self.shard = shard;
         let mut units = self.units(counts.clone());

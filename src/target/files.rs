@@ -646,8 +646,8 @@ impl FileSink {
             } else {
                 write_bytes(&mut self.outputs[t], &encoded.bytes)?;
             }
-            self.progress.add(block.table, block.len() as u64);
-            self.rows[block.table] += block.len() as u64;
+            self.progress.add(t, block.len() as u64);
+            self.rows[t] += block.len() as u64;
             if let Some(ck) = &mut self.checkpointing {
                 let n = block.len() as u64;
                 ck.written.push((block.stream, block.stream + n));

@@ -725,9 +725,6 @@ async fn existing_constraints(
     Ok(out)
 }
 
-/// What `--resume` continues from: the committed ranges of this run and
-/// rows per table, or `None` when none of the tables exist (nothing to
-/// resume: the run starts anew).
 /// The table that tells the shards of one run they load the same tables:
 /// one row per run, written by the shard that prepared the tables.
 pub const SHARDS_TABLE: &str = "datagen_shards";
@@ -863,8 +860,25 @@ async fn join_shards(
         )));
     }
     run_lock(main, &scope, true).await?;
-    let joined = joined_shards(main, ddl, fingerprint).await?;
-    let result = match joined {
+    // Whatever happens, the run's lock is released for the other shards.
+    let result = prepare_or_join(main, schema, ddl, options).await;
+    let released = run_lock(main, &scope, false).await;
+    let joined = result?;
+    released?;
+    Ok(joined)
+}
+
+/// Under the run's lock: joins the load a shard of it prepared, or prepares
+/// the tables (`if_exists`) and records the run in [`SHARDS_TABLE`].
+async fn prepare_or_join(
+    main: &mut Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+    options: &PgOptions,
+) -> Result<(Vec<bool>, Committed), PgError> {
+    let fingerprint = &options.resume.fingerprint;
+    let shard = options.shard;
+    match joined_shards(main, ddl, fingerprint).await? {
         Some((count, _)) if count != shard.count as i32 => Err(PgError::Shard(format!(
             "this run is being loaded in {count} shards, not {}\n  help: run the other shards with --shard K/{count}",
             shard.count
@@ -885,41 +899,34 @@ async fn join_shards(
             }
         }
         None => {
-            let prepared = prepare(main, schema, ddl, options).await;
-            match prepared {
-                Ok(created) => {
-                    let names: Vec<String> = schema
-                        .tables
-                        .iter()
-                        .zip(&created)
-                        .filter(|(_, c)| **c)
-                        .map(|(t, _)| t.name.clone())
-                        .collect();
-                    let table = ddl.qualified(SHARDS_TABLE);
-                    main.batch_execute(&format!(
-                        "CREATE TABLE IF NOT EXISTS {table} (
+            let created = prepare(main, schema, ddl, options).await?;
+            let names: Vec<String> = schema
+                .tables
+                .iter()
+                .zip(&created)
+                .filter(|(_, c)| **c)
+                .map(|(t, _)| t.name.clone())
+                .collect();
+            let table = ddl.qualified(SHARDS_TABLE);
+            main.batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {table} (
   run text PRIMARY KEY,
   shards integer NOT NULL,
   created text[] NOT NULL,
   prepared_at timestamptz NOT NULL DEFAULT now()
 )"
-                    ))
-                    .await
-                    .map_err(server(format!("create table {table}")))?;
-                    main.execute(
-                        &format!("INSERT INTO {table} (run, shards, created) VALUES ($1, $2, $3)"),
-                        &[fingerprint, &(shard.count as i32), &names],
-                    )
-                    .await
-                    .map_err(server(format!("record the run in {table}")))?;
-                    Ok((created, Committed::default()))
-                }
-                Err(e) => Err(e),
-            }
+            ))
+            .await
+            .map_err(server(format!("create table {table}")))?;
+            main.execute(
+                &format!("INSERT INTO {table} (run, shards, created) VALUES ($1, $2, $3)"),
+                &[fingerprint, &(shard.count as i32), &names],
+            )
+            .await
+            .map_err(server(format!("record the run in {table}")))?;
+            Ok((created, Committed::default()))
         }
-    };
-    run_lock(main, &scope, false).await?;
-    result
+    }
 }
 
 /// How many shards a run is loaded in and the tables it created, if a shard
@@ -943,6 +950,9 @@ async fn joined_shards(
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
+/// What `--resume` continues from: the committed ranges of this run and
+/// rows per table, or `None` when none of the tables exist (nothing to
+/// resume: the run starts anew).
 async fn resume_state(
     client: &Client,
     schema: &Schema,
