@@ -6,12 +6,13 @@
 //! Run: `cargo bench --bench encoders`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datagen::generate::{Block, Encoded, Generators, Plan};
+use datagen::generate::{Generators, Plan};
 use datagen::genfile;
 use datagen::target::ddl::Dialect;
 use datagen::target::encode::TableEncoder;
 use datagen::target::pgbinary::{CopyEncoder, PgType};
 use datagen::target::FileFormat;
+use datagen::value::{Block, Encoded};
 
 /// The blocks of `table` in the first units of shop at scale 0.05.
 fn blocks(schema: &genfile::Schema, table: usize) -> Vec<Block> {
@@ -24,8 +25,8 @@ fn blocks(schema: &genfile::Schema, table: usize) -> Vec<Block> {
         .collect()
 }
 
-fn pg_type(ty: datagen::genfile::schema::SqlType) -> PgType {
-    use datagen::genfile::schema::SqlType as S;
+fn pg_type(ty: datagen::value::SqlType) -> PgType {
+    use datagen::value::SqlType as S;
     match ty {
         S::Integer => PgType::Int4,
         S::BigInt => PgType::Int8,

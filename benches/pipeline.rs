@@ -11,11 +11,12 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datagen::generate::{Block, Generators, Plan};
+use datagen::generate::{Generators, Plan};
 use datagen::genfile;
 use datagen::run::{UnitGenerator, UNIT_ROWS};
 use datagen::target::encode::FileEncoder;
 use datagen::target::{BlockEncoder, FileFormat};
+use datagen::value::Block;
 use datagen_actors::{run_pipeline, BoxError, Generator, PipelineConfig, Sink};
 
 const SCALE: f64 = 0.25;

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use datagen_actors::{BoxError, Generator, Sink};
 
-use crate::generate::{Block, Unit};
+use crate::generate::Unit;
+use crate::value::Block;
 
 /// Faults to inject.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -8,13 +8,21 @@
 //!
 //! # Layout
 //!
+//! From the bottom up; a module uses only modules listed before it.
+//!
+//! * [`value`]: values, their logical types and the blocks of rows that
+//!   carry them. [`rng`]: per-column random streams addressable by row
+//!   index. [`format`](mod@format): the canonical text of values.
+//!   [`diag`]: located diagnostics. [`shard`]: slices of a run.
+//! * [`context`]: what a generator sees while making a row.
+//!   [`expr`]: the expression language — parsing, types, evaluation.
+//! * [`generators`]: the generator catalogue, one module per family, each
+//!   generator's keys, type, sampling in one place.
 //! * [`genfile`]: reading a Genfile — TOML into raw serde structs, then
 //!   validation into the [`Schema`](genfile::Schema) the rest of the program
 //!   uses, with every problem reported at once as `file:line:col`.
-//! * [`generate`]: pure, seeded value generation — per-column streams, the
-//!   compiled generators, blocks of rows, and the plan that cuts a run into
-//!   work units. No actors, no I/O.
-//! * [`format`](mod@format): the canonical text form of values for targets.
+//! * [`generate`]: the schema compiled for a run, rows generated depth
+//!   first, and the plan that cuts a run into work units. No actors, no I/O.
 //! * [`target`]: target URLs and the sinks that write batches (SQLite,
 //!   PostgreSQL, CSV, JSON Lines, SQL, stdout), and their checkpoints.
 //! * [`settings`]: Genfile < environment < command line layering.
@@ -24,11 +32,18 @@
 //!   [`chaos`] injects faults for supervision experiments.
 
 pub mod chaos;
+pub mod context;
+pub mod diag;
+pub mod expr;
 pub mod format;
 pub mod generate;
+pub mod generators;
 pub mod genfile;
 pub mod preview;
 pub mod progress;
+pub mod rng;
 pub mod run;
 pub mod settings;
+pub mod shard;
 pub mod target;
+pub mod value;

@@ -5,9 +5,10 @@
 //! only the first units are generated.
 
 use crate::format::text;
-use crate::generate::{Block, Value};
-use crate::genfile::schema::{Schema, SqlType};
+use crate::genfile::schema::Schema;
 use crate::run::RunError;
+use crate::value::SqlType;
+use crate::value::{Block, Value};
 
 /// Widest a cell is shown; longer values end in `…`.
 const CELL: usize = 40;

@@ -9,7 +9,8 @@ use datagen_actors::{
 
 use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
 
-use crate::generate::{Block, Encoded, Generators, Plan, Spare, Unit};
+use crate::generate::{Generators, Plan, Spare, Unit};
+use crate::generators::Uniqueness;
 use crate::genfile::schema::{Gen, Schema};
 use crate::progress::{Progress, Reporter};
 use crate::settings::Settings;
@@ -18,6 +19,7 @@ use crate::target::files::{FileError, FileOptions, FileSink, Layout};
 use crate::target::postgres::{PgError, PgOptions, PgSink};
 use crate::target::sqlite::{SqliteError, SqliteSink};
 use crate::target::{BlockEncoder, TargetUrl};
+use crate::value::{Block, Encoded};
 
 /// Rows per work unit (all tables of the unit together).
 pub const UNIT_ROWS: u64 = 4_096;
@@ -131,7 +133,7 @@ pub struct Summary {
     /// What the Supervisor restarted.
     pub restarts: Restarts,
     /// The slice of the run written.
-    pub shard: crate::generate::Shard,
+    pub shard: crate::shard::Shard,
 }
 
 impl Summary {
@@ -405,7 +407,7 @@ fn available_memory() -> Option<u64> {
 
 /// Bytes a buffered row of the widest table takes, roughly.
 fn row_bytes(schema: &Schema) -> u64 {
-    let per_value = std::mem::size_of::<crate::generate::Value>() as u64;
+    let per_value = std::mem::size_of::<crate::value::Value>() as u64;
     schema
         .tables
         .iter()
@@ -414,11 +416,7 @@ fn row_bytes(schema: &Schema) -> u64 {
                 .iter()
                 .map(|c| {
                     let text = match &c.gen {
-                        Gen::String { max_len, .. } => u64::from(*max_len),
-                        Gen::Person { .. }
-                        | Gen::Email { .. }
-                        | Gen::Pattern(_)
-                        | Gen::Choice { .. } => 24,
+                        Gen::Catalogue(g) => g.spec.text_bytes(),
                         _ => 0,
                     };
                     per_value + text
@@ -472,14 +470,17 @@ pub fn plan(
             continue;
         }
         for column in &table.columns {
-            if let Some(span) = column.gen.range_size() {
-                if column.unique && u128::from(plan.table_rows[i]) > span {
-                    return Err(RunError::DomainTooSmall {
-                        table: table.name.clone(),
-                        column: column.name.clone(),
-                        span,
-                        rows: plan.table_rows[i],
-                    });
+            if let (true, Gen::Catalogue(g)) = (column.unique, &column.gen) {
+                match g.spec.uniqueness() {
+                    Uniqueness::Space(span) if u128::from(plan.table_rows[i]) > span => {
+                        return Err(RunError::DomainTooSmall {
+                            table: table.name.clone(),
+                            column: column.name.clone(),
+                            span,
+                            rows: plan.table_rows[i],
+                        });
+                    }
+                    _ => {}
                 }
             }
             if let Gen::Ref { table: t, .. } = column.gen {

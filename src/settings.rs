@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::generate::Shard;
 use crate::genfile::schema::{Constraints, IfExists, Schema};
+use crate::shard::Shard;
 use crate::target::{TargetUrl, TargetUrlError};
 
 /// What the command line may override.

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 
-use crate::generate::{Block, Value};
+use crate::value::{Block, Value};
 
 /// 1970-01-01 as days from 0001-01-01 (chrono's "days from CE").
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;

@@ -1,23 +1,14 @@
-//! Pure, seeded value generation: no actors, no I/O.
+//! Generating rows from a schema: pure and seeded, no actors, no I/O.
 //!
-//! * [`rng`]: per-column random streams addressable by row index.
-//! * [`value`]: [`Value`] and [`Block`], the rows in flight.
-//! * [`columns`]: the compiled generators and depth-first row generation.
-//! * [`context`]: the SourceContext a generator sees while making a row.
-//! * [`eval`]: evaluating expressions (`expr`, `when`, `cases`).
+//! * [`columns`]: the schema's columns compiled for a run ([`Generators`]).
+//! * [`rows`]: a unit's rows, depth first, with their children and the
+//!   columns that summarise them.
 //! * [`plan`]: row counts of `per` tables and the cutting into work units.
-//! * [`dicts`]: built-in dictionaries per locale.
-//! * [`brdocs`]: CPF and CNPJ numbers with valid check digits.
 
-pub mod brdocs;
 pub mod columns;
-pub mod context;
-pub mod dicts;
-pub mod eval;
 pub mod plan;
-pub mod rng;
-pub mod value;
+pub mod rows;
 
-pub use columns::{Generators, Spare};
-pub use plan::{Plan, Shard, Unit, Units};
-pub use value::{Block, Encoded, Value};
+pub use columns::Generators;
+pub use plan::{Plan, Unit, Units};
+pub use rows::Spare;

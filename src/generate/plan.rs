@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::columns::Generators;
 use crate::genfile::schema::{Gen, Schema, TableSize};
+use crate::shard::Shard;
 
 /// A piece of work: root rows and where each table's rows start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,51 +28,6 @@ pub struct Unit {
     pub total: u64,
     /// Position of the unit's first row in the run's row stream.
     pub stream: u64,
-}
-
-/// One slice of a run: `--shard K/N` generates the `index`-th of `count`
-/// slices. Each root table's units are dealt out in contiguous ranges, so a
-/// shard holds a contiguous range of every table's rows, and the shards in
-/// order hold every row of the run exactly once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// 0-based: `0..count`.
-    pub index: u64,
-    /// How many shards the run is cut into (at least 1).
-    pub count: u64,
-}
-
-impl Shard {
-    /// The whole run.
-    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
-
-    /// Which of `units` units this shard generates.
-    pub fn range(self, units: u64) -> Range<u64> {
-        let at = |k: u64| (u128::from(units) * u128::from(k) / u128::from(self.count)) as u64;
-        at(self.index)..at(self.index + 1)
-    }
-
-    /// True unless the run is cut into shards.
-    pub fn is_whole(self) -> bool {
-        self.count == 1
-    }
-
-    /// What a shard's file names carry before their extension:
-    /// `-00002-of-00008`; nothing for the whole run. Zero-padded, so the
-    /// shards' files sort in order.
-    pub fn suffix(self) -> String {
-        if self.is_whole() {
-            String::new()
-        } else {
-            format!("-{:05}-of-{:05}", self.index, self.count)
-        }
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
 }
 
 /// Units of a root table not counted yet: the whole run takes them all.

@@ -1,16 +1,15 @@
 //! Reading Genfiles: TOML → raw serde structs ([`raw`]) → validated
 //! [`Schema`] ([`validate`]), with every problem reported at once, located
-//! as `file:line:col` ([`diag`]).
+//! as `file:line:col` ([`crate::diag`]). Generators are read by their
+//! family in [`crate::generators`].
 
-pub mod diag;
-pub mod expr;
 pub mod raw;
 pub mod schema;
 pub mod validate;
 
 use std::path::Path;
 
-pub use diag::{Diagnostic, Diagnostics};
+pub use crate::diag::{Diagnostic, Diagnostics};
 pub use schema::Schema;
 pub use validate::gen_columns;
 
@@ -93,7 +92,7 @@ fn serde_diagnostic(message: &str, span: Option<std::ops::Range<usize>>) -> Diag
                 message: format!("unknown key `{field}`"),
                 help: None,
             };
-            match diag::nearest(field, valid.iter().copied()) {
+            match crate::diag::nearest(field, valid.iter().copied()) {
                 Some(n) => diag.help(format!("did you mean `{n}`?")),
                 None => diag.help(format!("valid keys here: {}", valid.join(", "))),
             }

@@ -11,7 +11,7 @@
 
 use datagen_actors::Rows;
 
-use crate::generate::Block;
+use crate::value::Block;
 
 /// Sorted, disjoint, non-adjacent `[from, to)` ranges of the row stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,7 +99,7 @@ impl Committed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::Value;
+    use crate::value::Value;
     use proptest::prelude::*;
 
     fn block(stream: u64, rows: u64) -> Block {

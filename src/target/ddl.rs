@@ -1,6 +1,7 @@
 //! CREATE TABLE statements for each SQL dialect, from the schema.
 
-use crate::genfile::schema::{Column, Gen, Schema, SqlType, Table, TableSize};
+use crate::genfile::schema::{Column, Gen, Schema, Table, TableSize};
+use crate::value::SqlType;
 
 /// An SQL dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

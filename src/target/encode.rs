@@ -10,8 +10,9 @@
 use super::ddl::{quote, Dialect};
 use super::{BlockEncoder, FileFormat};
 use crate::format::{json, text};
-use crate::generate::{Block, Encoded, Value};
-use crate::genfile::schema::{Schema, SqlType, Table};
+use crate::genfile::schema::{Schema, Table};
+use crate::value::SqlType;
+use crate::value::{Block, Encoded, Value};
 use datagen_actors::BoxError;
 
 /// Rows per INSERT statement in SQL output.

@@ -24,9 +24,10 @@ use super::checkpoint::Committed;
 use super::ddl;
 use super::encode::FileEncoder;
 use super::{encoded, FileFormat, Resume};
-use crate::generate::{Block, Shard};
 use crate::genfile::schema::{IfExists, Schema};
 use crate::progress::Progress;
+use crate::shard::Shard;
+use crate::value::Block;
 
 /// Why a file target failed.
 #[derive(Debug, thiserror::Error)]

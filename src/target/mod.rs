@@ -21,7 +21,7 @@ use std::sync::Arc;
 use datagen_actors::BoxError;
 use ddl::Dialect;
 
-use crate::generate::{Block, Encoded};
+use crate::value::{Block, Encoded};
 
 /// Encodes generated blocks into the bytes a target writes.
 ///
@@ -281,7 +281,7 @@ impl TargetUrl {
     /// shard's suffix before its extension (directories name their files
     /// with it, see [`files::file_name`]); databases and standard output are
     /// shared.
-    pub fn for_shard(self, shard: crate::generate::Shard) -> TargetUrl {
+    pub fn for_shard(self, shard: crate::shard::Shard) -> TargetUrl {
         if shard.is_whole() {
             return self;
         }

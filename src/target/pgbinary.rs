@@ -9,8 +9,8 @@
 //! type it really has.
 
 use crate::format::text;
-use crate::generate::{Block, Encoded, Value};
-use crate::genfile::schema::SqlType;
+use crate::value::SqlType;
+use crate::value::{Block, Encoded, Value};
 
 /// Signature, flags and header extension length of a binary COPY stream.
 pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";

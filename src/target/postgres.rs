@@ -29,9 +29,11 @@ use super::checkpoint::Committed;
 use super::ddl::{constraints, create_table_with, quote, Constraint, DdlOptions, Dialect};
 use super::pgbinary::{CopyEncoder, EncodeError, PgType, HEADER, TRAILER};
 use super::{encoded, BlockEncoder, PgUrl, Resume};
-use crate::generate::{Block, Encoded, Shard};
-use crate::genfile::schema::{Constraints, IfExists, Schema, SqlType};
+use crate::genfile::schema::{Constraints, IfExists, Schema};
 use crate::progress::Progress;
+use crate::shard::Shard;
+use crate::value::SqlType;
+use crate::value::{Block, Encoded};
 
 /// The table that records committed units.
 pub const PROGRESS_TABLE: &str = "datagen_progress";

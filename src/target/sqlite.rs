@@ -17,9 +17,9 @@ use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
 use super::Resume;
 use crate::format::text;
-use crate::generate::{Block, Value};
 use crate::genfile::schema::{IfExists, Schema};
 use crate::progress::Progress;
+use crate::value::{Block, Value};
 
 /// Why the SQLite target failed.
 #[derive(Debug, thiserror::Error)]

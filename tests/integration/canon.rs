@@ -7,7 +7,8 @@
 
 use std::path::Path;
 
-use datagen::genfile::schema::{Schema, SqlType, Table};
+use datagen::genfile::schema::{Schema, Table};
+use datagen::value::SqlType;
 use rusqlite::types::ValueRef;
 
 use super::pg::Pg;

@@ -1,6 +1,6 @@
 //! Values of the catalogue generators are valid for what they claim to be.
 
-use datagen::generate::brdocs::{valid_cnpj, valid_cpf};
+use datagen::generators::br::{valid_cnpj, valid_cpf};
 use rusqlite::Connection;
 
 use crate::support::{run_text, stderr};

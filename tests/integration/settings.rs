@@ -67,7 +67,7 @@ fn genfile_then_environment_then_command_line() {
     };
     let s = resolve(&schema, &cli, e).unwrap();
     assert_eq!((s.seed, s.scale, s.workers, s.batch_rows), (8, 2.0, 1, 7));
-    assert_eq!(s.shard, datagen::generate::Shard { index: 1, count: 3 });
+    assert_eq!(s.shard, datagen::shard::Shard { index: 1, count: 3 });
     // A shard writes its own database file.
     assert_eq!(
         s.target,

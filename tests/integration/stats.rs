@@ -3,8 +3,9 @@
 //! a z-score for rates. Critical values are at α = 0.001, so a correct
 //! generator essentially never fails and a wrong shape always does.
 
-use datagen::generate::{Generators, Plan, Value};
+use datagen::generate::{Generators, Plan};
 use datagen::genfile;
+use datagen::value::Value;
 
 const N: usize = 20_000;
 
@@ -30,7 +31,7 @@ id = { gen = "sequence" }
 
 struct Data {
     schema: genfile::Schema,
-    blocks: Vec<datagen::generate::Block>,
+    blocks: Vec<datagen::value::Block>,
 }
 
 fn data() -> Data {

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use datagen::generate::{Block, Generators, Plan, Shard, Unit};
+use datagen::generate::{Generators, Plan, Unit};
 use datagen::genfile;
+use datagen::shard::Shard;
+use datagen::value::Block;
 use proptest::prelude::*;
 
 use crate::support::schema;
@@ -46,7 +48,7 @@ fn rows(blocks: &[Block]) -> Vec<String> {
                 let text: Vec<String> = row
                     .iter()
                     .map(|v| match *v {
-                        datagen::generate::Value::Text(s, e) => format!("{:?}", b.str(s, e)),
+                        datagen::value::Value::Text(s, e) => format!("{:?}", b.str(s, e)),
                         other => format!("{other:?}"),
                     })
                     .collect();

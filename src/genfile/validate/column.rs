@@ -1,16 +1,23 @@
-//! Column specs: a column's keys → its generator, SQL type and the names
-//! still to resolve once every table is known.
+//! Column specs: a column's keys → how its values are made, its SQL type
+//! and the names still to resolve once every table is known. Generators
+//! of the catalogue are read by their family ([`crate::generators`]);
+//! the relational and derived sources (`ref`, `parent`, `expr`, `lookup`,
+//! `agg`, `cases`) here.
 
 use std::ops::Range;
 
 use serde_spanned::Spanned;
 use toml::Value as TomlValue;
 
-use super::keys::Keys;
-use super::{unknown_locale, GENERATORS};
-use crate::genfile::diag::{nearest, Diagnostic};
+use super::unknown_locale;
+use crate::diag::keys::Keys;
+use crate::diag::Diagnostic;
+use crate::generators::dicts::Locale;
+use crate::generators::dist::{self, Dist};
+use crate::generators::{registry, Params, Read, Uniqueness};
 use crate::genfile::raw::Ordered;
 use crate::genfile::schema::*;
+use crate::value::SqlType;
 
 const COMMON_KEYS: &[&str] = &[
     "primary_key",
@@ -33,37 +40,6 @@ pub(super) struct Env<'a> {
 /// The keys that say where a column's values come from; exactly one is given.
 const SOURCES: [&str; 7] = ["gen", "ref", "parent", "expr", "lookup", "agg", "cases"];
 
-const DIST_NAMES: &[&str] = &[
-    "uniform",
-    "normal",
-    "lognormal",
-    "exponential",
-    "zipf",
-    "poisson",
-];
-
-fn gen_keys(gen: &str) -> &'static [&'static str] {
-    match gen {
-        "sequence" => &["start", "step"],
-        "int" | "decimal" | "date" | "timestamp" => &["min", "max", "dist", "scale"],
-        "float" => &["min", "max", "dist", "precision"],
-        "bool" => &["p"],
-        "string" => &["len", "charset"],
-        "pattern" => &["pattern"],
-        "uuid" => &["version", "min", "max"],
-        "choice" => &["values", "weights", "dist"],
-        "internet.email" => &["from"],
-        "hash" => &["algo", "of"],
-        "dict" => &["dict", "dist"],
-        "lorem" => &["words"],
-        "br.cpf" | "br.cnpj" => &["formatted"],
-        "object" => &["fields"],
-        "array" => &["len", "item"],
-        _ => &[],
-    }
-}
-
-/// A name to resolve once every table is known.
 #[derive(Debug)]
 pub(super) enum Link {
     Ref {
@@ -74,10 +50,8 @@ pub(super) enum Link {
         column: String,
         span: Range<usize>,
     },
-    From {
-        column: String,
-        span: Range<usize>,
-    },
+    /// Earlier columns a catalogue generator reads (`from`, `of`).
+    Reads(Vec<Read>),
     Expr {
         src: String,
         span: Range<usize>,
@@ -115,250 +89,6 @@ pub(super) struct Draft {
 }
 
 /// Reads `{ NAME = { PARAMS } }` (or a bare string for parameterless forms).
-pub(super) fn tagged(v: &Spanned<TomlValue>) -> Option<(&str, Option<&toml::Table>)> {
-    match v.get_ref() {
-        TomlValue::String(s) => Some((s.as_str(), None)),
-        TomlValue::Table(t) if t.len() == 1 => {
-            let (k, inner) = t.iter().next()?;
-            match inner {
-                TomlValue::Table(params) => Some((k.as_str(), Some(params))),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-pub(super) fn param(params: Option<&toml::Table>, key: &str) -> Option<f64> {
-    match params?.get(key)? {
-        TomlValue::Integer(i) => Some(*i as f64),
-        TomlValue::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-/// Parses a `dist`; `what` names the column.
-pub(super) fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Dist> {
-    let bad = |d: &mut Vec<Diagnostic>, msg: String, help: &str| {
-        d.push(Diagnostic::new(v.span(), format!("{what}: {msg}")).help(help.to_owned()));
-        None
-    };
-    let Some((name, params)) = tagged(v) else {
-        return bad(
-            d,
-            "`dist` must be \"uniform\" or a table like `{ normal = { mean = 0, std = 1 } }`"
-                .into(),
-            "see the distributions: uniform, normal, lognormal, exponential, zipf",
-        );
-    };
-    let need = |d: &mut Vec<Diagnostic>, key: &str, positive: bool| -> Option<f64> {
-        match param(params, key) {
-            Some(x) if positive && x <= 0.0 => {
-                d.push(Diagnostic::new(
-                    v.span(),
-                    format!("{what}: `{name}.{key}` must be greater than 0"),
-                ));
-                None
-            }
-            Some(x) => Some(x),
-            None => {
-                d.push(
-                    Diagnostic::new(v.span(), format!("{what}: `{name}` needs a number `{key}`"))
-                        .help(format!("e.g. `{{ {name} = {{ {key} = 1 }} }}`")),
-                );
-                None
-            }
-        }
-    };
-    match name {
-        "uniform" => Some(Dist::Uniform),
-        "normal" => Some(Dist::Normal {
-            mean: need(d, "mean", false)?,
-            std: need(d, "std", true)?,
-        }),
-        "lognormal" => Some(Dist::LogNormal {
-            mu: need(d, "mu", false)?,
-            sigma: need(d, "sigma", true)?,
-        }),
-        "exponential" => Some(Dist::Exponential {
-            lambda: need(d, "lambda", true)?,
-        }),
-        "zipf" => Some(Dist::Zipf {
-            s: need(d, "s", true)?,
-        }),
-        "poisson" => Some(Dist::Poisson {
-            lambda: need(d, "lambda", true)?,
-        }),
-        other => {
-            let help = match nearest(other, DIST_NAMES.iter().copied()) {
-                Some(n) => format!("did you mean `{n}`?"),
-                None => format!("use one of: {}", DIST_NAMES.join(", ")),
-            };
-            bad(d, format!("unknown distribution `{other}`"), &help)
-        }
-    }
-}
-
-pub(super) fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Count> {
-    const FORMS: &str = "{ fixed = N }, { uniform = { min, max } }, { poisson = { lambda } }, { normal = { mean, std } }, { lognormal = { mu, sigma } }, { exponential = { lambda } }, { zipf = { s, max } }";
-    if let TomlValue::Integer(n) = v.get_ref() {
-        if *n >= 0 {
-            return Some(Count::Fixed(*n as u64));
-        }
-    }
-    let Some(TomlValue::Table(t)) = Some(v.get_ref()) else {
-        d.push(
-            Diagnostic::new(v.span(), format!("{what}: `count` must be a table"))
-                .help(format!("use one of: {FORMS}")),
-        );
-        return None;
-    };
-    let Some((name, inner)) = t.iter().next().filter(|_| t.len() == 1) else {
-        d.push(
-            Diagnostic::new(v.span(), format!("{what}: `count` must name one form"))
-                .help(format!("use one of: {FORMS}")),
-        );
-        return None;
-    };
-    let num = |key: &str| match inner {
-        TomlValue::Table(p) => param(Some(p), key),
-        _ => None,
-    };
-    let bad = |d: &mut Vec<Diagnostic>, msg: &str| {
-        d.push(
-            Diagnostic::new(v.span(), format!("{what}: {msg}"))
-                .help(format!("use one of: {FORMS}")),
-        );
-        None
-    };
-    match name.as_str() {
-        "fixed" => match inner {
-            TomlValue::Integer(n) if *n >= 0 => Some(Count::Fixed(*n as u64)),
-            _ => bad(d, "`fixed` must be a whole number of children, 0 or more"),
-        },
-        "uniform" => match (num("min"), num("max")) {
-            (Some(min), Some(max))
-                if min >= 0.0 && min <= max && min.fract() == 0.0 && max.fract() == 0.0 =>
-            {
-                Some(Count::Uniform {
-                    min: min as u64,
-                    max: max as u64,
-                })
-            }
-            _ => bad(d, "`uniform` count needs whole numbers 0 <= min <= max"),
-        },
-        "poisson" => match num("lambda") {
-            Some(lambda) if lambda > 0.0 => Some(Count::Poisson { lambda }),
-            _ => bad(d, "`poisson` count needs `lambda` greater than 0"),
-        },
-        "normal" => match (num("mean"), num("std")) {
-            (Some(mean), Some(std)) if std > 0.0 => Some(Count::Normal { mean, std }),
-            _ => bad(d, "`normal` count needs `mean` and `std` greater than 0"),
-        },
-        "lognormal" => match (num("mu"), num("sigma")) {
-            (Some(mu), Some(sigma)) if sigma > 0.0 => Some(Count::LogNormal { mu, sigma }),
-            _ => bad(d, "`lognormal` count needs `mu` and `sigma` greater than 0"),
-        },
-        "exponential" => match num("lambda") {
-            Some(lambda) if lambda > 0.0 => Some(Count::Exponential { lambda }),
-            _ => bad(d, "`exponential` count needs `lambda` greater than 0"),
-        },
-        "zipf" => match (num("s"), num("max")) {
-            (Some(s), Some(max)) if s > 0.0 && max >= 1.0 && max.fract() == 0.0 => {
-                Some(Count::Zipf { s, max: max as u64 })
-            }
-            _ => bad(
-                d,
-                "`zipf` count needs `s` greater than 0 and a whole `max` of at least 1",
-            ),
-        },
-        other => {
-            let forms = [
-                "fixed",
-                "uniform",
-                "poisson",
-                "normal",
-                "lognormal",
-                "exponential",
-                "zipf",
-            ];
-            let help = match nearest(other, forms) {
-                Some(n) => format!("did you mean `{n}`?"),
-                None => format!("use one of: {FORMS}"),
-            };
-            d.push(
-                Diagnostic::new(v.span(), format!("{what}: unknown count form `{other}`"))
-                    .help(help),
-            );
-            None
-        }
-    }
-}
-
-/// Days since 1970-01-01 of a TOML date or an ISO date string.
-pub(super) fn parse_date(v: &TomlValue) -> Option<i32> {
-    let text = match v {
-        TomlValue::String(s) => s.clone(),
-        TomlValue::Datetime(dt) if dt.time.is_none() => dt.to_string(),
-        _ => return None,
-    };
-    let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    i32::try_from((date - epoch).num_days()).ok()
-}
-
-/// Seconds since the epoch of an RFC 3339 timestamp (a missing offset means UTC;
-/// a bare date means its midnight).
-pub(super) fn parse_timestamp(v: &TomlValue) -> Option<i64> {
-    let text = match v {
-        TomlValue::String(s) => s.clone(),
-        TomlValue::Datetime(dt) => dt.to_string(),
-        _ => return None,
-    };
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&text) {
-        return Some(t.timestamp());
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S%.f",
-    ] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&text, format) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    parse_date(v).map(|days| i64::from(days) * 86_400)
-}
-
-pub(super) fn pattern(s: &str) -> Vec<PatternPart> {
-    let mut parts = Vec::new();
-    let mut literal = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        let part = match c {
-            '#' => PatternPart::Digit,
-            '?' => PatternPart::Letter,
-            '*' => PatternPart::Alnum,
-            '\\' => {
-                literal.extend(chars.next());
-                continue;
-            }
-            c => {
-                literal.push(c);
-                continue;
-            }
-        };
-        if !literal.is_empty() {
-            parts.push(PatternPart::Literal(std::mem::take(&mut literal)));
-        }
-        parts.push(part);
-    }
-    if !literal.is_empty() {
-        parts.push(PatternPart::Literal(literal));
-    }
-    parts
-}
-
 pub(super) fn column(
     d: &mut Vec<Diagnostic>,
     env: Env<'_>,
@@ -439,7 +169,7 @@ pub(super) fn column(
         });
         let dist = k
             .get("dist")
-            .and_then(|v| dist(d, &what, v))
+            .and_then(|v| dist::dist(d, &what, v))
             .unwrap_or(Dist::Uniform);
         (
             Gen::Ref {
@@ -521,8 +251,15 @@ pub(super) fn column(
         (Gen::Cases(Vec::new()), SqlType::Text)
     } else if let Some((gen_name, gen_span)) = k.string(d, "gen") {
         allowed.push("gen");
-        allowed.extend(gen_keys(gen_name));
-        let generated = generator(d, &mut k, &what, gen_name, gen_span, env, unique, &mut link);
+        let generated = catalogue(
+            d,
+            &mut k,
+            &what,
+            (gen_name, gen_span),
+            env,
+            &mut link,
+            &mut allowed,
+        );
         if generated.is_none() {
             k.report_unknown(d, &allowed);
         }
@@ -539,26 +276,11 @@ pub(super) fn column(
     };
 
     if unique {
-        let ok = matches!(
-            gen,
-            Gen::Sequence { .. }
-                | Gen::Uuid
-                | Gen::UuidV7 { .. }
-                | Gen::Email { .. }
-                | Gen::Int {
-                    dist: Dist::Uniform,
-                    ..
-                }
-                | Gen::Date {
-                    dist: Dist::Uniform,
-                    ..
-                }
-                | Gen::Timestamp {
-                    dist: Dist::Uniform,
-                    ..
-                }
-        );
-        if !ok {
+        let (name, uniqueness) = match &gen {
+            Gen::Catalogue(g) => (g.name, g.spec.uniqueness()),
+            _ => ("", Uniqueness::Repeats),
+        };
+        if uniqueness == Uniqueness::Repeats {
             let key = if primary_key { "primary_key" } else { "unique" };
             d.push(
                 Diagnostic::new(
@@ -568,13 +290,13 @@ pub(super) fn column(
                 .help("use gen = \"sequence\", \"uuid\", \"internet.email\", or \"int\", \"date\" or \"timestamp\" without `dist`"),
             );
         }
-        if primary_key && matches!(gen, Gen::Email { .. }) {
+        if primary_key && uniqueness == Uniqueness::UniqueOnly {
             d.push(
                 Diagnostic::new(
                     span.clone(),
                     format!("{what}: `primary_key` needs a sequence or uuid column"),
                 )
-                .help("use `unique = true` for e-mail addresses"),
+                .help(format!("use `unique = true` for `{name}` columns")),
             );
         }
     }
@@ -602,606 +324,11 @@ pub(super) fn column(
     })
 }
 
-pub(super) fn generator(
-    d: &mut Vec<Diagnostic>,
-    k: &mut Keys<'_>,
-    what: &str,
-    gen_name: &str,
-    gen_span: Range<usize>,
-    env: Env<'_>,
-    unique: bool,
-    link: &mut Option<Link>,
-) -> Option<(Gen, SqlType)> {
-    let locale = env.locale;
-    let dist_of = |d: &mut Vec<Diagnostic>, k: &mut Keys<'_>| {
-        k.get("dist")
-            .and_then(|v| dist(d, what, v))
-            .unwrap_or(Dist::Uniform)
-    };
-    let range_err = |d: &mut Vec<Diagnostic>,
-                     span: Range<usize>,
-                     min: &dyn std::fmt::Display,
-                     max: &dyn std::fmt::Display| {
-        d.push(
-            Diagnostic::new(
-                span,
-                format!("{what}: min ({min}) is greater than max ({max})"),
-            )
-            .help("swap `min` and `max`"),
-        );
-    };
-    let r = match gen_name {
-        "sequence" => {
-            let start = k.int(d, "start").map_or(1, |v| v.0);
-            let step = match k.int(d, "step") {
-                Some((0, s)) => {
-                    d.push(
-                        Diagnostic::new(s, format!("{what}: `step` must not be 0"))
-                            .help("a sequence must advance"),
-                    );
-                    1
-                }
-                Some((s, _)) => s,
-                None => 1,
-            };
-            (Gen::Sequence { start, step }, SqlType::BigInt)
-        }
-        "int" => {
-            let min = k.int(d, "min");
-            let max = k.int(d, "max");
-            let (min, max) = (
-                k.require(d, &gen_span, "min", min, "0")?,
-                k.require(d, &gen_span, "max", max, "100")?,
-            );
-            if min.0 > max.0 {
-                range_err(d, min.1.clone(), &min.0, &max.0);
-            }
-            let small = i32::try_from(min.0).is_ok() && i32::try_from(max.0).is_ok();
-            let ty = if small {
-                SqlType::Integer
-            } else {
-                SqlType::BigInt
-            };
-            (
-                Gen::Int {
-                    min: min.0,
-                    max: max.0,
-                    dist: dist_of(d, k),
-                },
-                ty,
-            )
-        }
-        "float" => {
-            let min = k.float(d, "min");
-            let max = k.float(d, "max");
-            let (min, max) = (
-                k.require(d, &gen_span, "min", min, "0.0")?,
-                k.require(d, &gen_span, "max", max, "1.0")?,
-            );
-            if min.0 > max.0 {
-                range_err(d, min.1.clone(), &min.0, &max.0);
-            }
-            let precision = match k.int(d, "precision") {
-                Some((p, _)) if (0..=15).contains(&p) => Some(p as u8),
-                Some((p, s)) => {
-                    d.push(Diagnostic::new(
-                        s,
-                        format!("{what}: `precision` must be between 0 and 15, found {p}"),
-                    ));
-                    None
-                }
-                None => None,
-            };
-            (
-                Gen::Float {
-                    min: min.0,
-                    max: max.0,
-                    dist: dist_of(d, k),
-                    precision,
-                },
-                SqlType::Double,
-            )
-        }
-        "decimal" => {
-            let scale = match k.int(d, "scale") {
-                Some((s, _)) if (0..=9).contains(&s) => s as u8,
-                Some((s, span)) => {
-                    d.push(Diagnostic::new(
-                        span,
-                        format!("{what}: `scale` must be between 0 and 9, found {s}"),
-                    ));
-                    2
-                }
-                None => 2,
-            };
-            let min = k.float(d, "min");
-            let max = k.float(d, "max");
-            let (min, max) = (
-                k.require(d, &gen_span, "min", min, "0.00")?,
-                k.require(d, &gen_span, "max", max, "100.00")?,
-            );
-            if min.0 > max.0 {
-                range_err(d, min.1.clone(), &min.0, &max.0);
-            }
-            let pow = 10f64.powi(i32::from(scale));
-            let limit = 1e17;
-            if min.0.abs() * pow >= limit || max.0.abs() * pow >= limit {
-                d.push(Diagnostic::new(
-                    max.1.clone(),
-                    format!("{what}: values too large for a decimal with scale {scale}"),
-                ));
-            }
-            let (lo, hi) = ((min.0 * pow).round() as i64, (max.0 * pow).round() as i64);
-            let int_digits = hi
-                .unsigned_abs()
-                .max(lo.unsigned_abs())
-                .checked_ilog10()
-                .map_or(1, |l| l + 1) as u8;
-            let precision = int_digits.max(scale + 1);
-            (
-                Gen::Decimal {
-                    min: lo,
-                    max: hi,
-                    scale,
-                    dist: dist_of(d, k),
-                },
-                SqlType::Decimal { precision, scale },
-            )
-        }
-        "bool" => {
-            let p = match k.float(d, "p") {
-                Some((p, _)) if (0.0..=1.0).contains(&p) => p,
-                Some((p, s)) => {
-                    d.push(Diagnostic::new(
-                        s,
-                        format!("{what}: `p` must be between 0 and 1, found {p}"),
-                    ));
-                    0.5
-                }
-                None => 0.5,
-            };
-            (Gen::Bool { p }, SqlType::Boolean)
-        }
-        "string" => {
-            let (min_len, max_len) = match k.get("len") {
-                Some(v) => {
-                    match v.get_ref() {
-                        TomlValue::Array(a) => {
-                            match a.as_slice() {
-                                [TomlValue::Integer(lo), TomlValue::Integer(hi)]
-                                    if 0 <= *lo && lo <= hi && *hi <= 1_000_000 =>
-                                {
-                                    (*lo as u32, *hi as u32)
-                                }
-                                _ => {
-                                    d.push(
-                                Diagnostic::new(v.span(), format!("{what}: `len` must be [min, max] with 0 <= min <= max"))
-                                    .help("e.g. `len = [8, 16]`"),
-                            );
-                                    (8, 16)
-                                }
-                            }
-                        }
-                        TomlValue::Integer(n) if *n >= 0 => (*n as u32, *n as u32),
-                        _ => {
-                            k.wrong_type(d, "len", v, "[min, max]");
-                            (8, 16)
-                        }
-                    }
-                }
-                None => (8, 16),
-            };
-            let charset = match k.string(d, "charset") {
-                Some(("alnum", _)) | None => Charset::Alnum,
-                Some(("alpha", _)) => Charset::Alpha,
-                Some(("digits", _)) => Charset::Digits,
-                Some(("hex", _)) => Charset::Hex,
-                Some((other, s)) => {
-                    d.push(
-                        Diagnostic::new(s, format!("{what}: unknown charset `{other}`"))
-                            .help("use one of: alnum, alpha, digits, hex"),
-                    );
-                    Charset::Alnum
-                }
-            };
-            (
-                Gen::String {
-                    min_len,
-                    max_len,
-                    charset,
-                },
-                SqlType::Text,
-            )
-        }
-        "pattern" => {
-            let p = k.string(d, "pattern");
-            let (p, _) = k.require(d, &gen_span, "pattern", p, "\"??-####\"")?;
-            (Gen::Pattern(pattern(p)), SqlType::Text)
-        }
-        "uuid" => match k.int(d, "version") {
-            Some((7, _)) => {
-                let bound =
-                    |d: &mut Vec<Diagnostic>, k: &mut Keys<'_>, key: &str, default: i64| -> i64 {
-                        match k.get(key) {
-                            Some(v) => parse_timestamp(v.get_ref()).map_or_else(
-                                || {
-                                    d.push(
-                                        Diagnostic::new(
-                                            v.span(),
-                                            format!("{what}: `{key}` is not a valid timestamp"),
-                                        )
-                                        .help("write it like 2024-01-01T00:00:00Z"),
-                                    );
-                                    default
-                                },
-                                |secs| secs * 1000,
-                            ),
-                            None => default,
-                        }
-                    };
-                let min = bound(d, k, "min", 1_704_067_200_000);
-                let max = bound(d, k, "max", 1_767_225_600_000);
-                if min > max {
-                    range_err(d, gen_span.clone(), &"min", &"max");
-                }
-                (Gen::UuidV7 { min, max }, SqlType::Uuid)
-            }
-            Some((v, s)) if v != 4 => {
-                d.push(
-                    Diagnostic::new(s, format!("{what}: unknown uuid version {v}"))
-                        .help("use `version = 4` (random) or `version = 7` (time-ordered)"),
-                );
-                return None;
-            }
-            _ => (Gen::Uuid, SqlType::Uuid),
-        },
-        "date" | "timestamp" => {
-            let is_date = gen_name == "date";
-            let parse = |v: &TomlValue| -> Option<i64> {
-                if is_date {
-                    parse_date(v).map(i64::from)
-                } else {
-                    parse_timestamp(v)
-                }
-            };
-            let example = if is_date {
-                "2024-01-01"
-            } else {
-                "2024-01-01T00:00:00Z"
-            };
-            let mut bound = |d: &mut Vec<Diagnostic>, key: &str| -> Option<(i64, Range<usize>)> {
-                let v = k.get(key);
-                let v = k.require(d, &gen_span, key, v, example)?;
-                match parse(v.get_ref()) {
-                    Some(x) => Some((x, v.span())),
-                    None => {
-                        d.push(
-                            Diagnostic::new(
-                                v.span(),
-                                format!("{what}: `{key}` is not a valid {gen_name}"),
-                            )
-                            .help(format!("write it like {example}")),
-                        );
-                        None
-                    }
-                }
-            };
-            let min = bound(d, "min");
-            let max = bound(d, "max");
-            let (min, max) = (min?, max?);
-            if min.0 > max.0 {
-                range_err(d, min.1.clone(), &"min", &"max");
-            }
-            let dist = dist_of(d, k);
-            if is_date {
-                (
-                    Gen::Date {
-                        min: min.0 as i32,
-                        max: max.0 as i32,
-                        dist,
-                    },
-                    SqlType::Date,
-                )
-            } else {
-                (
-                    Gen::Timestamp {
-                        min: min.0,
-                        max: max.0,
-                        dist,
-                    },
-                    SqlType::Timestamp,
-                )
-            }
-        }
-        "choice" => {
-            let values = k.get("values");
-            let values = k.require(d, &gen_span, "values", values, "[\"a\", \"b\"]")?;
-            let TomlValue::Array(items) = values.get_ref() else {
-                k.wrong_type(d, "values", values, "an array");
-                return None;
-            };
-            if items.is_empty() {
-                d.push(
-                    Diagnostic::new(values.span(), format!("{what}: `values` is empty"))
-                        .help("list at least one value"),
-                );
-                return None;
-            }
-            let all = |f: fn(&TomlValue) -> bool| items.iter().all(f);
-            let (literals, ty): (Vec<Literal>, SqlType) = if all(|v| v.is_str()) {
-                (
-                    items
-                        .iter()
-                        .map(|v| Literal::Text(v.as_str().unwrap_or_default().to_owned()))
-                        .collect(),
-                    SqlType::Text,
-                )
-            } else if all(|v| v.is_integer()) {
-                let ints: Vec<i64> = items.iter().filter_map(TomlValue::as_integer).collect();
-                let small = ints.iter().all(|i| i32::try_from(*i).is_ok());
-                (
-                    ints.into_iter().map(Literal::Int).collect(),
-                    if small {
-                        SqlType::Integer
-                    } else {
-                        SqlType::BigInt
-                    },
-                )
-            } else if all(|v| v.is_integer() || v.is_float()) {
-                (
-                    items
-                        .iter()
-                        .map(|v| {
-                            Literal::Float(
-                                v.as_float()
-                                    .or(v.as_integer().map(|i| i as f64))
-                                    .unwrap_or_default(),
-                            )
-                        })
-                        .collect(),
-                    SqlType::Double,
-                )
-            } else if all(|v| v.is_bool()) {
-                (
-                    items
-                        .iter()
-                        .filter_map(TomlValue::as_bool)
-                        .map(Literal::Bool)
-                        .collect(),
-                    SqlType::Boolean,
-                )
-            } else {
-                d.push(
-                    Diagnostic::new(values.span(), format!("{what}: `values` mixes types"))
-                        .help("make every value a string, or every value a number, or every value a boolean"),
-                );
-                return None;
-            };
-            let weights = match k.get("weights") {
-                Some(w) => {
-                    let parsed: Option<Vec<f64>> = match w.get_ref() {
-                        TomlValue::Array(ws) => ws
-                            .iter()
-                            .map(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
-                            .collect(),
-                        _ => None,
-                    };
-                    match parsed {
-                        Some(ws) if ws.len() != literals.len() => {
-                            d.push(
-                                Diagnostic::new(
-                                    w.span(),
-                                    format!(
-                                        "{what}: {} weights for {} values",
-                                        ws.len(),
-                                        literals.len()
-                                    ),
-                                )
-                                .help("give exactly one weight per value"),
-                            );
-                            None
-                        }
-                        Some(ws)
-                            if ws.iter().any(|x| *x < 0.0 || !x.is_finite())
-                                || ws.iter().sum::<f64>() <= 0.0 =>
-                        {
-                            d.push(Diagnostic::new(
-                                w.span(),
-                                format!("{what}: weights must be 0 or more and not all 0"),
-                            ));
-                            None
-                        }
-                        Some(ws) => Some(ws),
-                        None => {
-                            k.wrong_type(d, "weights", w, "an array of numbers");
-                            None
-                        }
-                    }
-                }
-                None => None,
-            };
-            (
-                Gen::Choice {
-                    values: literals,
-                    weights,
-                    dist: dist_of(d, k),
-                },
-                ty,
-            )
-        }
-        "person.first_name" | "person.last_name" | "person.name" => {
-            let part = match gen_name {
-                "person.first_name" => PersonPart::First,
-                "person.last_name" => PersonPart::Last,
-                _ => PersonPart::Full,
-            };
-            (Gen::Person { part, locale }, SqlType::Text)
-        }
-        "internet.email" => {
-            if let Some((from, s)) = k.string(d, "from") {
-                *link = Some(Link::From {
-                    column: from.to_owned(),
-                    span: s,
-                });
-            }
-            (
-                Gen::Email {
-                    from: None,
-                    locale,
-                    unique,
-                },
-                SqlType::Text,
-            )
-        }
-        "hash" => {
-            let sha256 = match k.string(d, "algo") {
-                Some(("sha256", _)) | None => true,
-                Some(("md5", _)) => false,
-                Some((other, s)) => {
-                    d.push(
-                        Diagnostic::new(s, format!("{what}: unknown hash `{other}`"))
-                            .help("use `sha256` or `md5`"),
-                    );
-                    true
-                }
-            };
-            if let Some((of, s)) = k.string(d, "of") {
-                *link = Some(Link::From {
-                    column: of.to_owned(),
-                    span: s,
-                });
-            }
-            (Gen::Hash { sha256, of: None }, SqlType::Text)
-        }
-        "dict" => {
-            let name = k.string(d, "dict");
-            let (name, span) = k.require(d, &gen_span, "dict", name, "\"cities\"")?;
-            let source = if let Some(i) = env.dicts.iter().position(|n| n == name) {
-                DictSource::User(i)
-            } else if let Some(&(_, b)) = BUILTIN_DICTIONARIES.iter().find(|(n, _)| *n == name) {
-                DictSource::Builtin(b, locale)
-            } else {
-                let all: Vec<&str> = env
-                    .dicts
-                    .iter()
-                    .map(String::as_str)
-                    .chain(BUILTIN_DICTIONARIES.iter().map(|(n, _)| *n))
-                    .collect();
-                let diag = Diagnostic::new(span, format!("{what}: unknown dictionary `{name}`"));
-                d.push(match nearest(name, all.iter().copied()) {
-                    Some(n) => diag.help(format!("did you mean `{n}`?")),
-                    None => diag.help(format!(
-                        "define `[dictionaries.{name}]`, or use one of: {}",
-                        all.join(", ")
-                    )),
-                });
-                return None;
-            };
-            (
-                Gen::Dict {
-                    source,
-                    dist: dist_of(d, k),
-                },
-                SqlType::Text,
-            )
-        }
-        "lorem" => {
-            let (min, max) = len_pair(d, k, what, "words", (3, 8));
-            (Gen::Lorem { min, max, locale }, SqlType::Text)
-        }
-        "br.cpf" | "br.cnpj" => {
-            let formatted = k.bool(d, "formatted").unwrap_or(true);
-            (
-                Gen::BrDoc {
-                    cnpj: gen_name == "br.cnpj",
-                    formatted,
-                },
-                SqlType::Text,
-            )
-        }
-        "internet.domain"
-        | "phone"
-        | "address.street"
-        | "address.city"
-        | "address.state"
-        | "address.zip"
-        | "address.country"
-        | "company.name"
-        | "commerce.product_name"
-        | "commerce.department" => {
-            let kind = match gen_name {
-                "internet.domain" => Domain::InternetDomain,
-                "phone" => Domain::Phone,
-                "address.street" => Domain::Street,
-                "address.city" => Domain::City,
-                "address.state" => Domain::State,
-                "address.zip" => Domain::Zip,
-                "address.country" => Domain::Country,
-                "company.name" => Domain::Company,
-                "commerce.product_name" => Domain::ProductName,
-                _ => Domain::Department,
-            };
-            (Gen::Domain { kind, locale }, SqlType::Text)
-        }
-        "object" => {
-            let fields = k.get("fields");
-            let fields = k.require(
-                d,
-                &gen_span,
-                "fields",
-                fields,
-                "{ name = { gen = \"person.name\" } }",
-            )?;
-            let TomlValue::Table(table) = fields.get_ref() else {
-                k.wrong_type(d, "fields", fields, "a table of column specs");
-                return None;
-            };
-            let out: Vec<Option<Field>> = table
-                .iter()
-                .map(|(name, spec)| field(d, what, name, spec, fields.span(), env))
-                .collect();
-            (
-                Gen::Object(out.into_iter().collect::<Option<Vec<_>>>()?),
-                SqlType::Json,
-            )
-        }
-        "array" => {
-            let (min, max) = len_pair(d, k, what, "len", (1, 5));
-            let item = k.get("item");
-            let item = k.require(
-                d,
-                &gen_span,
-                "item",
-                item,
-                "{ gen = \"int\", min = 1, max = 9 }",
-            )?;
-            let item = field(d, what, "item", item.get_ref(), item.span(), env)?;
-            (
-                Gen::Array {
-                    min,
-                    max,
-                    item: Box::new(item),
-                },
-                SqlType::Json,
-            )
-        }
-        other => {
-            let diag = Diagnostic::new(gen_span, format!("{what}: unknown generator `{other}`"));
-            d.push(match nearest(other, GENERATORS.iter().copied()) {
-                Some(n) => diag.help(format!("did you mean `{n}`?")),
-                None => diag.help(format!("available generators: {}", GENERATORS.join(", "))),
-            });
-            return None;
-        }
-    };
-    Some(r)
-}
-
 /// A stand-in expression until names are resolved.
-pub(super) fn placeholder() -> crate::genfile::expr::Expr {
-    crate::genfile::expr::Expr {
-        node: crate::genfile::expr::Node::Const(crate::genfile::expr::Const::Null),
-        ty: crate::genfile::expr::Ty::Null,
+pub(super) fn placeholder() -> crate::expr::Expr {
+    crate::expr::Expr {
+        node: crate::expr::Node::Const(crate::expr::Const::Null),
+        ty: crate::expr::Ty::Null,
     }
 }
 
@@ -1291,16 +418,14 @@ fn cases(
             ))
         } else if let Some((gen_name, _)) = k.string(d, "gen") {
             allowed.push("gen");
-            allowed.extend(gen_keys(gen_name));
-            generator(
+            catalogue(
                 d,
                 &mut k,
                 &case_what,
-                gen_name,
-                v.span(),
+                (gen_name, v.span()),
                 env,
-                false,
                 &mut link,
+                &mut allowed,
             )
         } else {
             d.push(
@@ -1323,124 +448,29 @@ fn cases(
     (d.len() == errors_before).then_some(drafts)
 }
 
-/// `key = [min, max]` (or a single number) for lengths and counts.
-fn len_pair(
+/// A generator of the catalogue, `gen = "NAME"` at `span`: read by its
+/// family, its keys added to `allowed`, the earlier columns it reads left
+/// in `link` to resolve.
+fn catalogue(
     d: &mut Vec<Diagnostic>,
     k: &mut Keys<'_>,
     what: &str,
-    key: &str,
-    default: (u32, u32),
-) -> (u32, u32) {
-    match k.get(key) {
-        Some(v) => match v.get_ref() {
-            TomlValue::Array(a) => match a.as_slice() {
-                [TomlValue::Integer(lo), TomlValue::Integer(hi)]
-                    if 0 <= *lo && lo <= hi && *hi <= 1_000_000 =>
-                {
-                    (*lo as u32, *hi as u32)
-                }
-                _ => {
-                    d.push(
-                        Diagnostic::new(
-                            v.span(),
-                            format!("{what}: `{key}` must be [min, max] with 0 <= min <= max"),
-                        )
-                        .help(format!("e.g. `{key} = [{}, {}]`", default.0, default.1)),
-                    );
-                    default
-                }
-            },
-            TomlValue::Integer(n) if (0..=1_000_000).contains(n) => (*n as u32, *n as u32),
-            _ => {
-                k.wrong_type(d, key, v, "[min, max]");
-                default
-            }
-        },
-        None => default,
-    }
-}
-
-/// A field of an `object` (or an `array` item): a column spec made with `gen`.
-fn field(
-    d: &mut Vec<Diagnostic>,
-    what: &str,
-    name: &str,
-    spec: &TomlValue,
-    span: Range<usize>,
+    (name, span): (&str, Range<usize>),
     env: Env<'_>,
-) -> Option<Field> {
-    let field_what = format!("{what}, field `{name}`");
-    let TomlValue::Table(table) = spec else {
-        d.push(
-            Diagnostic::new(span, format!("{field_what}: must be a column spec"))
-                .help("e.g. `{ gen = \"int\", min = 1, max = 9 }`"),
-        );
+    link: &mut Option<Link>,
+    allowed: &mut Vec<&'static str>,
+) -> Option<(Gen, SqlType)> {
+    let Some(def) = registry::find(name) else {
+        d.push(registry::unknown(what, name, span));
         return None;
     };
-    // Values nested this deep carry no spans of their own: point at the parent key.
-    let entries: Vec<(Spanned<String>, Spanned<TomlValue>)> = table
-        .iter()
-        .map(|(key, value)| {
-            (
-                Spanned::new(span.clone(), key.clone()),
-                Spanned::new(span.clone(), value.clone()),
-            )
-        })
-        .collect();
-    let mut k = Keys::new(&entries, field_what.clone());
-    let mut allowed = vec!["gen", "null_rate"];
-    let null_rate = match k.float(d, "null_rate") {
-        Some((r, s)) if !(0.0..=1.0).contains(&r) => {
-            d.push(Diagnostic::new(
-                s,
-                format!("{field_what}: `null_rate` must be between 0 and 1, found {r}"),
-            ));
-            0.0
-        }
-        Some((r, _)) => r,
-        None => 0.0,
-    };
-    let made = match k.string(d, "gen") {
-        Some((gen_name, _)) => {
-            allowed.extend(gen_keys(gen_name));
-            let mut link = None;
-            let made = generator(
-                d,
-                &mut k,
-                &field_what,
-                gen_name,
-                span.clone(),
-                env,
-                false,
-                &mut link,
-            );
-            if link.is_some() {
-                d.push(
-                    Diagnostic::new(
-                        span.clone(),
-                        format!("{field_what}: fields cannot read other columns"),
-                    )
-                    .help("remove `from` / `of` inside object fields"),
-                );
-                None
-            } else {
-                made
-            }
-        }
-        None => {
-            d.push(
-                Diagnostic::new(span.clone(), format!("{field_what}: no generator"))
-                    .help("a field takes `gen = ...`, e.g. `{ gen = \"int\", min = 1, max = 9 }`"),
-            );
-            None
-        }
-    };
-    k.report_unknown(d, &allowed);
-    let (gen, sql_type) = made?;
-    Some(Field {
-        name: name.to_owned(),
-        gen,
-        null_rate,
-        sql_type,
-    })
+    allowed.extend(def.keys);
+    let mut p = Params::new(k, d, what, span, env.locale, env.dicts, registry::field);
+    let (made, reads) = registry::parse(def, &mut p);
+    if !reads.is_empty() {
+        *link = Some(Link::Reads(reads));
+    }
+    let g = made?;
+    let ty = g.spec.sql_type();
+    Some((Gen::Catalogue(g), ty))
 }

@@ -5,7 +5,6 @@
 //! * `resolve`: table order, cycles, and resolving names to indices.
 
 mod column;
-mod keys;
 mod resolve;
 
 use std::collections::HashMap;
@@ -14,48 +13,14 @@ use std::path::Path;
 
 use serde_spanned::Spanned;
 
-use self::column::{column, count, Draft, Env};
+use self::column::{column, Draft, Env};
 pub use self::resolve::gen_columns;
 use self::resolve::{order_tables, resolve};
-use super::diag::Diagnostic;
 use super::raw::{GenfileConfig, TableConfig};
 use super::schema::*;
-
-/// Generators this version implements.
-pub const GENERATORS: &[&str] = &[
-    "hash",
-    "dict",
-    "lorem",
-    "object",
-    "array",
-    "internet.domain",
-    "phone",
-    "address.street",
-    "address.city",
-    "address.state",
-    "address.zip",
-    "address.country",
-    "company.name",
-    "commerce.product_name",
-    "commerce.department",
-    "br.cpf",
-    "br.cnpj",
-    "sequence",
-    "int",
-    "float",
-    "decimal",
-    "bool",
-    "string",
-    "pattern",
-    "uuid",
-    "date",
-    "timestamp",
-    "choice",
-    "person.first_name",
-    "person.last_name",
-    "person.name",
-    "internet.email",
-];
+use crate::diag::Diagnostic;
+use crate::generators::dicts::{Dictionary, Locale};
+use crate::generators::dist::{self, Count};
 
 struct TableDraft {
     name: String,
@@ -269,7 +234,7 @@ fn table_draft(
         (None, Some(per)) => {
             let per = per.get_ref();
             // A bad count is reported; keep the parent so columns still resolve.
-            let count = count(d, &what, &per.count).unwrap_or(Count::Fixed(0));
+            let count = dist::count(d, &what, &per.count).unwrap_or(Count::Fixed(0));
             Some(DraftSize::Per {
                 parent: per.parent.get_ref().clone(),
                 span: per.parent.span(),

@@ -7,9 +7,12 @@ use std::path::Path;
 
 use super::column::{CaseDraft, Link};
 use super::{DraftSize, TableDraft};
-use crate::genfile::diag::{nearest, Diagnostic};
-use crate::genfile::expr::{self, Expr, ExprError, Node, Scope, Ty};
+use crate::diag::{nearest, Diagnostic};
+use crate::expr::{self, Expr, ExprError, Node, Scope, Ty};
+use crate::generators::dicts::Locale;
+use crate::generators::Read;
 use crate::genfile::schema::*;
+use crate::value::SqlType;
 
 /// Orders tables so that `per` parents and referenced tables come first;
 /// reports cycles with their path.
@@ -262,7 +265,7 @@ impl Scope for RowScope<'_> {
         match self.table.column_index(name) {
             Some(j) if j < self.upto => {
                 if self.resolved[j] {
-                    Ok((j, self.table.columns[j].sql_type.ty()))
+                    Ok((j, Ty::of(self.table.columns[j].sql_type)))
                 } else if self.late[j] {
                     self.hit_late.set(true);
                     Err(LATE.into())
@@ -293,7 +296,7 @@ impl Scope for RowScope<'_> {
             Some(j) if parent.columns[j].late || late[j] => Err(format!(
                 "`parent.{name}` summarises the children, so the children cannot read it"
             )),
-            Some(j) if resolved[j] => Ok((j, parent.columns[j].sql_type.ty())),
+            Some(j) if resolved[j] => Ok((j, Ty::of(parent.columns[j].sql_type))),
             Some(_) => Err(format!("parent column `{name}` is invalid")),
             None => Err(format!(
                 "parent table `{}` has no column `{name}`",
@@ -404,7 +407,7 @@ impl Resolver<'_> {
                             precision: 18,
                             scale: s,
                         },
-                        (ty, _) => SqlType::of(ty),
+                        (ty, _) => ty.column_type(),
                     };
                     if let Gen::Expr { scale, .. } = column.gen {
                         column.gen = Gen::Expr { expr: e, scale };
@@ -489,7 +492,7 @@ impl Resolver<'_> {
             let case_ty = match &case.link {
                 Some(Link::Expr { src, span }) => match self.expr(pos, ci, src, span, &case_what) {
                     Ok(e) => {
-                        let t = SqlType::of(e.ty);
+                        let t = e.ty.column_type();
                         gen = Gen::Expr {
                             expr: e,
                             scale: None,
@@ -507,16 +510,16 @@ impl Resolver<'_> {
             };
             ty = match ty {
                 None => Some(case_ty),
-                Some(t) if t.ty() == case_ty.ty() || case_ty.ty() == Ty::Null => Some(t),
-                Some(t) if t.ty() == Ty::Null => Some(case_ty),
+                Some(t) if Ty::of(t) == Ty::of(case_ty) || Ty::of(case_ty) == Ty::Null => Some(t),
+                Some(t) if Ty::of(t) == Ty::Null => Some(case_ty),
                 Some(t) => {
                     self.d.push(
                         Diagnostic::new(
                             case.span.clone(),
                             format!(
                                 "{case_what}: makes {}, but the first case makes {}",
-                                case_ty.ty().name(),
-                                t.ty().name()
+                                Ty::of(case_ty).name(),
+                                Ty::of(t).name()
                             ),
                         )
                         .help("every case of a column must make values of one type"),
@@ -546,7 +549,7 @@ impl Resolver<'_> {
             Link::Ref { target, span } => {
                 let (tp, cp) = self.table_column(target, span, what, &table_names)?;
                 let col = &self.tables[tp].columns[cp];
-                let keylike = matches!(col.gen, Gen::Sequence { .. } | Gen::Uuid);
+                let keylike = matches!(&col.gen, Gen::Catalogue(g) if g.spec.row_key(0).is_some());
                 if !keylike || !col.unique {
                     self.d.push(
                         Diagnostic::new(span.clone(), format!("{what}: `{target}` cannot be referenced"))
@@ -596,51 +599,16 @@ impl Resolver<'_> {
                 *gen = Gen::Parent { column: cp };
                 Ok(self.tables[pp].columns[cp].sql_type)
             }
-            Link::From { column: from, span } => {
-                let table = &self.tables[pos];
-                match table.columns[..ci].iter().position(|o| &o.name == from) {
-                    Some(fi) if self.late[pos][fi] && !self.resolved[pos][fi] => Err(true),
-                    Some(fi) => {
-                        match *gen {
-                            Gen::Email { locale, unique, .. } => {
-                                *gen = Gen::Email {
-                                    from: Some(fi),
-                                    locale,
-                                    unique,
-                                }
-                            }
-                            Gen::Hash { sha256, .. } => {
-                                *gen = Gen::Hash {
-                                    sha256,
-                                    of: Some(fi),
-                                }
-                            }
-                            _ => {}
-                        }
-                        Ok(SqlType::Text)
-                    }
-                    None => {
-                        let later = table.columns[ci..].iter().any(|o| &o.name == from);
-                        let name = &table.columns[ci].name;
-                        let diag = Diagnostic::new(
-                            span.clone(),
-                            format!("{what}: `from` names no earlier column `{from}`"),
-                        );
-                        let diag = if later {
-                            diag.help(format!("move `{from}` above `{name}`: a column sees only the columns before it"))
-                        } else {
-                            match nearest(from, table.columns[..ci].iter().map(|o| o.name.as_str()))
-                            {
-                                Some(n) => diag.help(format!("did you mean `{n}`?")),
-                                None => diag.help(
-                                    "name a column above this one that holds a person's name",
-                                ),
-                            }
-                        };
-                        self.d.push(diag);
-                        Err(false)
-                    }
+            Link::Reads(reads) => {
+                let mut indices = Vec::with_capacity(reads.len());
+                for read in reads {
+                    indices.push(self.read(pos, ci, read, what)?);
                 }
+                let Gen::Catalogue(g) = gen else {
+                    unreachable!("only catalogue generators read columns")
+                };
+                g.reads = indices;
+                Ok(g.spec.sql_type())
             }
             Link::Lookup {
                 target,
@@ -741,17 +709,17 @@ impl Resolver<'_> {
                         (cc, child_table.columns[cc].sql_type)
                     }
                 };
-                let numeric = matches!(ty.ty(), Ty::Int | Ty::Float | Ty::Decimal(_));
+                let numeric = matches!(Ty::of(ty), Ty::Int | Ty::Float | Ty::Decimal(_));
                 let out = match func {
                     AggFunc::Count => SqlType::BigInt,
                     AggFunc::Sum | AggFunc::Avg if !numeric => {
                         self.d.push(Diagnostic::new(
                             span.clone(),
-                            format!("{what}: cannot sum or average {}", ty.ty().name()),
+                            format!("{what}: cannot sum or average {}", Ty::of(ty).name()),
                         ));
                         return Err(false);
                     }
-                    AggFunc::Sum => match ty.ty() {
+                    AggFunc::Sum => match Ty::of(ty) {
                         Ty::Int => SqlType::BigInt,
                         Ty::Decimal(scale) => SqlType::Decimal {
                             precision: 18,
@@ -759,7 +727,7 @@ impl Resolver<'_> {
                         },
                         _ => SqlType::Double,
                     },
-                    AggFunc::Avg => match ty.ty() {
+                    AggFunc::Avg => match Ty::of(ty) {
                         Ty::Decimal(scale) => SqlType::Decimal {
                             precision: 18,
                             scale,
@@ -805,6 +773,43 @@ impl Resolver<'_> {
             stack.extend(row);
         }
         None
+    }
+
+    /// The index of the earlier column `read` names for column `ci` of
+    /// table `pos`; `Err(true)` when that column summarises the children
+    /// and is not resolved yet.
+    fn read(&mut self, pos: usize, ci: usize, read: &Read, what: &str) -> Result<usize, bool> {
+        let table = &self.tables[pos];
+        let Read {
+            key,
+            column: from,
+            span,
+            help,
+        } = read;
+        match table.columns[..ci].iter().position(|o| &o.name == from) {
+            Some(fi) if self.late[pos][fi] && !self.resolved[pos][fi] => Err(true),
+            Some(fi) => Ok(fi),
+            None => {
+                let later = table.columns[ci..].iter().any(|o| &o.name == from);
+                let name = &table.columns[ci].name;
+                let diag = Diagnostic::new(
+                    span.clone(),
+                    format!("{what}: `{key}` names no earlier column `{from}`"),
+                );
+                let diag = if later {
+                    diag.help(format!(
+                        "move `{from}` above `{name}`: a column sees only the columns before it"
+                    ))
+                } else {
+                    match nearest(from, table.columns[..ci].iter().map(|o| o.name.as_str())) {
+                        Some(n) => diag.help(format!("did you mean `{n}`?")),
+                        None => diag.help(*help),
+                    }
+                };
+                self.d.push(diag);
+                Err(false)
+            }
+        }
     }
 
     fn table_column(
@@ -882,7 +887,7 @@ fn gen_nullable(
 }
 
 fn expr_nullable(e: &Expr, row: &dyn Fn(usize) -> bool, parent: &dyn Fn(usize) -> bool) -> bool {
-    use crate::genfile::expr::{BinOp, Const, Func};
+    use crate::expr::{BinOp, Const, Func};
     match &e.node {
         Node::Const(c) => *c == Const::Null,
         Node::Column(i) => row(*i),
@@ -901,7 +906,7 @@ fn expr_nullable(e: &Expr, row: &dyn Fn(usize) -> bool, parent: &dyn Fn(usize) -
 pub fn gen_columns(gen: &Gen, row: &mut Vec<usize>, parent: &mut Vec<usize>) {
     match gen {
         Gen::Expr { expr: e, .. } => expr::columns(e, row, parent),
-        Gen::Email { from: Some(f), .. } | Gen::Hash { of: Some(f), .. } => row.push(*f),
+        Gen::Catalogue(g) => row.extend(&g.reads),
         Gen::Lookup { via, .. } => row.push(*via),
         Gen::Parent { column } => parent.push(*column),
         Gen::Cases(cases) => {

@@ -1,10 +1,54 @@
-//! Generated values and the blocks of rows that carry them.
+//! The rows in flight: generated values, their logical types, and the
+//! blocks of rows that carry them from the generator threads to a sink.
 //!
 //! A [`Block`] holds consecutive rows of one table, row-major, in a flat
 //! `Vec<Value>`; text lives in one arena string per block, so generating a
-//! row allocates nothing once the block's vectors have grown.
+//! row allocates nothing once the block's vectors have grown. Once a
+//! generator thread has encoded a block for its target, the block carries
+//! the bytes instead ([`Encoded`]). This is the bottom of datagen: it
+//! depends on nothing else in the crate.
 
 use datagen_actors::Rows;
+
+/// The logical type of a column, mapped to each target's own types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    /// 32-bit integer.
+    Integer,
+    /// 64-bit integer.
+    BigInt,
+    /// Double precision.
+    Double,
+    /// `numeric(precision, scale)`.
+    Decimal {
+        /// Total digits.
+        precision: u8,
+        /// Digits after the point.
+        scale: u8,
+    },
+    /// Boolean.
+    Boolean,
+    /// Text.
+    Text,
+    /// UUID.
+    Uuid,
+    /// Calendar date.
+    Date,
+    /// Timestamp with time zone.
+    Timestamp,
+    /// A JSON document.
+    Json,
+}
+
+impl SqlType {
+    /// Digits after the point of a decimal; 0 for every other type.
+    pub fn scale(self) -> u8 {
+        match self {
+            SqlType::Decimal { scale, .. } => scale,
+            _ => 0,
+        }
+    }
+}
 
 /// One generated value. Text is a range of the owning block's arena.
 #[derive(Debug, Clone, Copy, PartialEq)]

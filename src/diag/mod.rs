@@ -1,4 +1,9 @@
 //! Located diagnostics: `file:line:col: message`, with a hint on how to fix it.
+//!
+//! * [`keys`]: reading the keys of a spanned TOML table with typed getters
+//!   that report wrong types where they are, and every key nobody asked for.
+
+pub mod keys;
 
 use std::fmt;
 use std::ops::Range;

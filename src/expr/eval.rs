@@ -8,11 +8,11 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::context::SourceContext;
-use super::value::Value;
+use super::{BinOp, Const, Expr, Func, Node, Ty};
+use crate::context::SourceContext;
 use crate::format::text;
-use crate::genfile::expr::{BinOp, Const, Expr, Func, Node, Ty};
-use crate::genfile::schema::SqlType;
+use crate::value::SqlType;
+use crate::value::Value;
 
 /// Where a text value lives.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,13 +1,73 @@
-//! Brazilian document numbers with valid check digits.
+//! Brazilian document numbers with valid check digits: `br.cpf` and
+//! `br.cnpj` (`formatted = false` for digits only).
 //!
 //! CPF: nine digits and two mod-11 check digits, `###.###.###-##`.
 //! CNPJ: eight digits, the branch `0001` and two mod-11 check digits,
 //! `##.###.###/####-##`. Numbers whose digits are all equal pass the check
 //! but are rejected by every validator, so they are never produced.
 
+use std::sync::Arc;
+
 use rand::RngExt;
 
-use super::rng::RowRng;
+use super::{Compile, Def, Family, Params, Sample, Spec};
+use crate::context::SourceContext;
+use crate::rng::RowRng;
+use crate::value::{SqlType, Value};
+
+/// The Brazilian document generators.
+pub const FAMILY: Family = Family {
+    name: "br",
+    generators: &[
+        Def {
+            name: "br.cpf",
+            keys: &["formatted"],
+            parse: |p| document(p, false),
+        },
+        Def {
+            name: "br.cnpj",
+            keys: &["formatted"],
+            parse: |p| document(p, true),
+        },
+    ],
+};
+
+/// A CPF (or CNPJ) number.
+#[derive(Debug, Clone, Copy)]
+struct BrDoc {
+    /// CNPJ rather than CPF.
+    cnpj: bool,
+    /// With the usual punctuation.
+    formatted: bool,
+}
+
+fn document(p: &mut Params<'_, '_>, cnpj: bool) -> Option<Arc<dyn Spec>> {
+    let formatted = p.bool("formatted").unwrap_or(true);
+    Some(Arc::new(BrDoc { cnpj, formatted }))
+}
+
+impl Spec for BrDoc {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(*self)
+    }
+}
+
+impl Sample for BrDoc {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        let start = ctx.text_start();
+        if self.cnpj {
+            write(&cnpj_digits(&mut rng), CNPJ_MASK, self.formatted, ctx.out());
+        } else {
+            write(&cpf_digits(&mut rng), CPF_MASK, self.formatted, ctx.out());
+        }
+        ctx.text_since(start)
+    }
+}
 
 /// The mod-11 check digit of `digits` with weights `weights`.
 fn check(digits: &[u8], weights: &[u8]) -> u8 {
@@ -104,7 +164,7 @@ pub fn valid_cnpj(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::rng::row_rng;
+    use crate::rng::row_rng;
 
     #[test]
     fn known_numbers() {

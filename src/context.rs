@@ -7,12 +7,25 @@
 //! * **row** — the values already made for this row and the parent row,
 //!   and the text arena new text goes to;
 //! * **reference** — the rows that `ref` columns picked, and computing a
-//!   column of another table's row for `lookup`;
+//!   column of another table's row for `lookup` (through [`Lookups`]);
 //! * **stats** — counters of what generation did.
+//!
+//! The context knows nothing of how columns are compiled: it reaches the
+//! other tables' generators through the [`Lookups`] trait, which the
+//! compiled generators implement.
 
-use super::columns::Generators;
-use super::rng::{row_rng, RowRng};
-use super::value::{Block, Value};
+use crate::rng::{row_rng, RowRng};
+use crate::value::{Block, Value};
+
+/// Computes columns of any table's row from its index: what `lookup`
+/// needs of the compiled generators.
+pub trait Lookups: Sync {
+    /// Columns of `table`.
+    fn width(&self, table: usize) -> usize;
+
+    /// Makes column `column` of `table` for the row of `ctx`.
+    fn value(&self, table: usize, column: usize, ctx: &mut SourceContext<'_>) -> Value;
+}
 
 /// Counters kept while generating, per unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,7 +53,7 @@ pub struct SourceContext<'a> {
     row_start: usize,
     parent: Option<(&'a Block, usize)>,
     refs: &'a mut [u64],
-    generators: &'a Generators,
+    lookups: &'a dyn Lookups,
     scratch: &'a mut Scratch,
     stats: &'a mut GenStats,
 }
@@ -54,7 +67,7 @@ impl<'a> SourceContext<'a> {
         row_start: usize,
         parent: Option<(&'a Block, usize)>,
         refs: &'a mut [u64],
-        generators: &'a Generators,
+        lookups: &'a dyn Lookups,
         scratch: &'a mut Scratch,
         stats: &'a mut GenStats,
     ) -> Self {
@@ -64,7 +77,7 @@ impl<'a> SourceContext<'a> {
             row_start,
             parent,
             refs,
-            generators,
+            lookups,
             scratch,
             stats,
         }
@@ -161,7 +174,7 @@ impl<'a> SourceContext<'a> {
             .rows
             .pop()
             .unwrap_or_else(|| (Block::new(table, row, 0), Vec::new()));
-        let width = self.generators.width(table);
+        let width = self.lookups.width(table);
         block.table = table;
         block.first_row = row;
         block.width = width;
@@ -177,12 +190,12 @@ impl<'a> SourceContext<'a> {
                 0,
                 None,
                 &mut refs,
-                self.generators,
+                self.lookups,
                 self.scratch,
                 self.stats,
             );
             for &c in needed {
-                let v = self.generators.value(table, c, &mut inner);
+                let v = self.lookups.value(table, c, &mut inner);
                 inner.block.values[c] = v;
             }
         }

@@ -1,4 +1,5 @@
-//! Built-in dictionaries for the domain generators and `dict`, per locale.
+//! Locales and word lists: the built-in dictionaries of the domain
+//! generators and `dict`, per locale, and the user's `[dictionaries.NAME]`.
 //!
 //! Most word lists come from the `fake` crate's locale data; where it has
 //! none for a locale (Brazilian cities, department and product names,
@@ -8,8 +9,72 @@
 use fake::locales::{Data, EN, PT_BR};
 use rand::RngExt;
 
-use super::rng::RowRng;
-use crate::genfile::schema::{Builtin, Locale, PersonPart};
+use crate::rng::RowRng;
+
+/// Locale of the built-in dictionaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    /// English (United States).
+    #[default]
+    EnUs,
+    /// Portuguese (Brazil).
+    PtBr,
+}
+
+impl Locale {
+    /// Parses `en_US` / `pt_BR`.
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s {
+            "en_US" => Some(Locale::EnUs),
+            "pt_BR" => Some(Locale::PtBr),
+            _ => None,
+        }
+    }
+}
+
+/// A built-in list that `dict = "NAME"` can draw from (in the run's locale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// Given names.
+    FirstNames,
+    /// Family names.
+    LastNames,
+    /// Cities.
+    Cities,
+    /// States or provinces.
+    States,
+    /// State abbreviations.
+    StateAbbrs,
+    /// Country names.
+    Countries,
+    /// Store departments.
+    Departments,
+    /// Filler words.
+    Words,
+}
+
+/// The names of the built-in dictionaries.
+pub const BUILTIN_DICTIONARIES: &[(&str, Builtin)] = &[
+    ("first_names", Builtin::FirstNames),
+    ("last_names", Builtin::LastNames),
+    ("cities", Builtin::Cities),
+    ("states", Builtin::States),
+    ("state_abbrs", Builtin::StateAbbrs),
+    ("countries", Builtin::Countries),
+    ("departments", Builtin::Departments),
+    ("words", Builtin::Words),
+];
+
+/// A user dictionary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dictionary {
+    /// Its name.
+    pub name: String,
+    /// The values.
+    pub values: Vec<String>,
+    /// Relative weights, one per value.
+    pub weights: Option<Vec<f64>>,
+}
 
 /// The word lists of one locale.
 #[derive(Debug)]
@@ -435,17 +500,21 @@ impl Dictionaries {
         }
     }
 
-    /// Appends a name (or part of one) to `out`.
-    pub fn person(&self, rng: &mut RowRng, part: PersonPart, out: &mut String) {
-        match part {
-            PersonPart::First => out.push_str(pick(rng, self.first_names)),
-            PersonPart::Last => out.push_str(pick(rng, self.last_names)),
-            PersonPart::Full => {
-                out.push_str(pick(rng, self.first_names));
-                out.push(' ');
-                out.push_str(pick(rng, self.last_names));
-            }
-        }
+    /// A given name.
+    pub fn first_name(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.first_names)
+    }
+
+    /// A family name.
+    pub fn last_name(&self, rng: &mut RowRng) -> &'static str {
+        pick(rng, self.last_names)
+    }
+
+    /// Appends a given and a family name to `out`.
+    pub fn full_name(&self, rng: &mut RowRng, out: &mut String) {
+        out.push_str(pick(rng, self.first_names));
+        out.push(' ');
+        out.push_str(pick(rng, self.last_names));
     }
 
     /// A domain for e-mail addresses. The defaults are reserved example

@@ -6,11 +6,11 @@ use std::ops::Range;
 use serde_spanned::Spanned;
 use toml::Value as TomlValue;
 
-use crate::genfile::diag::{nearest, Diagnostic};
+use crate::diag::{nearest, Diagnostic};
 
-pub(super) type Entries = [(Spanned<String>, Spanned<TomlValue>)];
+pub type Entries = [(Spanned<String>, Spanned<TomlValue>)];
 
-pub(super) fn type_name(v: &TomlValue) -> &'static str {
+pub fn type_name(v: &TomlValue) -> &'static str {
     match v {
         TomlValue::String(_) => "a string",
         TomlValue::Integer(_) => "an integer",
@@ -23,14 +23,14 @@ pub(super) fn type_name(v: &TomlValue) -> &'static str {
 }
 
 /// Collects diagnostics while reading one column's keys.
-pub(super) struct Keys<'a> {
+pub struct Keys<'a> {
     entries: &'a Entries,
     used: Vec<bool>,
     what: String,
 }
 
 impl<'a> Keys<'a> {
-    pub(super) fn new(entries: &'a Entries, what: String) -> Self {
+    pub fn new(entries: &'a Entries, what: String) -> Self {
         Keys {
             entries,
             used: vec![false; entries.len()],
@@ -38,17 +38,17 @@ impl<'a> Keys<'a> {
         }
     }
 
-    pub(super) fn get(&mut self, key: &str) -> Option<&'a Spanned<TomlValue>> {
+    pub fn get(&mut self, key: &str) -> Option<&'a Spanned<TomlValue>> {
         let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
         self.used[i] = true;
         Some(&self.entries[i].1)
     }
 
-    pub(super) fn has(&self, key: &str) -> bool {
+    pub fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _)| k.get_ref() == key)
     }
 
-    pub(super) fn wrong_type(
+    pub fn wrong_type(
         &self,
         d: &mut Vec<Diagnostic>,
         key: &str,
@@ -65,11 +65,7 @@ impl<'a> Keys<'a> {
         ));
     }
 
-    pub(super) fn int(
-        &mut self,
-        d: &mut Vec<Diagnostic>,
-        key: &str,
-    ) -> Option<(i64, Range<usize>)> {
+    pub fn int(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(i64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             TomlValue::Integer(i) => Some((*i, v.span())),
@@ -80,11 +76,7 @@ impl<'a> Keys<'a> {
         }
     }
 
-    pub(super) fn float(
-        &mut self,
-        d: &mut Vec<Diagnostic>,
-        key: &str,
-    ) -> Option<(f64, Range<usize>)> {
+    pub fn float(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(f64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             TomlValue::Integer(i) => Some((*i as f64, v.span())),
@@ -96,7 +88,7 @@ impl<'a> Keys<'a> {
         }
     }
 
-    pub(super) fn bool(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<bool> {
+    pub fn bool(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<bool> {
         let v = self.get(key)?;
         match v.get_ref() {
             TomlValue::Boolean(b) => Some(*b),
@@ -107,7 +99,7 @@ impl<'a> Keys<'a> {
         }
     }
 
-    pub(super) fn string(
+    pub fn string(
         &mut self,
         d: &mut Vec<Diagnostic>,
         key: &str,
@@ -122,7 +114,7 @@ impl<'a> Keys<'a> {
         }
     }
 
-    pub(super) fn require<T>(
+    pub fn require<T>(
         &self,
         d: &mut Vec<Diagnostic>,
         span: &Range<usize>,
@@ -139,7 +131,7 @@ impl<'a> Keys<'a> {
         v
     }
 
-    pub(super) fn report_unknown(&self, d: &mut Vec<Diagnostic>, allowed: &[&str]) {
+    pub fn report_unknown(&self, d: &mut Vec<Diagnostic>, allowed: &[&str]) {
         for (i, (key, _)) in self.entries.iter().enumerate() {
             if self.used[i] {
                 continue;

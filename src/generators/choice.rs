@@ -1,0 +1,299 @@
+//! Picks from a list: `choice` (values in the Genfile) and `dict` (a
+//! built-in word list or a `[dictionaries.NAME]`).
+
+use std::sync::Arc;
+
+use toml::Value as TomlValue;
+
+use super::dicts::{self, Builtin, Locale, BUILTIN_DICTIONARIES};
+use super::dist::{Dist, Pick};
+use super::{Compile, Def, Family, Params, Sample, Spec};
+use crate::context::SourceContext;
+use crate::diag::{nearest, Diagnostic};
+use crate::value::{SqlType, Value};
+
+/// The generators that pick from a list.
+pub const FAMILY: Family = Family {
+    name: "choice",
+    generators: &[
+        Def {
+            name: "choice",
+            keys: &["values", "weights", "dist"],
+            parse: choice,
+        },
+        Def {
+            name: "dict",
+            keys: &["dict", "dist"],
+            parse: dict,
+        },
+    ],
+};
+
+/// A literal in `choice`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// One of `values`, optionally weighted.
+#[derive(Debug, Clone)]
+struct Choice {
+    values: Vec<Literal>,
+    weights: Option<Vec<f64>>,
+    dist: Dist,
+    sql_type: SqlType,
+}
+
+fn choice(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let values = p.get("values");
+    let values = p.require("values", values, "[\"a\", \"b\"]")?;
+    let TomlValue::Array(items) = values.get_ref() else {
+        p.wrong_type("values", values, "an array");
+        return None;
+    };
+    if items.is_empty() {
+        p.problem(
+            values.span(),
+            "`values` is empty",
+            Some("list at least one value"),
+        );
+        return None;
+    }
+    let all = |f: fn(&TomlValue) -> bool| items.iter().all(f);
+    let (literals, sql_type): (Vec<Literal>, SqlType) = if all(|v| v.is_str()) {
+        (
+            items
+                .iter()
+                .map(|v| Literal::Text(v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+            SqlType::Text,
+        )
+    } else if all(|v| v.is_integer()) {
+        let ints: Vec<i64> = items.iter().filter_map(TomlValue::as_integer).collect();
+        let small = ints.iter().all(|i| i32::try_from(*i).is_ok());
+        (
+            ints.into_iter().map(Literal::Int).collect(),
+            if small {
+                SqlType::Integer
+            } else {
+                SqlType::BigInt
+            },
+        )
+    } else if all(|v| v.is_integer() || v.is_float()) {
+        (
+            items
+                .iter()
+                .map(|v| {
+                    Literal::Float(
+                        v.as_float()
+                            .or(v.as_integer().map(|i| i as f64))
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            SqlType::Double,
+        )
+    } else if all(|v| v.is_bool()) {
+        (
+            items
+                .iter()
+                .filter_map(TomlValue::as_bool)
+                .map(Literal::Bool)
+                .collect(),
+            SqlType::Boolean,
+        )
+    } else {
+        p.problem(
+            values.span(),
+            "`values` mixes types",
+            Some("make every value a string, or every value a number, or every value a boolean"),
+        );
+        return None;
+    };
+    let weights = match p.get("weights") {
+        Some(w) => {
+            let parsed: Option<Vec<f64>> = match w.get_ref() {
+                TomlValue::Array(ws) => ws
+                    .iter()
+                    .map(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                    .collect(),
+                _ => None,
+            };
+            match parsed {
+                Some(ws) if ws.len() != literals.len() => {
+                    p.problem(
+                        w.span(),
+                        format!("{} weights for {} values", ws.len(), literals.len()),
+                        Some("give exactly one weight per value"),
+                    );
+                    None
+                }
+                Some(ws)
+                    if ws.iter().any(|x| *x < 0.0 || !x.is_finite())
+                        || ws.iter().sum::<f64>() <= 0.0 =>
+                {
+                    p.problem(w.span(), "weights must be 0 or more and not all 0", None);
+                    None
+                }
+                Some(ws) => Some(ws),
+                None => {
+                    p.wrong_type("weights", w, "an array of numbers");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    Some(Arc::new(Choice {
+        values: literals,
+        weights,
+        dist: p.dist(),
+        sql_type,
+    }))
+}
+
+impl Spec for Choice {
+    fn sql_type(&self) -> SqlType {
+        self.sql_type
+    }
+
+    fn text_bytes(&self) -> u64 {
+        24
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(ChoiceSample {
+            pick: Pick::new(self.values.len() as u64, self.dist, self.weights.as_deref()),
+            values: self.values.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct ChoiceSample {
+    values: Vec<Literal>,
+    pick: Pick,
+}
+
+impl Sample for ChoiceSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        match &self.values[self.pick.pick(&mut ctx.rng(key)) as usize] {
+            Literal::Text(s) => ctx.push_text(s),
+            Literal::Int(i) => Value::Int(*i),
+            Literal::Float(f) => Value::Float(*f),
+            Literal::Bool(b) => Value::Bool(*b),
+        }
+    }
+}
+
+/// Where `dict` draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A built-in list in a locale.
+    Builtin(Builtin, Locale),
+    /// `[dictionaries.NAME]`, by index.
+    User(usize),
+}
+
+/// A word from a dictionary.
+#[derive(Debug, Clone, Copy)]
+struct Dict {
+    source: Source,
+    /// How the index is picked (user weights win).
+    dist: Dist,
+}
+
+fn dict(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let name = p.string("dict");
+    let (name, span) = p.require("dict", name, "\"cities\"")?;
+    let source = if let Some(i) = p.dictionaries().iter().position(|n| n == name) {
+        Source::User(i)
+    } else if let Some(&(_, b)) = BUILTIN_DICTIONARIES.iter().find(|(n, _)| *n == name) {
+        Source::Builtin(b, p.locale())
+    } else {
+        let all: Vec<&str> = p
+            .dictionaries()
+            .iter()
+            .map(String::as_str)
+            .chain(BUILTIN_DICTIONARIES.iter().map(|(n, _)| *n))
+            .collect();
+        let diag = Diagnostic::new(span, format!("{}: unknown dictionary `{name}`", p.what()));
+        p.push(match nearest(name, all.iter().copied()) {
+            Some(n) => diag.help(format!("did you mean `{n}`?")),
+            None => diag.help(format!(
+                "define `[dictionaries.{name}]`, or use one of: {}",
+                all.join(", ")
+            )),
+        });
+        return None;
+    };
+    Some(Arc::new(Dict {
+        source,
+        dist: p.dist(),
+    }))
+}
+
+impl Spec for Dict {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        let (words, weights) = match self.source {
+            Source::Builtin(list, locale) => {
+                (Words::Builtin(dicts::dictionaries(locale).list(list)), None)
+            }
+            Source::User(i) => {
+                let d = &cx.dictionaries[i];
+                (Words::User(d.values.clone().into()), d.weights.as_deref())
+            }
+        };
+        Box::new(DictSample {
+            pick: Pick::new(words.len() as u64, self.dist, weights),
+            words,
+        })
+    }
+}
+
+/// The words a `dict` column draws from.
+#[derive(Debug, Clone)]
+enum Words {
+    Builtin(&'static [&'static str]),
+    User(Arc<[String]>),
+}
+
+impl Words {
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Words::Builtin(w) => w[i],
+            Words::User(w) => &w[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Words::Builtin(w) => w.len(),
+            Words::User(w) => w.len(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct DictSample {
+    words: Words,
+    pick: Pick,
+}
+
+impl Sample for DictSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let i = self.pick.pick(&mut ctx.rng(key)) as usize;
+        ctx.push_text(self.words.get(i))
+    }
+}

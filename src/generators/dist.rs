@@ -1,0 +1,480 @@
+//! Distributions: the shapes a Genfile names (`dist` of a value, `count`
+//! of a `per` table), how they are read, and how they are sampled.
+//!
+//! One definition serves every family: [`Dist`] is the shape of values
+//! (and of picks among values), [`Count`] the shape of child counts, which
+//! reuses [`Dist`] for the shapes both know. Sampling is deterministic:
+//! every draw comes from the row's own stream, and a value outside its
+//! range is drawn again from the same stream ([`Real::sample`]).
+
+use rand::RngExt;
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::{Distribution, LogNormal, Normal, Poisson, Zipf};
+use serde_spanned::Spanned;
+use toml::Value as TomlValue;
+
+use crate::diag::{nearest, Diagnostic};
+use crate::rng::RowRng;
+
+/// A numeric distribution over `[min, max]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dist {
+    /// Every value equally likely.
+    Uniform,
+    /// Normal, truncated to the range.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        std: f64,
+    },
+    /// Log-normal, truncated to the range.
+    LogNormal {
+        /// Mean of the logarithm.
+        mu: f64,
+        /// Standard deviation of the logarithm.
+        sigma: f64,
+    },
+    /// Exponential from `min`, truncated to the range.
+    Exponential {
+        /// Rate.
+        lambda: f64,
+    },
+    /// Poisson with mean `lambda`, truncated to the range.
+    Poisson {
+        /// Mean.
+        lambda: f64,
+    },
+    /// Zipf over the values in order: the first is the most frequent.
+    Zipf {
+        /// Exponent.
+        s: f64,
+    },
+}
+
+/// Children per parent row of a `per` table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Count {
+    /// Always `n`.
+    Fixed(u64),
+    /// Uniform in `min..=max`.
+    Uniform {
+        /// Smallest count.
+        min: u64,
+        /// Largest count.
+        max: u64,
+    },
+    /// Zipf over `1..=max`: mostly one child, a few parents with many.
+    Zipf {
+        /// Exponent.
+        s: f64,
+        /// Most children.
+        max: u64,
+    },
+    /// A draw of a distribution: Poisson as drawn, normal and log-normal
+    /// rounded (never below zero), exponential rounded down.
+    Dist(Dist),
+}
+
+const DIST_NAMES: &[&str] = &[
+    "uniform",
+    "normal",
+    "lognormal",
+    "exponential",
+    "zipf",
+    "poisson",
+];
+
+/// Reads `{ NAME = { PARAMS } }` (or a bare string for parameterless forms).
+pub fn tagged(v: &Spanned<TomlValue>) -> Option<(&str, Option<&toml::Table>)> {
+    match v.get_ref() {
+        TomlValue::String(s) => Some((s.as_str(), None)),
+        TomlValue::Table(t) if t.len() == 1 => {
+            let (k, inner) = t.iter().next()?;
+            match inner {
+                TomlValue::Table(params) => Some((k.as_str(), Some(params))),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A number in `{ NAME = { PARAMS } }`.
+pub fn param(params: Option<&toml::Table>, key: &str) -> Option<f64> {
+    match params?.get(key)? {
+        TomlValue::Integer(i) => Some(*i as f64),
+        TomlValue::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Parses a `dist`; `what` names the column.
+pub fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Dist> {
+    let bad = |d: &mut Vec<Diagnostic>, msg: String, help: &str| {
+        d.push(Diagnostic::new(v.span(), format!("{what}: {msg}")).help(help.to_owned()));
+        None
+    };
+    let Some((name, params)) = tagged(v) else {
+        return bad(
+            d,
+            "`dist` must be \"uniform\" or a table like `{ normal = { mean = 0, std = 1 } }`"
+                .into(),
+            "see the distributions: uniform, normal, lognormal, exponential, zipf",
+        );
+    };
+    let need = |d: &mut Vec<Diagnostic>, key: &str, positive: bool| -> Option<f64> {
+        match param(params, key) {
+            Some(x) if positive && x <= 0.0 => {
+                d.push(Diagnostic::new(
+                    v.span(),
+                    format!("{what}: `{name}.{key}` must be greater than 0"),
+                ));
+                None
+            }
+            Some(x) => Some(x),
+            None => {
+                d.push(
+                    Diagnostic::new(v.span(), format!("{what}: `{name}` needs a number `{key}`"))
+                        .help(format!("e.g. `{{ {name} = {{ {key} = 1 }} }}`")),
+                );
+                None
+            }
+        }
+    };
+    match name {
+        "uniform" => Some(Dist::Uniform),
+        "normal" => Some(Dist::Normal {
+            mean: need(d, "mean", false)?,
+            std: need(d, "std", true)?,
+        }),
+        "lognormal" => Some(Dist::LogNormal {
+            mu: need(d, "mu", false)?,
+            sigma: need(d, "sigma", true)?,
+        }),
+        "exponential" => Some(Dist::Exponential {
+            lambda: need(d, "lambda", true)?,
+        }),
+        "zipf" => Some(Dist::Zipf {
+            s: need(d, "s", true)?,
+        }),
+        "poisson" => Some(Dist::Poisson {
+            lambda: need(d, "lambda", true)?,
+        }),
+        other => {
+            let help = match nearest(other, DIST_NAMES.iter().copied()) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("use one of: {}", DIST_NAMES.join(", ")),
+            };
+            bad(d, format!("unknown distribution `{other}`"), &help)
+        }
+    }
+}
+
+/// Parses a `per` table's `count`; `what` names the table.
+pub fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Option<Count> {
+    const FORMS: &str = "{ fixed = N }, { uniform = { min, max } }, { poisson = { lambda } }, { normal = { mean, std } }, { lognormal = { mu, sigma } }, { exponential = { lambda } }, { zipf = { s, max } }";
+    if let TomlValue::Integer(n) = v.get_ref() {
+        if *n >= 0 {
+            return Some(Count::Fixed(*n as u64));
+        }
+    }
+    let Some(TomlValue::Table(t)) = Some(v.get_ref()) else {
+        d.push(
+            Diagnostic::new(v.span(), format!("{what}: `count` must be a table"))
+                .help(format!("use one of: {FORMS}")),
+        );
+        return None;
+    };
+    let Some((name, inner)) = t.iter().next().filter(|_| t.len() == 1) else {
+        d.push(
+            Diagnostic::new(v.span(), format!("{what}: `count` must name one form"))
+                .help(format!("use one of: {FORMS}")),
+        );
+        return None;
+    };
+    let num = |key: &str| match inner {
+        TomlValue::Table(p) => param(Some(p), key),
+        _ => None,
+    };
+    let bad = |d: &mut Vec<Diagnostic>, msg: &str| {
+        d.push(
+            Diagnostic::new(v.span(), format!("{what}: {msg}"))
+                .help(format!("use one of: {FORMS}")),
+        );
+        None
+    };
+    match name.as_str() {
+        "fixed" => match inner {
+            TomlValue::Integer(n) if *n >= 0 => Some(Count::Fixed(*n as u64)),
+            _ => bad(d, "`fixed` must be a whole number of children, 0 or more"),
+        },
+        "uniform" => match (num("min"), num("max")) {
+            (Some(min), Some(max))
+                if min >= 0.0 && min <= max && min.fract() == 0.0 && max.fract() == 0.0 =>
+            {
+                Some(Count::Uniform {
+                    min: min as u64,
+                    max: max as u64,
+                })
+            }
+            _ => bad(d, "`uniform` count needs whole numbers 0 <= min <= max"),
+        },
+        "poisson" => match num("lambda") {
+            Some(lambda) if lambda > 0.0 => Some(Count::Dist(Dist::Poisson { lambda })),
+            _ => bad(d, "`poisson` count needs `lambda` greater than 0"),
+        },
+        "normal" => match (num("mean"), num("std")) {
+            (Some(mean), Some(std)) if std > 0.0 => Some(Count::Dist(Dist::Normal { mean, std })),
+            _ => bad(d, "`normal` count needs `mean` and `std` greater than 0"),
+        },
+        "lognormal" => match (num("mu"), num("sigma")) {
+            (Some(mu), Some(sigma)) if sigma > 0.0 => {
+                Some(Count::Dist(Dist::LogNormal { mu, sigma }))
+            }
+            _ => bad(d, "`lognormal` count needs `mu` and `sigma` greater than 0"),
+        },
+        "exponential" => match num("lambda") {
+            Some(lambda) if lambda > 0.0 => Some(Count::Dist(Dist::Exponential { lambda })),
+            _ => bad(d, "`exponential` count needs `lambda` greater than 0"),
+        },
+        "zipf" => match (num("s"), num("max")) {
+            (Some(s), Some(max)) if s > 0.0 && max >= 1.0 && max.fract() == 0.0 => {
+                Some(Count::Zipf { s, max: max as u64 })
+            }
+            _ => bad(
+                d,
+                "`zipf` count needs `s` greater than 0 and a whole `max` of at least 1",
+            ),
+        },
+        other => {
+            let forms = [
+                "fixed",
+                "uniform",
+                "poisson",
+                "normal",
+                "lognormal",
+                "exponential",
+                "zipf",
+            ];
+            let help = match nearest(other, forms) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("use one of: {FORMS}"),
+            };
+            d.push(
+                Diagnostic::new(v.span(), format!("{what}: unknown count form `{other}`"))
+                    .help(help),
+            );
+            None
+        }
+    }
+}
+
+/// Tries before a truncated distribution gives up and clamps.
+const RESAMPLES: usize = 16;
+
+/// A distribution ready to sample values in a range.
+#[derive(Debug, Clone)]
+pub enum Real {
+    /// Every value equally likely.
+    Uniform,
+    /// Normal.
+    Normal(Normal<f64>),
+    /// Log-normal.
+    LogNormal(LogNormal<f64>),
+    /// Exponential from the range's start, with this rate.
+    Exponential(f64),
+    /// Poisson.
+    Poisson(Poisson<f64>),
+    /// Zipf over the range; its table is built on first use, when the range is known.
+    Zipf(f64, std::sync::OnceLock<ZipfTable>),
+}
+
+/// Ranks `1..=n` with probability proportional to `k^-s`: an alias table
+/// (O(1) per draw) up to a million ranks, a rejection sampler beyond.
+#[derive(Debug, Clone)]
+pub enum ZipfTable {
+    /// An alias table: O(1) per draw.
+    Alias(WeightedAliasIndex<f64>),
+    /// A rejection sampler, for more ranks than an alias table should hold.
+    Rejection(Zipf<f64>),
+    /// A single rank.
+    One,
+}
+
+/// Ranks beyond which a Zipf alias table would cost too much memory.
+const ZIPF_ALIAS_MAX: u64 = 1 << 20;
+
+impl ZipfTable {
+    /// The table of ranks `1..=n` with exponent `s`.
+    pub fn new(n: u64, s: f64) -> ZipfTable {
+        if n <= 1 {
+            return ZipfTable::One;
+        }
+        if n <= ZIPF_ALIAS_MAX {
+            let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+            if let Ok(alias) = WeightedAliasIndex::new(weights) {
+                return ZipfTable::Alias(alias);
+            }
+        }
+        Zipf::new(n as f64, s).map_or(ZipfTable::One, ZipfTable::Rejection)
+    }
+
+    /// A rank from 1 to n.
+    pub fn rank(&self, rng: &mut RowRng) -> u64 {
+        match self {
+            ZipfTable::Alias(a) => a.sample(rng) as u64 + 1,
+            ZipfTable::Rejection(z) => z.sample(rng) as u64,
+            ZipfTable::One => 1,
+        }
+    }
+}
+
+impl Real {
+    /// The sampler of `dist`.
+    pub fn new(dist: Dist) -> Real {
+        match dist {
+            Dist::Uniform => Real::Uniform,
+            Dist::Normal { mean, std } => {
+                Normal::new(mean, std).map_or(Real::Uniform, Real::Normal)
+            }
+            Dist::LogNormal { mu, sigma } => {
+                LogNormal::new(mu, sigma).map_or(Real::Uniform, Real::LogNormal)
+            }
+            Dist::Exponential { lambda } => Real::Exponential(lambda),
+            Dist::Poisson { lambda } => Poisson::new(lambda).map_or(Real::Uniform, Real::Poisson),
+            Dist::Zipf { s } => Real::Zipf(s, std::sync::OnceLock::new()),
+        }
+    }
+
+    /// A value in `[min, max]`; `integral` ranges are sampled as whole numbers.
+    pub fn sample(&self, rng: &mut RowRng, min: f64, max: f64, integral: bool) -> f64 {
+        let draw = |rng: &mut RowRng| -> f64 {
+            match self {
+                Real::Uniform => unreachable!("uniform is sampled directly"),
+                Real::Normal(d) => d.sample(rng),
+                Real::LogNormal(d) => d.sample(rng),
+                Real::Exponential(lambda) => min + -(1.0 - rng.random::<f64>()).ln() / lambda,
+                Real::Poisson(d) => d.sample(rng),
+                Real::Zipf(s, table) => {
+                    let n = (max - min + 1.0).max(1.0) as u64;
+                    min + table.get_or_init(|| ZipfTable::new(n, *s)).rank(rng) as f64 - 1.0
+                }
+            }
+        };
+        match self {
+            Real::Uniform if integral => rng.random_range(min as i64..=max as i64) as f64,
+            Real::Uniform => {
+                if min == max {
+                    min
+                } else {
+                    rng.random_range(min..=max)
+                }
+            }
+            _ => {
+                for _ in 0..RESAMPLES {
+                    let x = draw(rng);
+                    let x = if integral { x.round() } else { x };
+                    if (min..=max).contains(&x) {
+                        return x;
+                    }
+                }
+                draw(rng).clamp(min, max)
+            }
+        }
+    }
+}
+
+/// Picks an index in `0..n`: uniformly, by weights, or by a distribution
+/// (`ref`, `choice`, `dict`).
+#[derive(Debug, Clone)]
+pub enum Pick {
+    /// Uniform over `0..n`.
+    Uniform(u64),
+    /// Zipf: the first index most often.
+    Zipf(ZipfTable),
+    /// By weights, through an alias table.
+    Weighted(WeightedAliasIndex<f64>),
+    /// By another distribution over `0..n`.
+    Real(Real, u64),
+}
+
+impl Pick {
+    /// A pick among `n` by `dist`, or by `weights` when given.
+    pub fn new(n: u64, dist: Dist, weights: Option<&[f64]>) -> Pick {
+        if let Some(w) = weights {
+            if let Ok(alias) = WeightedAliasIndex::new(w.to_vec()) {
+                return Pick::Weighted(alias);
+            }
+        }
+        match dist {
+            Dist::Uniform => Pick::Uniform(n),
+            Dist::Zipf { s } => Pick::Zipf(ZipfTable::new(n, s)),
+            other => Pick::Real(Real::new(other), n),
+        }
+    }
+
+    /// An index in `0..n`.
+    pub fn pick(&self, rng: &mut RowRng) -> u64 {
+        match self {
+            Pick::Uniform(n) => rng.random_range(0..(*n).max(1)),
+            Pick::Zipf(z) => z.rank(rng) - 1,
+            Pick::Weighted(alias) => alias.sample(rng) as u64,
+            Pick::Real(real, n) => real.sample(rng, 0.0, (*n).max(1) as f64 - 1.0, true) as u64,
+        }
+    }
+}
+
+/// How many children each parent row gets, ready to draw.
+#[derive(Debug, Clone)]
+pub enum Counter {
+    /// Always this many.
+    Fixed(u64),
+    /// Uniform in `min..=max`.
+    Uniform(u64, u64),
+    /// Poisson.
+    Poisson(Poisson<f64>),
+    /// Normal, rounded, never below zero.
+    Normal(Normal<f64>),
+    /// Log-normal, rounded.
+    LogNormal(LogNormal<f64>),
+    /// Exponential with this rate, rounded down.
+    Exponential(f64),
+    /// Zipf ranks from 1.
+    Zipf(ZipfTable),
+}
+
+impl Counter {
+    /// The counter of `count`.
+    pub fn new(count: Count) -> Counter {
+        match count {
+            Count::Fixed(n) => Counter::Fixed(n),
+            Count::Uniform { min, max } => Counter::Uniform(min, max),
+            Count::Dist(Dist::Poisson { lambda }) => {
+                Poisson::new(lambda).map_or(Counter::Fixed(0), Counter::Poisson)
+            }
+            Count::Dist(Dist::Normal { mean, std }) => {
+                Normal::new(mean, std).map_or(Counter::Fixed(0), Counter::Normal)
+            }
+            Count::Dist(Dist::LogNormal { mu, sigma }) => {
+                LogNormal::new(mu, sigma).map_or(Counter::Fixed(0), Counter::LogNormal)
+            }
+            Count::Dist(Dist::Exponential { lambda }) => Counter::Exponential(lambda),
+            Count::Zipf { s, max } => Counter::Zipf(ZipfTable::new(max, s)),
+            Count::Dist(Dist::Uniform | Dist::Zipf { .. }) => Counter::Fixed(0),
+        }
+    }
+
+    /// The number of children, drawn from `rng` (the parent row's).
+    pub fn draw(&self, rng: &mut RowRng) -> u64 {
+        match self {
+            Counter::Fixed(n) => *n,
+            Counter::Uniform(min, max) => rng.random_range(*min..=*max),
+            Counter::Poisson(p) => p.sample(rng) as u64,
+            Counter::Normal(n) => n.sample(rng).round().max(0.0) as u64,
+            Counter::LogNormal(n) => n.sample(rng).round().max(0.0) as u64,
+            Counter::Exponential(lambda) => (-(1.0 - rng.random::<f64>()).ln() / lambda) as u64,
+            Counter::Zipf(z) => z.rank(rng),
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! Numbers: `sequence`, `int`, `float`, `decimal`, `bool`.
+
+use std::sync::Arc;
+
+use rand::RngExt;
+
+use super::dist::{Dist, Real};
+use super::unique::permute;
+use super::{Compile, Def, Family, Params, RowKey, Sample, Spec, Uniqueness};
+use crate::context::SourceContext;
+use crate::value::{SqlType, Value};
+
+/// The numeric generators.
+pub const FAMILY: Family = Family {
+    name: "numeric",
+    generators: &[
+        Def {
+            name: "sequence",
+            keys: &["start", "step"],
+            parse: sequence,
+        },
+        Def {
+            name: "int",
+            keys: &["min", "max", "dist"],
+            parse: int,
+        },
+        Def {
+            name: "float",
+            keys: &["min", "max", "dist", "precision"],
+            parse: float,
+        },
+        Def {
+            name: "decimal",
+            keys: &["min", "max", "dist", "scale"],
+            parse: decimal,
+        },
+        Def {
+            name: "bool",
+            keys: &["p"],
+            parse: boolean,
+        },
+    ],
+};
+
+/// Reports `min` greater than `max` at `span`.
+pub(super) fn range_error(
+    p: &mut Params<'_, '_>,
+    span: std::ops::Range<usize>,
+    min: &dyn std::fmt::Display,
+    max: &dyn std::fmt::Display,
+) {
+    p.problem(
+        span,
+        format!("min ({min}) is greater than max ({max})"),
+        Some("swap `min` and `max`"),
+    );
+}
+
+/// `start + row × step`.
+#[derive(Debug, Clone, Copy)]
+struct Sequence {
+    start: i64,
+    step: i64,
+}
+
+fn sequence(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let start = p.int("start").map_or(1, |v| v.0);
+    let step = match p.int("step") {
+        Some((0, s)) => {
+            p.problem(s, "`step` must not be 0", Some("a sequence must advance"));
+            1
+        }
+        Some((s, _)) => s,
+        None => 1,
+    };
+    Some(Arc::new(Sequence { start, step }))
+}
+
+impl Spec for Sequence {
+    fn sql_type(&self) -> SqlType {
+        SqlType::BigInt
+    }
+
+    fn uniqueness(&self) -> Uniqueness {
+        Uniqueness::Always
+    }
+
+    fn row_key(&self, _values: u64) -> Option<Box<dyn RowKey>> {
+        Some(Box::new(*self))
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(*self)
+    }
+}
+
+impl RowKey for Sequence {
+    fn at(&self, row: u64) -> Value {
+        Value::Int(
+            self.start
+                .wrapping_add((row as i64).wrapping_mul(self.step)),
+        )
+    }
+}
+
+impl Sample for Sequence {
+    fn value(&self, _key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        self.at(ctx.row())
+    }
+}
+
+/// Integers in `[min, max]`.
+#[derive(Debug, Clone, Copy)]
+struct Int {
+    min: i64,
+    max: i64,
+    dist: Dist,
+}
+
+fn int(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let min = p.int("min");
+    let max = p.int("max");
+    let (min, max) = (p.require("min", min, "0")?, p.require("max", max, "100")?);
+    if min.0 > max.0 {
+        range_error(p, min.1.clone(), &min.0, &max.0);
+    }
+    Some(Arc::new(Int {
+        min: min.0,
+        max: max.0,
+        dist: p.dist(),
+    }))
+}
+
+impl Spec for Int {
+    fn sql_type(&self) -> SqlType {
+        if i32::try_from(self.min).is_ok() && i32::try_from(self.max).is_ok() {
+            SqlType::Integer
+        } else {
+            SqlType::BigInt
+        }
+    }
+
+    fn uniqueness(&self) -> Uniqueness {
+        match self.dist {
+            Dist::Uniform => {
+                Uniqueness::Space((i128::from(self.max) - i128::from(self.min) + 1) as u128)
+            }
+            _ => Uniqueness::Repeats,
+        }
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if cx.unique {
+            let span = (i128::from(self.max) - i128::from(self.min) + 1) as u128;
+            return Box::new(UniqueInt {
+                min: self.min,
+                span: span.min(u128::from(u64::MAX)) as u64,
+            });
+        }
+        Box::new(IntSample {
+            min: self.min,
+            max: self.max,
+            dist: Real::new(self.dist),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct IntSample {
+    min: i64,
+    max: i64,
+    dist: Real,
+}
+
+impl Sample for IntSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        Value::Int(
+            self.dist
+                .sample(&mut rng, self.min as f64, self.max as f64, true) as i64,
+        )
+    }
+}
+
+/// Distinct integers: `min` plus a keyed permutation of the row index.
+#[derive(Debug)]
+struct UniqueInt {
+    min: i64,
+    span: u64,
+}
+
+impl Sample for UniqueInt {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        Value::Int(
+            self.min
+                .wrapping_add(permute(ctx.row(), self.span, key) as i64),
+        )
+    }
+}
+
+/// Doubles in `[min, max]`, optionally rounded.
+#[derive(Debug, Clone, Copy)]
+struct Float {
+    min: f64,
+    max: f64,
+    dist: Dist,
+    precision: Option<u8>,
+}
+
+fn float(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let min = p.float("min");
+    let max = p.float("max");
+    let (min, max) = (p.require("min", min, "0.0")?, p.require("max", max, "1.0")?);
+    if min.0 > max.0 {
+        range_error(p, min.1.clone(), &min.0, &max.0);
+    }
+    let precision = match p.int("precision") {
+        Some((n, _)) if (0..=15).contains(&n) => Some(n as u8),
+        Some((n, s)) => {
+            p.problem(
+                s,
+                format!("`precision` must be between 0 and 15, found {n}"),
+                None,
+            );
+            None
+        }
+        None => None,
+    };
+    Some(Arc::new(Float {
+        min: min.0,
+        max: max.0,
+        dist: p.dist(),
+        precision,
+    }))
+}
+
+impl Spec for Float {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Double
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(FloatSample {
+            min: self.min,
+            max: self.max,
+            dist: Real::new(self.dist),
+            round: self.precision.map(|p| 10f64.powi(i32::from(p))),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FloatSample {
+    min: f64,
+    max: f64,
+    dist: Real,
+    round: Option<f64>,
+}
+
+impl Sample for FloatSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        let x = self.dist.sample(&mut rng, self.min, self.max, false);
+        Value::Float(
+            self.round
+                .map_or(x, |r| ((x * r).round() / r).clamp(self.min, self.max)),
+        )
+    }
+}
+
+/// Decimals in `[min, max]` as scaled integers.
+#[derive(Debug, Clone, Copy)]
+struct Decimal {
+    /// Smallest value, in units of `10^-scale`.
+    min: i64,
+    /// Largest value, in units of `10^-scale`.
+    max: i64,
+    scale: u8,
+    precision: u8,
+    dist: Dist,
+}
+
+fn decimal(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let scale = match p.int("scale") {
+        Some((s, _)) if (0..=9).contains(&s) => s as u8,
+        Some((s, span)) => {
+            p.problem(
+                span,
+                format!("`scale` must be between 0 and 9, found {s}"),
+                None,
+            );
+            2
+        }
+        None => 2,
+    };
+    let min = p.float("min");
+    let max = p.float("max");
+    let (min, max) = (
+        p.require("min", min, "0.00")?,
+        p.require("max", max, "100.00")?,
+    );
+    if min.0 > max.0 {
+        range_error(p, min.1.clone(), &min.0, &max.0);
+    }
+    let pow = 10f64.powi(i32::from(scale));
+    let limit = 1e17;
+    if min.0.abs() * pow >= limit || max.0.abs() * pow >= limit {
+        p.problem(
+            max.1.clone(),
+            format!("values too large for a decimal with scale {scale}"),
+            None,
+        );
+    }
+    let (lo, hi) = ((min.0 * pow).round() as i64, (max.0 * pow).round() as i64);
+    let int_digits = hi
+        .unsigned_abs()
+        .max(lo.unsigned_abs())
+        .checked_ilog10()
+        .map_or(1, |l| l + 1) as u8;
+    Some(Arc::new(Decimal {
+        min: lo,
+        max: hi,
+        scale,
+        precision: int_digits.max(scale + 1),
+        dist: p.dist(),
+    }))
+}
+
+impl Spec for Decimal {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Decimal {
+            precision: self.precision,
+            scale: self.scale,
+        }
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(DecimalSample {
+            min: self.min,
+            max: self.max,
+            dist: Real::new(self.dist),
+            pow: 10f64.powi(i32::from(self.scale)),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct DecimalSample {
+    min: i64,
+    max: i64,
+    dist: Real,
+    pow: f64,
+}
+
+impl Sample for DecimalSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        match self.dist {
+            // Uniform over the units, so every cent is equally likely.
+            Real::Uniform => Value::Decimal(rng.random_range(self.min..=self.max)),
+            // Shapes are given in natural units (a price's lognormal in dollars).
+            _ => {
+                let x = self.dist.sample(
+                    &mut rng,
+                    self.min as f64 / self.pow,
+                    self.max as f64 / self.pow,
+                    false,
+                );
+                Value::Decimal(((x * self.pow).round() as i64).clamp(self.min, self.max))
+            }
+        }
+    }
+}
+
+/// `true` with probability `p`.
+#[derive(Debug, Clone, Copy)]
+struct Bool {
+    p: f64,
+}
+
+fn boolean(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let probability = match p.float("p") {
+        Some((x, _)) if (0.0..=1.0).contains(&x) => x,
+        Some((x, s)) => {
+            p.problem(s, format!("`p` must be between 0 and 1, found {x}"), None);
+            0.5
+        }
+        None => 0.5,
+    };
+    Some(Arc::new(Bool { p: probability }))
+}
+
+impl Spec for Bool {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Boolean
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(*self)
+    }
+}
+
+impl Sample for Bool {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        Value::Bool(ctx.rng(key).random::<f64>() < self.p)
+    }
+}

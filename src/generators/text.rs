@@ -1,0 +1,336 @@
+//! Text: `string`, `pattern`, `lorem`, `hash`.
+
+use std::sync::Arc;
+
+use md5::Digest;
+use rand::{Rng, RngExt};
+use toml::Value as TomlValue;
+
+use super::dicts::{self, Dictionaries};
+use super::{Compile, Def, Family, Params, Sample, Spec};
+use crate::context::SourceContext;
+use crate::format::text;
+use crate::value::{SqlType, Value};
+
+/// The text generators.
+pub const FAMILY: Family = Family {
+    name: "text",
+    generators: &[
+        Def {
+            name: "string",
+            keys: &["len", "charset"],
+            parse: string,
+        },
+        Def {
+            name: "pattern",
+            keys: &["pattern"],
+            parse: pattern,
+        },
+        Def {
+            name: "lorem",
+            keys: &["words"],
+            parse: lorem,
+        },
+        Def {
+            name: "hash",
+            keys: &["algo", "of"],
+            parse: hash,
+        },
+    ],
+};
+
+/// Characters a random string is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    /// `A-Za-z0-9`.
+    Alnum,
+    /// `A-Za-z`.
+    Alpha,
+    /// `0-9`.
+    Digits,
+    /// `0-9a-f`.
+    Hex,
+}
+
+impl Charset {
+    /// The characters, all ASCII.
+    pub fn chars(self) -> &'static [u8] {
+        match self {
+            Charset::Alnum => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            Charset::Alpha => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+            Charset::Digits => b"0123456789",
+            Charset::Hex => b"0123456789abcdef",
+        }
+    }
+}
+
+/// Random strings of `min..=max` characters of a charset.
+#[derive(Debug, Clone, Copy)]
+struct Str {
+    min: u32,
+    max: u32,
+    chars: &'static [u8],
+}
+
+fn string(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let (min, max) = match p.get("len") {
+        Some(v) => match v.get_ref() {
+            TomlValue::Array(a) => match a.as_slice() {
+                [TomlValue::Integer(lo), TomlValue::Integer(hi)]
+                    if 0 <= *lo && lo <= hi && *hi <= 1_000_000 =>
+                {
+                    (*lo as u32, *hi as u32)
+                }
+                _ => {
+                    p.problem(
+                        v.span(),
+                        "`len` must be [min, max] with 0 <= min <= max",
+                        Some("e.g. `len = [8, 16]`"),
+                    );
+                    (8, 16)
+                }
+            },
+            TomlValue::Integer(n) if *n >= 0 => (*n as u32, *n as u32),
+            _ => {
+                p.wrong_type("len", v, "[min, max]");
+                (8, 16)
+            }
+        },
+        None => (8, 16),
+    };
+    let charset = match p.string("charset") {
+        Some(("alnum", _)) | None => Charset::Alnum,
+        Some(("alpha", _)) => Charset::Alpha,
+        Some(("digits", _)) => Charset::Digits,
+        Some(("hex", _)) => Charset::Hex,
+        Some((other, s)) => {
+            p.problem(
+                s,
+                format!("unknown charset `{other}`"),
+                Some("use one of: alnum, alpha, digits, hex"),
+            );
+            Charset::Alnum
+        }
+    };
+    Some(Arc::new(Str {
+        min,
+        max,
+        chars: charset.chars(),
+    }))
+}
+
+impl Spec for Str {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn text_bytes(&self) -> u64 {
+        u64::from(self.max)
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(*self)
+    }
+}
+
+impl Sample for Str {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        let len = rng.random_range(self.min..=self.max);
+        let start = ctx.text_start();
+        let out = ctx.out();
+        for _ in 0..len {
+            out.push(self.chars[rng.random_range(0..self.chars.len())] as char);
+        }
+        ctx.text_since(start)
+    }
+}
+
+/// A piece of a `pattern`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternPart {
+    /// Copied as is.
+    Literal(String),
+    /// `#`: a digit.
+    Digit,
+    /// `?`: an upper-case letter.
+    Letter,
+    /// `*`: a letter or digit.
+    Alnum,
+}
+
+/// The pieces of pattern `s`: `#` a digit, `?` a letter, `*` a letter or
+/// digit, `\` escapes the next character.
+pub fn pattern_parts(s: &str) -> Vec<PatternPart> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        let part = match c {
+            '#' => PatternPart::Digit,
+            '?' => PatternPart::Letter,
+            '*' => PatternPart::Alnum,
+            '\\' => {
+                literal.extend(chars.next());
+                continue;
+            }
+            c => {
+                literal.push(c);
+                continue;
+            }
+        };
+        if !literal.is_empty() {
+            parts.push(PatternPart::Literal(std::mem::take(&mut literal)));
+        }
+        parts.push(part);
+    }
+    if !literal.is_empty() {
+        parts.push(PatternPart::Literal(literal));
+    }
+    parts
+}
+
+/// Strings following a pattern.
+#[derive(Debug, Clone)]
+struct Pattern(Vec<PatternPart>);
+
+fn pattern(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let text = p.string("pattern");
+    let (text, _) = p.require("pattern", text, "\"??-####\"")?;
+    Some(Arc::new(Pattern(pattern_parts(text))))
+}
+
+impl Spec for Pattern {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn text_bytes(&self) -> u64 {
+        24
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(self.clone())
+    }
+}
+
+impl Sample for Pattern {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        let start = ctx.text_start();
+        let out = ctx.out();
+        for part in &self.0 {
+            match part {
+                PatternPart::Literal(s) => out.push_str(s),
+                PatternPart::Digit => out.push((b'0' + rng.random_range(0..10u8)) as char),
+                PatternPart::Letter => out.push((b'A' + rng.random_range(0..26u8)) as char),
+                PatternPart::Alnum => {
+                    let chars = Charset::Alnum.chars();
+                    out.push(chars[rng.random_range(0..chars.len())] as char);
+                }
+            }
+        }
+        ctx.text_since(start)
+    }
+}
+
+/// Filler text of `min..=max` words of the locale.
+#[derive(Debug, Clone, Copy)]
+struct Lorem {
+    min: u32,
+    max: u32,
+    dict: &'static Dictionaries,
+}
+
+fn lorem(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let (min, max) = p.len_pair("words", (3, 8));
+    Some(Arc::new(Lorem {
+        min,
+        max,
+        dict: dicts::dictionaries(p.locale()),
+    }))
+}
+
+impl Spec for Lorem {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(*self)
+    }
+}
+
+impl Sample for Lorem {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        let start = ctx.text_start();
+        self.dict.lorem(&mut rng, self.min, self.max, ctx.out());
+        ctx.text_since(start)
+    }
+}
+
+/// A hex digest of an earlier column's text, or of random bytes.
+#[derive(Debug, Clone, Copy)]
+struct Hash {
+    /// SHA-256 (else MD5).
+    sha256: bool,
+    /// The hashed column and its decimal scale, once compiled.
+    of: Option<(usize, u8)>,
+}
+
+fn hash(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let sha256 = match p.string("algo") {
+        Some(("sha256", _)) | None => true,
+        Some(("md5", _)) => false,
+        Some((other, s)) => {
+            p.problem(
+                s,
+                format!("unknown hash `{other}`"),
+                Some("use `sha256` or `md5`"),
+            );
+            true
+        }
+    };
+    p.read_column("of", "name a column above this one whose value is hashed");
+    Some(Arc::new(Hash { sha256, of: None }))
+}
+
+impl Spec for Hash {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(Hash {
+            sha256: self.sha256,
+            of: cx.reads.first().map(|&c| (c, cx.types[c].scale())),
+        })
+    }
+}
+
+impl Sample for Hash {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut input = ctx.buffer();
+        match self.of.map(|(f, scale)| (ctx.value(f), scale)) {
+            Some((Value::Null, _)) => {
+                ctx.give_back(input);
+                return Value::Null;
+            }
+            Some((v, scale)) => text::value(&mut input, v, ctx.block(), scale),
+            None => {
+                let mut bytes = [0u8; 16];
+                ctx.rng(key).fill_bytes(&mut bytes);
+                text::hex(&mut input, &bytes);
+            }
+        }
+        let start = ctx.text_start();
+        if self.sha256 {
+            text::hex(ctx.out(), &sha2::Sha256::digest(input.as_bytes()));
+        } else {
+            text::hex(ctx.out(), &md5::Md5::digest(input.as_bytes()));
+        }
+        ctx.give_back(input);
+        ctx.text_since(start)
+    }
+}
