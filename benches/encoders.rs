@@ -8,14 +8,13 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use datagen::generate::{Generators, Plan};
 use datagen::genfile;
-use datagen::target::ddl::Dialect;
-use datagen::target::encode::TableEncoder;
-use datagen::target::pgbinary::{CopyEncoder, PgType};
-use datagen::target::FileFormat;
+use datagen::sink::ddl::Dialect;
+use datagen::sink::files::encode::{FileFormat, TableEncoder};
+use datagen::sink::postgres::binary::{CopyEncoder, PgType};
 use datagen::value::{Block, Encoded};
 
 /// The blocks of `table` in the first units of shop at scale 0.05.
-fn blocks(schema: &genfile::Schema, table: usize) -> Vec<Block> {
+fn blocks(schema: &datagen::schema::Schema, table: usize) -> Vec<Block> {
     let counts = Generators::new(schema, 42, &vec![0; schema.tables.len()]);
     let plan = Plan::new(schema, &counts, 0.05, 4_096);
     let generators = std::sync::Arc::new(Generators::new(schema, 42, &plan.table_rows));

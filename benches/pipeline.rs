@@ -13,9 +13,10 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use datagen::generate::{Generators, Plan};
 use datagen::genfile;
-use datagen::run::{UnitGenerator, UNIT_ROWS};
-use datagen::target::encode::FileEncoder;
-use datagen::target::{BlockEncoder, FileFormat};
+use datagen::run::units::UnitGenerator;
+use datagen::run::UNIT_ROWS;
+use datagen::sink::files::encode::{FileEncoder, FileFormat};
+use datagen::sink::BlockEncoder;
 use datagen::value::Block;
 use datagen_actors::{run_pipeline, BoxError, Generator, PipelineConfig, Sink};
 

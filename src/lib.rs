@@ -8,30 +8,35 @@
 //!
 //! # Layout
 //!
-//! From the bottom up; a module uses only modules listed before it.
+//! From the bottom up; a module uses only modules listed before it (the
+//! layers and the recipes for adding a generator or a target are in
+//! ARCHITECTURE.md).
 //!
 //! * [`value`]: values, their logical types and the blocks of rows that
 //!   carry them. [`rng`]: per-column random streams addressable by row
 //!   index. [`format`](mod@format): the canonical text of values.
-//!   [`diag`]: located diagnostics. [`shard`]: slices of a run.
+//!   [`diag`]: located diagnostics. [`url`]: target URLs as text.
+//!   [`shard`]: slices of a run. [`progress`]: rows committed, shown.
 //! * [`context`]: what a generator sees while making a row.
 //!   [`expr`]: the expression language — parsing, types, evaluation.
 //! * [`generators`]: the generator catalogue, one module per family, each
 //!   generator's keys, type, sampling in one place.
-//! * [`genfile`]: reading a Genfile — TOML into raw serde structs, then
-//!   validation into the [`Schema`](genfile::Schema) the rest of the program
-//!   uses, with every problem reported at once as `file:line:col`.
+//! * [`schema`]: the validated schema, and how a Genfile's text becomes one.
 //! * [`generate`]: the schema compiled for a run, rows generated depth
 //!   first, and the plan that cuts a run into work units. No actors, no I/O.
-//! * [`target`]: target URLs and the sinks that write batches (SQLite,
-//!   PostgreSQL, CSV, JSON Lines, SQL, stdout), and their checkpoints.
+//! * [`sink`]: the targets behind one trait, found by URL scheme — SQLite,
+//!   PostgreSQL, CSV, JSON Lines, SQL, stdout — and their checkpoints.
+//! * [`genfile`]: reading a Genfile whole: the schema and its `[target]`,
+//!   checked by the target it names.
 //! * [`settings`]: Genfile < environment < command line layering.
 //! * [`preview`]: the first rows of each table as a text table.
-//! * [`run`]: maps a schema onto the actor pipeline of `datagen-actors` and
-//!   runs it under a restart policy; [`progress`] shows how far it got;
-//!   [`chaos`] injects faults for supervision experiments.
+//! * [`chaos`]: faults injected for supervision experiments.
+//! * [`run`]: a schema mapped onto the actor pipeline of `datagen-actors`,
+//!   run under a restart policy.
+//! * [`cli`]: the command line.
 
 pub mod chaos;
+pub mod cli;
 pub mod context;
 pub mod diag;
 pub mod expr;
@@ -43,7 +48,9 @@ pub mod preview;
 pub mod progress;
 pub mod rng;
 pub mod run;
+pub mod schema;
 pub mod settings;
 pub mod shard;
-pub mod target;
+pub mod sink;
+pub mod url;
 pub mod value;

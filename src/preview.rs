@@ -5,8 +5,8 @@
 //! only the first units are generated.
 
 use crate::format::text;
-use crate::genfile::schema::Schema;
-use crate::run::RunError;
+use crate::generate::plan::PlanError;
+use crate::schema::Schema;
 use crate::value::SqlType;
 use crate::value::{Block, Value};
 
@@ -35,14 +35,14 @@ pub fn preview(
     seed: u64,
     tables: &[usize],
     rows: usize,
-) -> Result<String, RunError> {
+) -> Result<String, PlanError> {
     let wanted: Vec<usize> = if tables.is_empty() {
         (0..schema.tables.len()).collect()
     } else {
         tables.to_vec()
     };
     // Small units: only the first few are generated.
-    let (plan, generators) = crate::run::plan(schema, seed, 1.0, 256, 1)?;
+    let (plan, generators) = crate::generate::plan::plan(schema, seed, 1.0, 256, 1)?;
     let mut cells: Vec<Vec<Vec<String>>> = vec![Vec::new(); schema.tables.len()];
     for unit in plan.units(generators.clone()) {
         let done = wanted

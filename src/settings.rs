@@ -3,17 +3,21 @@
 //! The layering goes through the `config` crate, so a container or a
 //! scheduled job can drive datagen entirely from its environment:
 //! `DATAGEN_TARGET`, `DATAGEN_SEED`, `DATAGEN_SCALE`, `DATAGEN_WORKERS`,
-//! `DATAGEN_BUFFER_ROWS`, `DATAGEN_BATCH_ROWS`, `DATAGEN_IF_EXISTS`,
-//! `DATAGEN_COMMIT_ROWS`, `DATAGEN_CONNECTIONS`, `DATAGEN_CONSTRAINTS`,
-//! `DATAGEN_MAX_RESTARTS`, `DATAGEN_BACKOFF_MS`, `DATAGEN_SHARD`.
+//! `DATAGEN_BUFFER_ROWS`, `DATAGEN_BATCH_ROWS`, `DATAGEN_MAX_RESTARTS`,
+//! `DATAGEN_BACKOFF_MS`, `DATAGEN_SHARD`. The target's own keys
+//! (`if_exists`, `commit_rows`, PostgreSQL's `connections` and
+//! `constraints`, …) are read by the target, with `DATAGEN_` and the key in
+//! capitals overriding the Genfile ([`crate::sink::options`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::genfile::schema::{Constraints, IfExists, Schema};
+use crate::schema::Schema;
 use crate::shard::Shard;
-use crate::target::{TargetUrl, TargetUrlError};
+use crate::sink::registry::{self, ResolveError};
+use crate::sink::Target;
 
 /// What the command line may override.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,10 +35,10 @@ pub struct Overrides {
 }
 
 /// The settings a run uses.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where rows go.
-    pub target: TargetUrl,
+    /// Where rows go, with the target's own settings.
+    pub target: Arc<dyn Target>,
     /// Seed of every stream.
     pub seed: u64,
     /// Multiplier of every `rows`.
@@ -45,14 +49,6 @@ pub struct Settings {
     pub buffer_rows: Option<usize>,
     /// Rows per Target batch.
     pub batch_rows: usize,
-    /// What to do with existing tables.
-    pub if_exists: IfExists,
-    /// Rows per PostgreSQL transaction, if set.
-    pub commit_rows: Option<u64>,
-    /// PostgreSQL connections loading at once (resolved: at least 1).
-    pub connections: usize,
-    /// When database targets add their keys.
-    pub constraints: Constraints,
     /// When a failed pipeline is restarted.
     pub restart_policy: datagen_actors::RestartPolicy,
     /// The slice of the run to generate.
@@ -65,9 +61,9 @@ pub enum SettingsError {
     /// A value of the wrong type or out of range.
     #[error("invalid setting: {0}")]
     Invalid(String),
-    /// The target URL is unusable.
-    #[error("{0}\n  help: {help}", help = TargetUrl::HELP)]
-    Target(#[from] TargetUrlError),
+    /// The target URL or one of the target's settings is unusable.
+    #[error(transparent)]
+    Target(#[from] ResolveError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,10 +74,6 @@ struct Layered {
     workers: usize,
     buffer_rows: Option<usize>,
     batch_rows: usize,
-    if_exists: String,
-    commit_rows: Option<u64>,
-    connections: usize,
-    constraints: String,
     max_restarts: u32,
     backoff_ms: u64,
     shard: String,
@@ -101,15 +93,6 @@ pub fn parse_shard(text: &str) -> Result<Shard, SettingsError> {
         return Err(invalid());
     }
     Ok(Shard { index, count })
-}
-
-/// PostgreSQL connections loading at once when none are configured: one
-/// more than this machine has cores, at least 2 and at most 8. Each feeds
-/// its own server process; on 2 cores with the server local, 3 loaded shop
-/// 10% faster than 2 and 40% faster than 1 (see benches/README.md).
-pub fn default_connections() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores + 1).clamp(2, 8)
 }
 
 /// The default target of a Genfile that names none: `out/STEM.db`.
@@ -133,33 +116,31 @@ pub fn resolve(
     let p = &schema.pipeline;
     let target = schema
         .target
-        .url
-        .clone()
-        .unwrap_or_else(|| default_target(schema));
+        .url()
+        .map_or_else(|| default_target(schema), str::to_owned);
     let mut builder = config::Config::builder()
         .set_default("target", target)
         .and_then(|b| b.set_default("seed", schema.seed))
         .and_then(|b| b.set_default("scale", 1.0))
         .and_then(|b| b.set_default("workers", p.workers as u64))
         .and_then(|b| b.set_default("batch_rows", p.batch_rows as u64))
-        .and_then(|b| b.set_default("if_exists", schema.target.if_exists.as_str()))
-        .and_then(|b| b.set_default("connections", schema.target.connections as u64))
-        .and_then(|b| b.set_default("constraints", schema.target.constraints.as_str()))
         .and_then(|b| b.set_default("max_restarts", u64::from(p.max_restarts)))
         .and_then(|b| b.set_default("backoff_ms", p.backoff_ms))
         .and_then(|b| b.set_default("shard", "0/1"))
         .map_err(invalid)?;
-    if let Some(rows) = schema.target.commit_rows {
-        builder = builder.set_default("commit_rows", rows).map_err(invalid)?;
-    }
     if let Some(rows) = p.buffer_rows {
         builder = builder
             .set_default("buffer_rows", rows as u64)
             .map_err(invalid)?;
     }
+    let env = env.unwrap_or_else(|| {
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with("DATAGEN_"))
+            .collect()
+    });
     let environment = config::Environment::with_prefix("DATAGEN")
         .try_parsing(true)
-        .source(env);
+        .source(Some(env.clone()));
     let layered: Layered = builder
         .add_source(environment)
         .set_override_option("target", cli.target.clone())
@@ -177,42 +158,23 @@ pub fn resolve(
             layered.scale
         )));
     }
-    if layered.batch_rows == 0 || layered.buffer_rows == Some(0) || layered.commit_rows == Some(0) {
+    if layered.batch_rows == 0 || layered.buffer_rows == Some(0) {
         return Err(SettingsError::Invalid(
-            "batch_rows, buffer_rows and commit_rows must be at least 1".into(),
+            "batch_rows and buffer_rows must be at least 1".into(),
         ));
     }
-    let constraints = Constraints::parse(&layered.constraints).ok_or_else(|| {
-        SettingsError::Invalid(format!(
-            "constraints must be after or during, found `{}`",
-            layered.constraints
-        ))
-    })?;
-    let if_exists = IfExists::parse(&layered.if_exists).ok_or_else(|| {
-        SettingsError::Invalid(format!(
-            "if_exists must be fail, truncate, append or replace, found `{}`",
-            layered.if_exists
-        ))
-    })?;
     let workers = match layered.workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
     let shard = parse_shard(&layered.shard)?;
     Ok(Settings {
-        target: TargetUrl::parse(&layered.target)?.for_shard(shard),
+        target: registry::resolve(&layered.target, &schema.target, &env, shard)?,
         seed: layered.seed,
         scale: layered.scale,
         workers,
         buffer_rows: layered.buffer_rows,
         batch_rows: layered.batch_rows,
-        if_exists,
-        commit_rows: layered.commit_rows,
-        connections: match layered.connections {
-            0 => default_connections(),
-            n => n,
-        },
-        constraints,
         restart_policy: datagen_actors::RestartPolicy {
             max_restarts: layered.max_restarts,
             window: std::time::Duration::from_secs(p.restart_window_s),

@@ -2,6 +2,7 @@
 //! and what its files are called.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// One slice of a run: `--shard K/N` generates the `index`-th of `count`
 /// slices. Each root table's units are dealt out in contiguous ranges, so a
@@ -23,6 +24,25 @@ impl Shard {
     pub fn range(self, units: u64) -> Range<u64> {
         let at = |k: u64| (u128::from(units) * u128::from(k) / u128::from(self.count)) as u64;
         at(self.index)..at(self.index + 1)
+    }
+
+    /// The file of this shard for a file `path` of the whole run: the
+    /// shard's suffix before the extension (`out/shop.db` →
+    /// `out/shop-00002-of-00008.db`); `path` itself for the whole run.
+    pub fn file_path(self, path: &Path) -> PathBuf {
+        if self.is_whole() {
+            return path.to_path_buf();
+        }
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let suffix = self.suffix();
+        let name = match path.extension() {
+            Some(ext) => format!("{stem}{suffix}.{}", ext.to_string_lossy()),
+            None => format!("{stem}{suffix}"),
+        };
+        path.with_file_name(name)
     }
 
     /// True unless the run is cut into shards.

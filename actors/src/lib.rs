@@ -62,3 +62,17 @@ pub use target::{Sink, Target};
 
 /// The error type that generators and sinks report through the pipeline.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `error` and its causes on one line, `: ` between them. Every error in
+/// datagen says only what it adds to its cause (its `source`), so the
+/// chain reads as one sentence without repetition.
+pub fn chain(error: &(dyn std::error::Error + '_)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}

@@ -73,10 +73,10 @@ pub struct PipelineStats {
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// The generator reported an error.
-    #[error("generating rows failed: {0}")]
+    #[error("generating rows failed")]
     Source(#[source] BoxError),
     /// The sink reported an error.
-    #[error("writing rows failed: {0}")]
+    #[error("writing rows failed")]
     Target(#[source] BoxError),
     /// An actor or thread went away unexpectedly (a panic, most likely).
     #[error("the {actor} stopped unexpectedly: {detail}")]
@@ -139,7 +139,7 @@ pub struct Supervisor<G: Generator, S: Sink<Chunk = G::Chunk>> {
 
 impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
     fn fail(&mut self, error: PipelineError, ctx: &mut Context<Self>) {
-        tracing::debug!(%error, "pipeline failed");
+        tracing::debug!(error = %crate::chain(&error), "pipeline failed");
         if let Some(reply) = self.reply.take() {
             let _ = reply.send(Err(error));
         }
@@ -411,7 +411,11 @@ where
             .backoff
             .saturating_mul(1 << recent.len().min(16))
             .min(policy.max_backoff);
-        tracing::warn!(%error, ?pause, "pipeline failed; restarting from the last checkpoint");
+        tracing::warn!(
+            error = %crate::chain(&error),
+            ?pause,
+            "pipeline failed; restarting from the last checkpoint"
+        );
         match &error {
             PipelineError::Source(_)
             | PipelineError::Lost {
@@ -423,7 +427,7 @@ where
             } => restarts.target += 1,
             PipelineError::Lost { .. } => restarts.other += 1,
         }
-        restarts.causes.push(error.to_string());
+        restarts.causes.push(crate::chain(&error));
         recent.push(Instant::now());
         actix_rt::time::sleep(pause).await;
         restarts.lost += started.elapsed();

@@ -30,11 +30,22 @@ pub struct Keys<'a> {
 }
 
 impl<'a> Keys<'a> {
+    /// A reader of `entries`; messages start with `what` ("column `t.c`"),
+    /// or name only the key when `what` is empty (a section's own keys).
     pub fn new(entries: &'a Entries, what: String) -> Self {
         Keys {
             entries,
             used: vec![false; entries.len()],
             what,
+        }
+    }
+
+    /// `what: `, or nothing when `what` is empty.
+    fn prefix(&self) -> String {
+        if self.what.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.what)
         }
     }
 
@@ -58,8 +69,8 @@ impl<'a> Keys<'a> {
         d.push(Diagnostic::new(
             v.span(),
             format!(
-                "{}: `{key}` must be {expected}, found {}",
-                self.what,
+                "{}`{key}` must be {expected}, found {}",
+                self.prefix(),
                 type_name(v.get_ref())
             ),
         ));
@@ -124,7 +135,7 @@ impl<'a> Keys<'a> {
     ) -> Option<T> {
         if v.is_none() && !self.has(key) {
             d.push(
-                Diagnostic::new(span.clone(), format!("{}: missing `{key}`", self.what))
+                Diagnostic::new(span.clone(), format!("{}missing `{key}`", self.prefix()))
                     .help(format!("add `{key} = {example}`")),
             );
         }
@@ -138,7 +149,7 @@ impl<'a> Keys<'a> {
             }
             let mut diag = Diagnostic::new(
                 key.span(),
-                format!("{}: unknown key `{}`", self.what, key.get_ref()),
+                format!("{}unknown key `{}`", self.prefix(), key.get_ref()),
             );
             diag = match nearest(key.get_ref(), allowed.iter().copied()) {
                 Some(n) => diag.help(format!("did you mean `{n}`?")),

@@ -14,8 +14,8 @@ use crate::context::{Lookups, SourceContext};
 use crate::expr::{eval, store, Expr, Val};
 use crate::generators::dist::{Counter, Pick};
 use crate::generators::{Compile, RowKey, Sample};
-use crate::genfile::schema::{AggFunc, Column, Gen, Schema, Table, TableSize};
 use crate::rng::{row_rng, stream_key, Purpose};
+use crate::schema::{AggFunc, Column, Gen, Schema, Table, TableSize};
 use crate::value::{SqlType, Value};
 
 /// How a compiled column makes its values.
@@ -316,7 +316,7 @@ fn needed_columns(table: &Table, column: usize) -> Vec<usize> {
         if let Some(w) = &table.columns[c].when {
             crate::expr::columns(w, &mut row, &mut parent);
         }
-        crate::genfile::gen_columns(&table.columns[c].gen, &mut row, &mut parent);
+        crate::schema::validate::gen_columns(&table.columns[c].gen, &mut row, &mut parent);
         stack.extend(row);
     }
     (0..table.columns.len()).filter(|&c| needed[c]).collect()

@@ -12,7 +12,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::columns::Generators;
-use crate::genfile::schema::{Gen, Schema, TableSize};
+use crate::generators::Uniqueness;
+use crate::schema::{Gen, Schema, TableSize};
 use crate::shard::Shard;
 
 /// A piece of work: root rows and where each table's rows start.
@@ -28,6 +29,88 @@ pub struct Unit {
     pub total: u64,
     /// Position of the unit's first row in the run's row stream.
     pub stream: u64,
+}
+
+/// What makes a plan impossible, found before anything is written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Rows reference a table that has none.
+    #[error("table `{table}` references `{target}`, which has no rows")]
+    EmptyReference {
+        /// The referencing table.
+        table: String,
+        /// The referenced table.
+        target: String,
+    },
+    /// A `unique` integer column has fewer values than rows.
+    #[error(
+        "column `{table}.{column}` is unique but its range holds {span} values for {rows} rows\n  help: widen `min`..`max` or lower the row count"
+    )]
+    DomainTooSmall {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Values in `min..=max`.
+        span: u128,
+        /// Rows of the table.
+        rows: u64,
+    },
+}
+
+impl PlanError {
+    /// The exit code: 2 when the Genfile asks for the impossible, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PlanError::DomainTooSmall { .. } => 2,
+            PlanError::EmptyReference { .. } => 1,
+        }
+    }
+}
+
+/// Plans a run at `seed` and `scale`: row counts (drawn on `threads`
+/// threads), work units of about `unit_rows` rows, and the generators.
+/// Refuses what cannot be generated (a unique range smaller than its table,
+/// references to an empty table) before anything is written.
+pub fn plan(
+    schema: &Schema,
+    seed: u64,
+    scale: f64,
+    unit_rows: u64,
+    threads: usize,
+) -> Result<(Plan, Arc<Generators>), PlanError> {
+    let counts = Generators::new(schema, seed, &vec![0; schema.tables.len()]);
+    let plan = Plan::on_threads(schema, &counts, scale, unit_rows, threads);
+    for (i, table) in schema.tables.iter().enumerate() {
+        if plan.table_rows[i] == 0 {
+            continue;
+        }
+        for column in &table.columns {
+            if let (true, Gen::Catalogue(g)) = (column.unique, &column.gen) {
+                match g.spec.uniqueness() {
+                    Uniqueness::Space(span) if u128::from(plan.table_rows[i]) > span => {
+                        return Err(PlanError::DomainTooSmall {
+                            table: table.name.clone(),
+                            column: column.name.clone(),
+                            span,
+                            rows: plan.table_rows[i],
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            if let Gen::Ref { table: t, .. } = column.gen {
+                if plan.table_rows[t] == 0 && column.null_rate < 1.0 {
+                    return Err(PlanError::EmptyReference {
+                        table: table.name.clone(),
+                        target: schema.tables[t].name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let generators = Arc::new(Generators::new(schema, seed, &plan.table_rows));
+    Ok((plan, generators))
 }
 
 /// Units of a root table not counted yet: the whole run takes them all.

@@ -2,7 +2,7 @@
 //! children, then the columns that summarise them (`agg`).
 
 use crate::context::{GenStats, Scratch, SourceContext};
-use crate::genfile::schema::AggFunc;
+use crate::schema::AggFunc;
 use crate::value::{Block, SqlType, Value};
 
 use super::columns::{Generators, Kind};

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use datagen::genfile::schema::{Schema, Table};
+use datagen::schema::{Schema, Table};
 use datagen::value::SqlType;
 use rusqlite::types::ValueRef;
 

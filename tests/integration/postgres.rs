@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use datagen::genfile::schema::Schema;
-use datagen::target::ddl::foreign_key;
+use datagen::schema::Schema;
+use datagen::sink::ddl::foreign_key;
 
 use super::canon::{self, Rows};
 use super::pg::{server, TestSchema};
@@ -148,7 +148,7 @@ fn shop_loads_with_faithful_types_and_keys_and_matches_sqlite_and_csv() {
     for table in &model.tables {
         for column in &table.columns {
             let expected =
-                datagen::target::ddl::column_type(column, datagen::target::ddl::Dialect::Postgres);
+                datagen::sink::ddl::column_type(column, datagen::sink::ddl::Dialect::Postgres);
             let actual = type_of(&table.name, &column.name);
             let same = actual == expected
                 || (expected == "double precision" && actual == "double precision")

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use datagen::genfile;
-use datagen::genfile::schema::{Constraints, IfExists};
-use datagen::settings::{resolve, Overrides};
-use datagen::target::TargetUrl;
+use datagen::settings::{resolve, Overrides, Settings};
 
 const GENFILE: &str = r#"
 [run]
@@ -22,6 +20,15 @@ rows = 1
 id = { gen = "sequence" }
 "#;
 
+/// The value of the target's setting `key`, if the target reads it.
+fn option(s: &Settings, key: &str) -> Option<String> {
+    s.target
+        .options()
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
 fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
     Some(
         pairs
@@ -37,10 +44,10 @@ fn genfile_then_environment_then_command_line() {
 
     let s = resolve(&schema, &Overrides::default(), env(&[])).unwrap();
     assert_eq!(
-        (s.seed, s.workers, s.batch_rows, s.if_exists),
-        (5, 3, 100, IfExists::Replace)
+        (s.seed, s.workers, s.batch_rows, option(&s, "if_exists")),
+        (5, 3, 100, Some("replace".into()))
     );
-    assert_eq!(s.target, TargetUrl::Sqlite("from-genfile.db".into()));
+    assert_eq!(s.target.to_string(), "sqlite://from-genfile.db");
     assert_eq!(s.scale, 1.0);
 
     let e = env(&[
@@ -53,10 +60,11 @@ fn genfile_then_environment_then_command_line() {
     ]);
     let s = resolve(&schema, &Overrides::default(), e.clone()).unwrap();
     assert_eq!(
-        (s.seed, s.batch_rows, s.buffer_rows, s.if_exists, s.scale),
-        (6, 7, Some(70), IfExists::Append, 0.5)
+        (s.seed, s.batch_rows, s.buffer_rows, s.scale),
+        (6, 7, Some(70), 0.5)
     );
-    assert_eq!(s.target, TargetUrl::Sqlite("from-env.db".into()));
+    assert_eq!(option(&s, "if_exists").as_deref(), Some("append"));
+    assert_eq!(s.target.to_string(), "sqlite://from-env.db");
 
     let cli = Overrides {
         target: Some("sqlite://from-cli.db".into()),
@@ -69,10 +77,7 @@ fn genfile_then_environment_then_command_line() {
     assert_eq!((s.seed, s.scale, s.workers, s.batch_rows), (8, 2.0, 1, 7));
     assert_eq!(s.shard, datagen::shard::Shard { index: 1, count: 3 });
     // A shard writes its own database file.
-    assert_eq!(
-        s.target,
-        TargetUrl::Sqlite("from-cli-00001-of-00003.db".into())
-    );
+    assert_eq!(s.target.to_string(), "sqlite://from-cli-00001-of-00003.db");
 }
 
 #[test]
@@ -80,7 +85,7 @@ fn the_default_target_is_named_after_the_genfile() {
     let text = GENFILE.replace("url = \"sqlite://from-genfile.db\"\n", "");
     let schema = genfile::parse("schemas/inventory.toml".as_ref(), text.as_bytes()).unwrap();
     let s = resolve(&schema, &Overrides::default(), env(&[])).unwrap();
-    assert_eq!(s.target, TargetUrl::Sqlite("out/inventory.db".into()));
+    assert_eq!(s.target.to_string(), "sqlite://out/inventory.db");
 }
 
 #[test]
@@ -104,14 +109,21 @@ fn bad_values_are_refused() {
 #[test]
 fn postgres_settings_layer_too() {
     let text = GENFILE.replace(
-        "if_exists = \"replace\"\n",
-        "if_exists = \"replace\"\ncommit_rows = 1000\nconnections = 5\nconstraints = \"during\"\n",
+        "url = \"sqlite://from-genfile.db\"\nif_exists = \"replace\"\n",
+        "url = \"postgres://u@localhost/db\"\nif_exists = \"replace\"\ncommit_rows = 1000\nconnections = 5\nconstraints = \"during\"\n",
     );
     let schema = genfile::parse("g.toml".as_ref(), text.as_bytes()).unwrap();
     let s = resolve(&schema, &Overrides::default(), env(&[])).unwrap();
+    let settings = |s: &Settings| {
+        (
+            option(s, "commit_rows"),
+            option(s, "connections"),
+            option(s, "constraints"),
+        )
+    };
     assert_eq!(
-        (s.commit_rows, s.connections, s.constraints),
-        (Some(1000), 5, Constraints::During)
+        settings(&s),
+        (Some("1000".into()), Some("5".into()), Some("during".into()))
     );
     let e = env(&[
         ("DATAGEN_COMMIT_ROWS", "20"),
@@ -119,17 +131,34 @@ fn postgres_settings_layer_too() {
         ("DATAGEN_CONSTRAINTS", "after"),
     ]);
     let s = resolve(&schema, &Overrides::default(), e).unwrap();
+    let automatic = datagen::sink::postgres::default_connections();
     assert_eq!(
-        (s.commit_rows, s.connections, s.constraints),
+        settings(&s),
         (
-            Some(20),
-            datagen::settings::default_connections(),
-            Constraints::After
+            Some("20".into()),
+            Some(automatic.to_string()),
+            Some("after".into())
         )
     );
-    assert!(s.connections >= 2);
+    assert!(automatic >= 2);
 
+    // The keys belong to the target: a Genfile run into PostgreSQL by
+    // DATAGEN_TARGET reads them with their defaults, and SQLite has none.
     let plain = genfile::parse("g.toml".as_ref(), GENFILE.as_bytes()).unwrap();
-    let s = resolve(&plain, &Overrides::default(), env(&[])).unwrap();
-    assert_eq!((s.commit_rows, s.constraints), (None, Constraints::After));
+    let e = env(&[("DATAGEN_TARGET", "postgres://u@localhost/db")]);
+    let s = resolve(&plain, &Overrides::default(), e).unwrap();
+    assert_eq!(
+        (option(&s, "commit_rows"), option(&s, "constraints")),
+        (None, Some("after".into()))
+    );
+    let s = resolve(
+        &schema,
+        &Overrides::default(),
+        env(&[("DATAGEN_TARGET", "sqlite://x.db")]),
+    )
+    .unwrap();
+    assert_eq!(
+        (option(&s, "connections"), option(&s, "commit_rows")),
+        (None, Some("1000".into()))
+    );
 }

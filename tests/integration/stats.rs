@@ -30,7 +30,7 @@ id = { gen = "sequence" }
 "#;
 
 struct Data {
-    schema: genfile::Schema,
+    schema: datagen::schema::Schema,
     blocks: Vec<datagen::value::Block>,
 }
 

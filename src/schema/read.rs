@@ -1,46 +1,20 @@
-//! Reading Genfiles: TOML → raw serde structs ([`raw`]) → validated
-//! [`Schema`] ([`validate`]), with every problem reported at once, located
-//! as `file:line:col` ([`crate::diag`]). Generators are read by their
-//! family in [`crate::generators`].
-
-pub mod raw;
-pub mod schema;
-pub mod validate;
+//! Reading a Genfile's text: UTF-8, TOML into the raw structs, then
+//! validation, with TOML's own messages turned into located diagnostics.
 
 use std::path::Path;
 
-pub use crate::diag::{Diagnostic, Diagnostics};
-pub use schema::Schema;
-pub use validate::gen_columns;
+use super::{raw, validate, Schema, TargetSection};
+use crate::diag::{Diagnostic, Diagnostics};
 
-/// Why a Genfile could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum GenfileError {
-    /// The file could not be read.
-    #[error("cannot read Genfile {path}: {source}")]
-    Read {
-        /// The path as given.
-        path: String,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file was read but is not a valid Genfile.
-    #[error("{0}")]
-    Invalid(Diagnostics),
-}
-
-/// Reads and validates the Genfile at `path`.
-pub fn load(path: &Path) -> Result<Schema, GenfileError> {
-    let bytes = std::fs::read(path).map_err(|source| GenfileError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    parse(path, &bytes).map_err(GenfileError::Invalid)
-}
-
-/// Validates Genfile `bytes` read from `path`.
-pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
+/// Validates Genfile `bytes` read from `path`. The `[target]` section is
+/// checked by `target` (the target module that the section's `url` names
+/// owns its keys; see [`crate::genfile::parse`]), its problems reported
+/// with the others.
+pub fn read(
+    path: &Path,
+    bytes: &[u8],
+    target: &dyn Fn(&TargetSection) -> Vec<Diagnostic>,
+) -> Result<Schema, Diagnostics> {
     let file = path.display().to_string();
     let source = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
@@ -69,7 +43,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
             return Err(fail(vec![diag]));
         }
     };
-    let mut schema = validate::validate(path, raw).map_err(fail)?;
+    let mut schema = validate::validate(path, raw, target).map_err(fail)?;
     schema.digest =
         sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).into();
     Ok(schema)

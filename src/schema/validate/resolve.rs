@@ -11,7 +11,7 @@ use crate::diag::{nearest, Diagnostic};
 use crate::expr::{self, Expr, ExprError, Node, Scope, Ty};
 use crate::generators::dicts::Locale;
 use crate::generators::Read;
-use crate::genfile::schema::*;
+use crate::schema::*;
 use crate::value::SqlType;
 
 /// Orders tables so that `per` parents and referenced tables come first;
@@ -149,7 +149,7 @@ pub(super) fn resolve(
     seed: u64,
     locale: Locale,
     pipeline: PipelineSettings,
-    target: TargetSettings,
+    target: TargetSection,
     drafts: &mut [TableDraft],
     order: &[usize],
 ) -> Option<Schema> {

@@ -1,5 +1,6 @@
-//! The SQLite target: declared types, PRIMARY KEY, UNIQUE and FOREIGN KEY
-//! constraints, one transaction per batch through cached prepared statements.
+//! The SQLite target (`sqlite://PATH`): declared types, PRIMARY KEY,
+//! UNIQUE and FOREIGN KEY constraints, rows bound to cached prepared
+//! statements, a transaction per commit unit of `commit_rows` rows.
 //!
 //! A new database is written under a temporary name next to the final one
 //! and renamed into place by `finish`, so a reader never sees a half-written
@@ -15,17 +16,23 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
-use super::Resume;
+use super::options::{AnyKey, Options, COMMIT_ROWS, IF_EXISTS};
+use super::{
+    commit_rows, BlockEncoder, ErrorKind, IfExists, Kind, OpenArgs, Resume, Target, TargetError,
+    TargetSink,
+};
 use crate::format::text;
-use crate::genfile::schema::{IfExists, Schema};
 use crate::progress::Progress;
+use crate::schema::Schema;
+use crate::shard::Shard;
+use crate::url::{no_options, Url, UrlError};
 use crate::value::{Block, Value};
 
 /// Why the SQLite target failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
     /// SQLite reported an error.
-    #[error("SQLite error on {path}: {source}")]
+    #[error("SQLite error on {path}")]
     Sqlite {
         /// The database file.
         path: String,
@@ -34,7 +41,7 @@ pub enum SqliteError {
         source: rusqlite::Error,
     },
     /// A file operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// What was being done.
         action: &'static str,
@@ -55,6 +62,109 @@ pub enum SqliteError {
         /// The database file.
         path: String,
     },
+}
+
+impl SqliteError {
+    /// What the error means for the run.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SqliteError::TableExists { .. } | SqliteError::Resume(_) => ErrorKind::Input,
+            SqliteError::Io { source, .. } if transient(source) => ErrorKind::Transient,
+            SqliteError::Sqlite { .. } | SqliteError::Io { .. } => ErrorKind::Permanent,
+        }
+    }
+}
+
+/// Whether an I/O error may go away when tried again.
+pub(super) fn transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(e.kind(), K::Interrupted | K::TimedOut | K::WouldBlock)
+}
+
+impl From<SqliteError> for TargetError {
+    fn from(e: SqliteError) -> Self {
+        TargetError::new(e.kind(), e)
+    }
+}
+
+/// `sqlite://PATH`.
+pub struct SqliteKind;
+
+/// The SQLite kind of target.
+pub static SQLITE: SqliteKind = SqliteKind;
+
+impl Kind for SqliteKind {
+    fn schemes(&self) -> &'static [&'static str] {
+        &["sqlite"]
+    }
+
+    fn usage(&self) -> &'static [&'static str] {
+        &["sqlite://PATH"]
+    }
+
+    fn keys(&self) -> &'static [&'static dyn AnyKey] {
+        &[&IF_EXISTS, &COMMIT_ROWS]
+    }
+
+    fn parse(
+        &self,
+        url: &Url<'_>,
+        options: &mut Options<'_>,
+        shard: Shard,
+    ) -> Result<Arc<dyn Target>, UrlError> {
+        let (path, opts) = url.path()?;
+        no_options(&opts)?;
+        Ok(Arc::new(SqliteTarget {
+            // Each shard writes a database of its own.
+            path: shard.file_path(&path),
+            if_exists: options.get(&IF_EXISTS).unwrap_or_default(),
+            commit_rows: options.get(&COMMIT_ROWS),
+        }))
+    }
+}
+
+/// One SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteTarget {
+    /// The database file.
+    pub path: PathBuf,
+    /// What to do with tables that exist.
+    pub if_exists: IfExists,
+    /// Rows per transaction, if set.
+    pub commit_rows: Option<u64>,
+}
+
+impl std::fmt::Display for SqliteTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sqlite://{}", self.path.display())
+    }
+}
+
+impl Target for SqliteTarget {
+    fn options(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("if_exists", self.if_exists.as_str().to_owned())];
+        if let Some(n) = self.commit_rows {
+            out.push(("commit_rows", n.to_string()));
+        }
+        out
+    }
+
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
+        Ok(Box::new(SqliteSink::open(
+            &self.path,
+            args.schema.clone(),
+            self.if_exists,
+            commit_rows(self.commit_rows, args.batch_rows),
+            args.resume.clone(),
+            args.progress.clone(),
+        )?))
+    }
+
+    fn discard(&self, _: &Schema) {
+        // Only a new database is unpublished (an existing one is written
+        // in place): its temporary file goes.
+        discard(&self.path);
+    }
 }
 
 /// Writes batches into an SQLite database.
@@ -208,10 +318,10 @@ impl SqliteSink {
                 let _ = std::fs::remove_file(side);
             }
             let conn = Connection::open(&temp).map_err(sql_err)?;
-            // The file is published only when complete; the write-ahead log
-            // keeps every committed unit intact if the process is killed,
-            // so --resume can continue. No fsync: a killed process loses
-            // nothing the kernel already has.
+            // The file is published only when complete; the rollback
+            // journal keeps every committed unit intact if the process is
+            // killed, so --resume can continue. No fsync: a killed process
+            // loses nothing the kernel already has.
             conn.execute_batch("PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = OFF;")
                 .map_err(sql_err)?;
             (conn, Some(temp), None)
@@ -251,11 +361,6 @@ impl SqliteSink {
             })?;
         }
         Ok(sink)
-    }
-
-    /// What earlier runs of this file committed.
-    pub fn committed(&self) -> &Committed {
-        &self.committed
     }
 
     fn conn(&self) -> &Connection {
@@ -414,19 +519,38 @@ impl From<rusqlite::Error> for PrepareError {
     }
 }
 
+impl TargetSink for SqliteSink {
+    fn committed(&self) -> &Committed {
+        &self.committed
+    }
+
+    fn encoder(&self) -> Option<Arc<dyn BlockEncoder>> {
+        None
+    }
+}
+
 impl Sink for SqliteSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
         self.write_batch(batch).map_err(|source| {
-            Box::new(SqliteError::Sqlite {
+            Box::new(TargetError::from(SqliteError::Sqlite {
                 path: self.path.display().to_string(),
                 source,
-            }) as BoxError
+            })) as BoxError
         })
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
+        self.complete()
+            .map_err(|e| Box::new(TargetError::from(e)) as BoxError)
+    }
+}
+
+impl SqliteSink {
+    /// Commits what is open and, unless the run was stopped, publishes
+    /// the database.
+    fn complete(&mut self) -> Result<(), SqliteError> {
         self.commit().map_err(|source| SqliteError::Sqlite {
             path: self.path.display().to_string(),
             source,

@@ -57,9 +57,10 @@ pub struct GenfileConfig {
     /// `[pipeline]`.
     #[serde(default)]
     pub pipeline: PipelineConfig,
-    /// `[target]`.
+    /// `[target]`: its keys belong to the target its `url` names, which
+    /// checks them.
     #[serde(default)]
-    pub target: TargetConfig,
+    pub target: Ordered<Spanned<toml::Value>>,
     /// `[tables.NAME]`, in file order.
     #[serde(default)]
     pub tables: Ordered<Spanned<TableConfig>>,
@@ -106,22 +107,6 @@ pub struct PipelineConfig {
     pub restart_window_s: Option<Spanned<i64>>,
     /// Pause before the first restart, in milliseconds (doubling).
     pub backoff_ms: Option<Spanned<i64>>,
-}
-
-/// `[target]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetConfig {
-    /// Where rows go.
-    pub url: Option<Spanned<String>>,
-    /// fail | truncate | append | replace.
-    pub if_exists: Option<Spanned<String>>,
-    /// PostgreSQL: rows per transaction.
-    pub commit_rows: Option<Spanned<i64>>,
-    /// PostgreSQL: connections loading at once.
-    pub connections: Option<Spanned<i64>>,
-    /// PostgreSQL: after | during.
-    pub constraints: Option<Spanned<String>>,
 }
 
 /// `[tables.NAME]`.

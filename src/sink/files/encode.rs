@@ -7,13 +7,35 @@
 //! empty unquoted field) from the empty string (`""`), which a field-level
 //! writer cannot express.
 
-use super::ddl::{quote, Dialect};
-use super::{BlockEncoder, FileFormat};
-use crate::format::{json, text};
-use crate::genfile::schema::{Schema, Table};
-use crate::value::SqlType;
-use crate::value::{Block, Encoded, Value};
 use datagen_actors::BoxError;
+
+use crate::format::{json, text};
+use crate::schema::{Schema, Table};
+use crate::sink::ddl::{quote, Dialect};
+use crate::sink::BlockEncoder;
+use crate::value::{Block, Encoded, SqlType, Value};
+
+/// A text format of the file targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// RFC 4180 CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// CREATE TABLE and multi-row INSERT statements.
+    Sql(Dialect),
+}
+
+impl FileFormat {
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Jsonl => "jsonl",
+            FileFormat::Sql(_) => "sql",
+        }
+    }
+}
 
 /// Rows per INSERT statement in SQL output.
 pub const SQL_ROWS_PER_INSERT: usize = 500;

@@ -1,16 +1,5 @@
-//! The file targets: `csv://DIR` and `jsonl://DIR` (one file per table),
-//! `sql://FILE` (one script) and `stdout://FORMAT`.
-//!
-//! Files are published atomically: each is written under a temporary name
-//! (`.NAME.datagen-tmp`) in its final directory and renamed into place by
-//! `finish`, after it has been flushed to disk. A failed or interrupted run
-//! removes its temporary files and publishes nothing.
-//!
-//! A single output (an SQL script, standard output) holds the tables one
-//! after another in dependency order, so that a script loads with its
-//! foreign keys checked. Rows arrive interleaved by table, so the first
-//! table streams straight to the output and the others are spooled to
-//! anonymous temporary files, appended in order at the end.
+//! The file sink: rows appended to each table's output as they arrive,
+//! checkpointed every `commit_rows` rows, published when complete.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
@@ -20,294 +9,18 @@ use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
 
-use super::checkpoint::Committed;
-use super::ddl;
-use super::encode::FileEncoder;
-use super::{encoded, FileFormat, Resume};
-use crate::genfile::schema::{IfExists, Schema};
+use super::encode::{FileEncoder, FileFormat};
+use super::error::{io_err, FileError};
+use super::layout::{hidden, FileCheckpoint, Layout};
+use super::output::{write, write_bytes, Dest, Output};
 use crate::progress::Progress;
+use crate::schema::Schema;
 use crate::shard::Shard;
+use crate::sink::checkpoint::Committed;
+use crate::sink::{
+    classify, ddl, encoded, BlockEncoder, IfExists, Resume, TargetError, TargetSink,
+};
 use crate::value::Block;
-
-/// Why a file target failed.
-#[derive(Debug, thiserror::Error)]
-pub enum FileError {
-    /// An I/O operation failed.
-    #[error("cannot {action} {path}: {source}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The file.
-        path: String,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-    /// `--resume` cannot continue from what the directory holds.
-    #[error("cannot resume: {0}")]
-    Resume(String),
-    /// The file exists and `if_exists = "fail"`.
-    #[error("{path} already exists\n  help: set `if_exists` in [target] to \"replace\" or \"append\", or remove the file")]
-    Exists {
-        /// The file.
-        path: String,
-    },
-}
-
-fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> FileError {
-    let path = path.display().to_string();
-    move |source| FileError::Io {
-        action,
-        path,
-        source,
-    }
-}
-
-/// Where one output's bytes go.
-enum Dest {
-    File(File),
-    Stdout(io::Stdout),
-}
-
-impl Write for Dest {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Dest::File(f) => f.write(buf),
-            Dest::Stdout(s) => s.write(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Dest::File(f) => f.write_all(buf),
-            Dest::Stdout(s) => s.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Dest::File(f) => f.flush(),
-            Dest::Stdout(s) => s.flush(),
-        }
-    }
-}
-
-/// One output stream and, for a file, where it is published.
-struct Output {
-    writer: BufWriter<Dest>,
-    /// `(temporary, final)` names of a published file.
-    publish: Option<(PathBuf, PathBuf)>,
-    /// An anonymous spool appended to the first output at the end.
-    spool: bool,
-}
-
-impl Output {
-    fn temp_file(dest: &Path, keep: bool) -> Result<Output, FileError> {
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = dest.with_file_name(format!(".{name}.datagen-tmp"));
-        if keep {
-            std::fs::copy(dest, &temp).map_err(io_err("copy", dest))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(keep)
-            .truncate(!keep)
-            .open(&temp)
-            .map_err(io_err("create", &temp))?;
-        Ok(Output {
-            writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
-            publish: Some((temp, dest.to_path_buf())),
-            spool: false,
-        })
-    }
-
-    /// A spool with a name, so that an interrupted run can be resumed.
-    fn named_spool(path: &Path) -> Result<Output, FileError> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .write(true)
-            .truncate(true)
-            .open(path)
-            .map_err(io_err("create", path))?;
-        Ok(Output {
-            writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
-            publish: None,
-            spool: true,
-        })
-    }
-
-    /// An output of an interrupted run, cut back to its committed length.
-    fn reopen(path: &Path, len: u64, publish: Option<PathBuf>) -> Result<Output, FileError> {
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(io_err("reopen", path))?;
-        file.set_len(len).map_err(io_err("truncate", path))?;
-        file.seek(io::SeekFrom::End(0))
-            .map_err(io_err("reopen", path))?;
-        Ok(Output {
-            writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
-            spool: publish.is_none(),
-            publish: publish.map(|dest| (path.to_path_buf(), dest)),
-        })
-    }
-
-    fn spool(near: &Path) -> Result<Output, FileError> {
-        let file = tempfile::tempfile_in(near).map_err(io_err("create a spool file in", near))?;
-        Ok(Output {
-            writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
-            publish: None,
-            spool: true,
-        })
-    }
-
-    fn path(&self) -> String {
-        match &self.publish {
-            Some((_, dest)) => dest.display().to_string(),
-            None if self.spool => "a spool file".into(),
-            None => "standard output".into(),
-        }
-    }
-}
-
-/// A file name for a table: its name with path separators escaped, and the
-/// shard's suffix if the run is sharded.
-pub fn file_name(table: &str, format: FileFormat, shard: Shard) -> String {
-    let mut name = table
-        .replace('%', "%25")
-        .replace('/', "%2F")
-        .replace('\\', "%5C");
-    if name.starts_with('.') {
-        name.replace_range(0..1, "%2E");
-    }
-    format!("{name}{}.{}", shard.suffix(), format.extension())
-}
-
-/// The on-disk files of a file target that can be resumed.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    /// Per output, where it is written until published.
-    pub files: Vec<PathBuf>,
-    /// Per output, where it is published (none for spools).
-    pub dests: Vec<Option<PathBuf>>,
-    /// The checkpoint file.
-    pub checkpoint: PathBuf,
-}
-
-fn hidden(path: &Path, suffix: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}{suffix}"))
-}
-
-impl Layout {
-    /// `csv://DIR`, `jsonl://DIR`: a temporary file per table and
-    /// `DIR/.datagen-checkpoint` (with the shard's suffix, so shards can
-    /// share a directory).
-    pub fn dir(dir: &Path, schema: &Schema, format: FileFormat, shard: Shard) -> Layout {
-        let dests: Vec<PathBuf> = schema
-            .tables
-            .iter()
-            .map(|t| dir.join(file_name(&t.name, format, shard)))
-            .collect();
-        Layout {
-            files: dests.iter().map(|d| hidden(d, ".datagen-tmp")).collect(),
-            dests: dests.into_iter().map(Some).collect(),
-            checkpoint: dir.join(format!(".datagen-checkpoint{}", shard.suffix())),
-        }
-    }
-
-    /// `sql://FILE`: the file's temporary name, a spool per further table
-    /// and a checkpoint, all beside it.
-    pub fn single(path: &Path, tables: usize) -> Layout {
-        let mut files = vec![hidden(path, ".datagen-tmp")];
-        let mut dests = vec![Some(path.to_path_buf())];
-        for i in 1..tables {
-            files.push(hidden(path, &format!(".{i}.datagen-spool")));
-            dests.push(None);
-        }
-        Layout {
-            files,
-            dests,
-            checkpoint: hidden(path, ".datagen-checkpoint"),
-        }
-    }
-
-    /// Removes every unpublished file of a run that failed for good.
-    pub fn discard(&self) {
-        for f in self.files.iter().chain([&self.checkpoint]) {
-            let _ = std::fs::remove_file(f);
-        }
-    }
-}
-
-/// What a file target's checkpoint records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileCheckpoint {
-    fingerprint: String,
-    committed: Vec<(u64, u64)>,
-    rows: Vec<u64>,
-    lengths: Vec<u64>,
-}
-
-impl FileCheckpoint {
-    fn text(&self) -> String {
-        let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
-        let ranges: Vec<String> = self
-            .committed
-            .iter()
-            .map(|(f, t)| format!("{f}-{t}"))
-            .collect();
-        format!(
-            "datagen checkpoint 1\nrun {}\nranges {}\nrows {}\nlengths {}\n",
-            self.fingerprint,
-            ranges.join(" "),
-            list(&self.rows),
-            list(&self.lengths)
-        )
-    }
-
-    fn parse(text: &str) -> Option<FileCheckpoint> {
-        let mut lines = text.lines();
-        if lines.next()? != "datagen checkpoint 1" {
-            return None;
-        }
-        let mut field = |key: &str| -> Option<Vec<String>> {
-            let line = lines.next()?;
-            let rest = line.strip_prefix(key)?;
-            Some(rest.split_whitespace().map(str::to_owned).collect())
-        };
-        let fingerprint = field("run")?.into_iter().next()?;
-        let committed = field("ranges")?
-            .iter()
-            .map(|r| {
-                let (f, t) = r.split_once('-')?;
-                Some((f.parse().ok()?, t.parse().ok()?))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let numbers = |v: Vec<String>| {
-            v.iter()
-                .map(|n| n.parse().ok())
-                .collect::<Option<Vec<u64>>>()
-        };
-        let rows = numbers(field("rows")?)?;
-        let lengths = numbers(field("lengths")?)?;
-        Some(FileCheckpoint {
-            fingerprint,
-            committed,
-            rows,
-            lengths,
-        })
-    }
-}
 
 /// Checkpointing state of a resumable file sink.
 struct Checkpointing {
@@ -426,16 +139,6 @@ impl FileSink {
             since: 0,
             written: Vec::new(),
         });
-    }
-
-    /// What an interrupted run committed (empty unless resuming).
-    pub fn committed(&self) -> &Committed {
-        &self.committed
-    }
-
-    /// Whether `--resume` can continue this target (not standard output).
-    pub fn resumable(&self) -> bool {
-        self.checkpointing.is_some()
     }
 
     /// Flushes everything written to disk and records it in the checkpoint
@@ -627,11 +330,6 @@ impl FileSink {
         }
     }
 
-    /// The encoder of this target's tables, for the generator threads.
-    pub fn encoder(&self) -> Arc<FileEncoder> {
-        self.encoder.clone()
-    }
-
     fn write_batch(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
         let batch = self.committed.uncommitted(batch);
         for mut block in batch {
@@ -737,57 +435,25 @@ impl FileSink {
     }
 }
 
-/// Writes and clears `text`.
-fn write(output: &mut Output, text: &mut String) -> Result<(), FileError> {
-    let result = write_bytes(output, text.as_bytes());
-    text.clear();
-    result
-}
-
-fn write_bytes(output: &mut Output, bytes: &[u8]) -> Result<(), FileError> {
-    output
-        .writer
-        .write_all(bytes)
-        .map_err(|source| FileError::Io {
-            action: "write",
-            path: output.path(),
-            source,
-        })
-}
-
 impl Sink for FileSink {
     type Chunk = Block;
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        self.write_batch(batch)
+        self.write_batch(batch).map_err(classify::<FileError>)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
-        Ok(self.complete()?)
+        self.complete()
+            .map_err(|e| Box::new(TargetError::from(e)) as BoxError)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl TargetSink for FileSink {
+    fn committed(&self) -> &Committed {
+        &self.committed
+    }
 
-    #[test]
-    fn file_names_cannot_escape_the_directory() {
-        assert_eq!(
-            file_name("orders", FileFormat::Csv, Shard::WHOLE),
-            "orders.csv"
-        );
-        assert_eq!(
-            file_name("orders", FileFormat::Csv, Shard { index: 2, count: 8 }),
-            "orders-00002-of-00008.csv"
-        );
-        assert_eq!(
-            file_name("../etc/x", FileFormat::Jsonl, Shard::WHOLE),
-            "%2E.%2Fetc%2Fx.jsonl"
-        );
-        assert_eq!(
-            file_name("a\\b%", FileFormat::Csv, Shard::WHOLE),
-            "a%5Cb%25.csv"
-        );
+    fn encoder(&self) -> Option<Arc<dyn BlockEncoder>> {
+        Some(self.encoder.clone())
     }
 }

@@ -1,4 +1,5 @@
-//! The validated schema: what the rest of datagen works from.
+//! The validated schema: what the rest of datagen works from, and how a
+//! Genfile's text becomes one.
 //!
 //! Every name is resolved to an index, every range checked, every default
 //! filled in. Tables are in dependency order: a table comes after its
@@ -7,7 +8,13 @@
 //! the relational and derived sources this module defines: `ref`,
 //! `parent`, `expr`, `lookup`, `agg` and `cases`.
 
+pub mod raw;
+pub mod read;
+pub mod validate;
+
 use std::path::PathBuf;
+
+use serde_spanned::Spanned;
 
 use crate::expr::Expr;
 use crate::generators::dicts::{Dictionary, Locale};
@@ -28,8 +35,8 @@ pub struct Schema {
     pub locale: Locale,
     /// `[pipeline]`.
     pub pipeline: PipelineSettings,
-    /// `[target]`.
-    pub target: TargetSettings,
+    /// `[target]`, as written.
+    pub target: TargetSection,
     /// The tables, parents and referenced tables first.
     pub tables: Vec<Table>,
     /// `[dictionaries.NAME]`, in file order.
@@ -73,87 +80,24 @@ impl Default for PipelineSettings {
     }
 }
 
-/// What to do when a table to be written already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IfExists {
-    /// Stop with an error naming the table.
-    #[default]
-    Fail,
-    /// Keep the table, delete its rows.
-    Truncate,
-    /// Keep the table and its rows; add ours.
-    Append,
-    /// Drop the table and create it anew.
-    Replace,
+/// `[target]` as written: where rows go (`url`) and the keys of the
+/// target it names, with their places in the Genfile. The target module
+/// the URL names reads and checks them ([`crate::sink`]), so each target
+/// owns its keys.
+#[derive(Debug, Clone, Default)]
+pub struct TargetSection {
+    /// Every key and value, in file order.
+    pub entries: Vec<(Spanned<String>, Spanned<toml::Value>)>,
 }
 
-impl IfExists {
-    /// Parses the Genfile spelling.
-    pub fn parse(s: &str) -> Option<IfExists> {
-        match s {
-            "fail" => Some(IfExists::Fail),
-            "truncate" => Some(IfExists::Truncate),
-            "append" => Some(IfExists::Append),
-            "replace" => Some(IfExists::Replace),
-            _ => None,
-        }
+impl TargetSection {
+    /// `url`, when the Genfile gives one as a string.
+    pub fn url(&self) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.get_ref() == "url")
+            .and_then(|(_, v)| v.get_ref().as_str())
     }
-
-    /// The Genfile spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IfExists::Fail => "fail",
-            IfExists::Truncate => "truncate",
-            IfExists::Append => "append",
-            IfExists::Replace => "replace",
-        }
-    }
-}
-
-/// When a database target adds primary keys, unique constraints and
-/// foreign keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Constraints {
-    /// After all rows are in: one index build per key instead of an update
-    /// per row, the fastest way to load.
-    #[default]
-    After,
-    /// With the tables, checked as rows arrive.
-    During,
-}
-
-impl Constraints {
-    /// Parses the Genfile spelling.
-    pub fn parse(s: &str) -> Option<Constraints> {
-        match s {
-            "after" => Some(Constraints::After),
-            "during" => Some(Constraints::During),
-            _ => None,
-        }
-    }
-
-    /// The Genfile spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Constraints::After => "after",
-            Constraints::During => "during",
-        }
-    }
-}
-
-/// `[target]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TargetSettings {
-    /// `url`, if the Genfile gives one.
-    pub url: Option<String>,
-    /// `if_exists`.
-    pub if_exists: IfExists,
-    /// `commit_rows`: rows per PostgreSQL transaction, if set.
-    pub commit_rows: Option<u64>,
-    /// `connections`: PostgreSQL connections loading at once (0 = automatic).
-    pub connections: usize,
-    /// `constraints`.
-    pub constraints: Constraints,
 }
 
 /// One table.

@@ -15,8 +15,8 @@ use crate::diag::Diagnostic;
 use crate::generators::dicts::Locale;
 use crate::generators::dist::{self, Dist};
 use crate::generators::{registry, Params, Read, Uniqueness};
-use crate::genfile::raw::Ordered;
-use crate::genfile::schema::*;
+use crate::schema::raw::Ordered;
+use crate::schema::*;
 use crate::value::SqlType;
 
 const COMMON_KEYS: &[&str] = &[

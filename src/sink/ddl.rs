@@ -1,6 +1,6 @@
 //! CREATE TABLE statements for each SQL dialect, from the schema.
 
-use crate::genfile::schema::{Column, Gen, Schema, Table, TableSize};
+use crate::schema::{Column, Gen, Schema, Table, TableSize};
 use crate::value::SqlType;
 
 /// An SQL dialect.
@@ -19,6 +19,14 @@ impl Dialect {
             "sqlite" => Some(Dialect::Sqlite),
             "postgres" | "postgresql" => Some(Dialect::Postgres),
             _ => None,
+        }
+    }
+
+    /// The name [`Dialect::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
         }
     }
 }

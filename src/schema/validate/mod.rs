@@ -17,7 +17,7 @@ use self::column::{column, Draft, Env};
 pub use self::resolve::gen_columns;
 use self::resolve::{order_tables, resolve};
 use super::raw::{GenfileConfig, TableConfig};
-use super::schema::*;
+use super::*;
 use crate::diag::Diagnostic;
 use crate::generators::dicts::{Dictionary, Locale};
 use crate::generators::dist::{self, Count};
@@ -38,8 +38,13 @@ enum DraftSize {
     },
 }
 
-/// Validates `raw`, read from `path`; returns the schema or every problem found.
-pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnostic>> {
+/// Validates `raw`, read from `path`, with `check_target` checking the
+/// `[target]` section; returns the schema or every problem found.
+pub fn validate(
+    path: &Path,
+    raw: GenfileConfig,
+    check_target: &dyn Fn(&TargetSection) -> Vec<Diagnostic>,
+) -> Result<Schema, Vec<Diagnostic>> {
     let mut d = Vec::new();
 
     if let Some(v) = &raw.version {
@@ -109,36 +114,10 @@ pub fn validate(path: &Path, raw: GenfileConfig) -> Result<Schema, Vec<Diagnosti
         pipeline.backoff_ms = n as u64;
     }
 
-    let mut target = TargetSettings::default();
-    if let Some(url) = &raw.target.url {
-        if let Err(e) = crate::target::TargetUrl::parse(url.get_ref()) {
-            d.push(Diagnostic::new(url.span(), e.to_string()).help(crate::target::TargetUrl::HELP));
-        }
-        target.url = Some(url.get_ref().clone());
-    }
-    if let Some(ie) = &raw.target.if_exists {
-        match IfExists::parse(ie.get_ref()) {
-            Some(v) => target.if_exists = v,
-            None => d.push(
-                Diagnostic::new(ie.span(), format!("unknown if_exists `{}`", ie.get_ref()))
-                    .help("use one of: fail, truncate, append, replace"),
-            ),
-        }
-    }
-    target.commit_rows =
-        positive(&mut d, &raw.target.commit_rows, "commit_rows", 1).map(|n| n as u64);
-    if let Some(n) = positive(&mut d, &raw.target.connections, "connections", 0) {
-        target.connections = n;
-    }
-    if let Some(c) = &raw.target.constraints {
-        match Constraints::parse(c.get_ref()) {
-            Some(v) => target.constraints = v,
-            None => d.push(
-                Diagnostic::new(c.span(), format!("unknown constraints `{}`", c.get_ref()))
-                    .help("use `after` (add keys once the rows are in, the default) or `during`"),
-            ),
-        }
-    }
+    let target = TargetSection {
+        entries: raw.target.0,
+    };
+    d.extend(check_target(&target));
 
     if raw.tables.0.is_empty() {
         d.push(Diagnostic {

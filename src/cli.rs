@@ -1,0 +1,311 @@
+//! The `datagen` command line: arguments, subcommands, and the exit code
+//! of each outcome (0 done, 1 failed while running, 2 bad input or usage,
+//! 130 interrupted, 141 standard output closed by its reader).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::genfile::{self, GenfileError};
+use crate::schema::Schema;
+use crate::settings::{self, Overrides};
+
+/// Generate large, realistic, relational, reproducible datasets from a Genfile.
+#[derive(Debug, Parser)]
+#[command(
+    name = "datagen",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The Genfile to generate.
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where rows go, e.g. sqlite://out/shop.db (overrides [target] url).
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Seed of all random streams (overrides [run] seed).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Multiply every table's `rows` by F (children follow their parents).
+    #[arg(long, value_name = "F")]
+    scale: Option<f64>,
+    /// Generator threads; 0 = one per core (overrides [pipeline] workers).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Generate only the K-th of N slices of every table (K from 0); the N
+    /// shards together make exactly the rows of one run. Files get
+    /// -0000K-of-0000N before the extension; PostgreSQL shards load the
+    /// same tables, and the last to finish adds the keys.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Inject faults for supervision experiments, e.g.
+    /// target.error_every=50,source.panic_at=100000 (see README).
+    #[arg(long, value_name = "SPEC")]
+    chaos: Option<String>,
+    /// Finish an interrupted run from the target's checkpoint: rows already
+    /// committed are kept, the rest is written once.
+    #[arg(long)]
+    resume: bool,
+    /// No progress and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the first rows of each table (or one) as an aligned table.
+    Preview {
+        /// The Genfile.
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+        /// Only this table.
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
+        /// Rows per table.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        rows: usize,
+        /// Seed (overrides [run] seed).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+    },
+    /// Print the CREATE TABLE statements.
+    Ddl {
+        /// The Genfile.
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+        /// SQL dialect: sqlite or postgres.
+        #[arg(long, default_value = "sqlite", value_name = "DIALECT")]
+        dialect: String,
+        /// PostgreSQL: create the tables without keys, then print the
+        /// ALTER TABLE statements that add them after a `-- constraints` line
+        /// (the way datagen loads).
+        #[arg(long)]
+        keys_after: bool,
+        /// Qualify every table with this schema.
+        #[arg(long, value_name = "NAME")]
+        schema: Option<String>,
+    },
+    /// Check a Genfile and print every problem found; exit 2 if any.
+    Validate {
+        /// The Genfile to check.
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+const BAD_INPUT: u8 = 2;
+
+fn load(path: &Path) -> Result<Schema, ExitCode> {
+    genfile::load(path).map_err(|e| {
+        match &e {
+            GenfileError::Invalid(d) => {
+                eprintln!("{d}");
+                let n = d.items.len();
+                eprintln!("{n} error{} in {}", if n == 1 { "" } else { "s" }, d.file);
+            }
+            GenfileError::Read { .. } => report(&e),
+        }
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
+/// Prints `e` and its causes on one line: each error's message says only
+/// what it adds to its cause.
+fn report(e: &dyn std::error::Error) {
+    eprintln!("error: {}", datagen_actors::chain(e));
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let Some(config) = args.config else {
+        eprintln!("error: no Genfile given\n  help: datagen --config schemas/shop.toml");
+        return ExitCode::from(BAD_INPUT);
+    };
+    let schema = match load(&config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let overrides = Overrides {
+        target: args.target,
+        seed: args.seed,
+        scale: args.scale,
+        workers: args.workers,
+        shard: args.shard,
+    };
+    let settings = match settings::resolve(&schema, &overrides, None) {
+        Ok(s) => s,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let chaos = match crate::chaos::ChaosSpec::parse(args.chaos.as_deref().unwrap_or("")) {
+        Ok(c) => c,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let mode = crate::run::RunMode {
+        quiet: args.quiet,
+        resume: args.resume,
+        stop: Arc::new(AtomicBool::new(false)),
+        chaos,
+    };
+    // The first SIGINT or SIGTERM stops gracefully; a second one exits at once.
+    // A file-size limit (`ulimit -f`) or a full disk must surface as a
+    // write error the run handles, not as SIGXFSZ killing the process with
+    // temporary files left behind.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        Arc::new(AtomicBool::new(false)),
+    );
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, mode.stop.clone());
+        let _ = signal_hook::flag::register(signal, mode.stop.clone());
+    }
+    match crate::run::run(Arc::new(schema), &settings, &mode) {
+        Ok(summary) => {
+            if !args.quiet {
+                eprintln!("{summary}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(crate::run::RunError::Interrupted {
+            rows,
+            target,
+            resumable,
+        }) => {
+            eprintln!("datagen: interrupted; {rows} rows are committed in {target}");
+            if resumable {
+                let again: Vec<String> = std::env::args()
+                    .filter(|a| a != "--resume")
+                    .map(|a| crate::url::redact(&a))
+                    .collect();
+                eprintln!("to finish the run: {} --resume", again.join(" "));
+            } else {
+                eprintln!("nothing was published; run the same command again to start over");
+            }
+            ExitCode::from(130)
+        }
+        Err(e) if closed_pipe(&e) => {
+            // The reader of standard output stopped (`datagen … | head`):
+            // not a failure worth a message; exit as a process killed by
+            // SIGPIPE would.
+            ExitCode::from(141)
+        }
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// True when `e` comes from writing to a pipe nobody reads any more.
+fn closed_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Runs the command line of this process.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Validate { config }) => match load(&config) {
+            Ok(schema) => {
+                let columns: usize = schema.tables.iter().map(|t| t.columns.len()).sum();
+                println!(
+                    "{}: ok ({} tables, {columns} columns)",
+                    config.display(),
+                    schema.tables.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Some(Command::Preview {
+            config,
+            table,
+            rows,
+            seed,
+        }) => {
+            let schema = match load(&config) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let tables = match table {
+                None => Vec::new(),
+                Some(name) => match schema.table_index(&name) {
+                    Some(t) => vec![t],
+                    None => {
+                        let names: Vec<&str> =
+                            schema.tables.iter().map(|t| t.name.as_str()).collect();
+                        eprintln!(
+                            "error: no table `{name}` in {}\n  help: tables are: {}",
+                            config.display(),
+                            names.join(", ")
+                        );
+                        return ExitCode::from(BAD_INPUT);
+                    }
+                },
+            };
+            match crate::preview::preview(&schema, seed.unwrap_or(schema.seed), &tables, rows) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    report(&e);
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
+        Some(Command::Ddl {
+            config,
+            dialect,
+            keys_after,
+            schema: namespace,
+        }) => {
+            let Some(dialect) = crate::sink::ddl::Dialect::parse(&dialect) else {
+                eprintln!("error: unknown dialect `{dialect}`\n  help: use sqlite or postgres");
+                return ExitCode::from(BAD_INPUT);
+            };
+            match load(&config) {
+                Ok(schema) => {
+                    let options = crate::sink::ddl::DdlOptions {
+                        namespace,
+                        keys_after,
+                        deferred_foreign_keys: false,
+                    };
+                    print!(
+                        "{}",
+                        crate::sink::ddl::script_with(&schema, dialect, &options)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
+            }
+        }
+        None => run(cli.run),
+    }
+}

@@ -1,0 +1,312 @@
+//! Runs a schema with its settings: plans it, opens the target, builds the
+//! actor pipeline of `datagen-actors` and runs it under the restart policy.
+//! The target is reached only through [`crate::sink::Target`]: this module
+//! names none.
+//!
+//! * [`units`]: what the generator threads do, and the buffer's size.
+//! * [`summary`]: what a finished run reports.
+
+pub mod summary;
+pub mod units;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError};
+
+use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
+use crate::generate::plan::{plan, PlanError};
+use crate::generate::Plan;
+use crate::progress::{Progress, Reporter};
+use crate::schema::Schema;
+use crate::settings::Settings;
+use crate::sink::{ErrorKind, OpenArgs, Resume, TargetError, TargetSink};
+pub use summary::Summary;
+use units::{buffer_bytes, buffer_rows, UnitGenerator};
+
+/// Rows per work unit (all tables of the unit together).
+pub const UNIT_ROWS: u64 = 4_096;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The target could not be opened or prepared; nothing was written.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// The Genfile asks for what cannot be generated.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The pipeline failed.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// The pipeline failed and went on failing after restarts.
+    #[error("gave up after {restarts} restarts")]
+    GaveUp {
+        /// Restarts made.
+        restarts: u32,
+        /// The last failure.
+        #[source]
+        error: PipelineError,
+    },
+    /// Stopped by a signal; what was committed stays, resumable.
+    #[error("interrupted: {rows} rows are committed in {target}")]
+    Interrupted {
+        /// Rows committed in all (this run and those it resumed).
+        rows: u64,
+        /// Where.
+        target: String,
+        /// Whether `--resume` can finish the run.
+        resumable: bool,
+    },
+}
+
+impl RunError {
+    /// The exit code: 2 when the input asks for the impossible, 130 when
+    /// interrupted, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Target(e) if e.kind == ErrorKind::Input => 2,
+            RunError::Plan(e) => e.exit_code(),
+            RunError::Interrupted { .. } => 130,
+            _ => 1,
+        }
+    }
+}
+
+/// How a run is carried out, beyond its settings.
+#[derive(Debug, Clone, Default)]
+pub struct RunMode {
+    /// No progress and no start line.
+    pub quiet: bool,
+    /// Finish an interrupted run from the target's checkpoint.
+    pub resume: bool,
+    /// Set (by SIGINT or SIGTERM) to stop gracefully: no new work is
+    /// started, what is in flight is committed, and the target is left as
+    /// `--resume` finds it.
+    pub stop: Arc<AtomicBool>,
+    /// Faults to inject (`--chaos`).
+    pub chaos: ChaosSpec,
+}
+
+/// Identifies a run's data: the Genfile's bytes, its dictionaries, the seed
+/// and the scale. Loads recorded under another fingerprint are not this
+/// run's.
+pub fn fingerprint(schema: &Schema, settings: &Settings) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(schema.digest);
+    for dict in &schema.dictionaries {
+        h.update(dict.name.as_bytes());
+        for value in &dict.values {
+            h.update([0]);
+            h.update(value.as_bytes());
+        }
+        for w in dict.weights.iter().flatten() {
+            h.update(w.to_le_bytes());
+        }
+    }
+    h.update(settings.seed.to_le_bytes());
+    h.update(settings.scale.to_le_bytes());
+    // The row stream's order depends on how root rows are cut into units.
+    h.update(UNIT_ROWS.to_le_bytes());
+    let mut out = String::new();
+    crate::format::text::hex(&mut out, &h.finalize()[..16]);
+    out
+}
+
+/// Prints what the run is about to do.
+fn announce(schema: &Schema, settings: &Settings, plan: &Plan, buffer: usize) {
+    let shard = if settings.shard.is_whole() {
+        String::new()
+    } else {
+        format!(
+            "shard {} of {} ({} of {} rows): ",
+            settings.shard.index,
+            settings.shard.count,
+            plan.shard_total(),
+            plan.total_rows()
+        )
+    };
+    eprintln!(
+        "datagen: {shard}{} rows in {} tables → {} (seed {}, {} workers, buffer {} rows ≈ {} MB, batches of {})",
+        plan.shard_total(),
+        schema.tables.len(),
+        settings.target,
+        settings.seed,
+        settings.workers,
+        buffer,
+        buffer_bytes(schema, buffer).div_ceil(1 << 20),
+        settings.batch_rows
+    );
+}
+
+/// Runs the whole pipeline for `schema` with `settings`; blocks until done.
+pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<Summary, RunError> {
+    let quiet = mode.quiet;
+    let (mut plan, generators) = plan(
+        &schema,
+        settings.seed,
+        settings.scale,
+        UNIT_ROWS,
+        settings.workers,
+    )?;
+    if !settings.shard.is_whole() {
+        plan.shard(settings.shard, &generators);
+    }
+    let buffer = buffer_rows(&schema, settings);
+    tracing::info!(
+        target = %settings.target,
+        seed = settings.seed,
+        workers = settings.workers,
+        buffer_rows = buffer,
+        batch_rows = settings.batch_rows,
+        rows = plan.shard_total(),
+        shard = %settings.shard,
+        "starting"
+    );
+    if !quiet {
+        announce(&schema, settings, &plan, buffer);
+    }
+    let progress = Arc::new(Progress::new(schema.tables.len(), plan.shard_total()));
+    let target = settings.target.clone();
+    let open_args = |resume: bool| OpenArgs {
+        schema: schema.clone(),
+        resume: Resume {
+            resume,
+            fingerprint: fingerprint(&schema, settings),
+            stop: mode.stop.clone(),
+        },
+        batch_rows: settings.batch_rows,
+        run_rows: plan.total_rows(),
+        shard: settings.shard,
+        progress: progress.clone(),
+    };
+    let sink = target.open(&open_args(mode.resume))?;
+    let encoder = sink.encoder();
+    if !sink.committed().is_empty() && !quiet {
+        // A shard sees what every shard of the load has committed.
+        eprintln!(
+            "datagen: resuming: {} of {} rows {}are committed already",
+            sink.committed().rows(),
+            plan.total_rows(),
+            if settings.shard.is_whole() {
+                ""
+            } else {
+                "of the load (all shards) "
+            }
+        );
+    }
+    let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
+    config.ack_delay = mode.chaos.buffer_delay;
+    if encoder.is_none() {
+        // Units waiting in the window hold values, not bytes, and a target
+        // that binds values (SQLite) is slower than generation: a shallow
+        // window keeps the same speed in less memory.
+        config.window = 2 * settings.workers;
+    }
+    let chaos_state = Arc::new(ChaosState::default());
+    let make_generator = {
+        let (spec, state) = (mode.chaos.clone(), chaos_state.clone());
+        let generators = generators.clone();
+        move || {
+            ChaosGenerator::new(
+                UnitGenerator::new(generators.clone(), encoder.clone()),
+                &spec,
+                state.clone(),
+            )
+        }
+    };
+    let mut first = Some(sink);
+    let (mut last_committed, mut stalled) = (0, 0);
+    let attempt = |n: u32| -> Result<_, BoxError> {
+        let sink: Box<dyn TargetSink> = match first.take() {
+            Some(sink) => sink,
+            None => {
+                // Rebuilt from the target's checkpoint: the new sink holds
+                // what the attempts before committed and the run continues
+                // after it. Opened on a thread of its own: a target may run
+                // its own async runtime.
+                progress.reset();
+                tracing::info!(attempt = n, "reopening the target");
+                let args = open_args(target.resumable());
+                std::thread::scope(|scope| scope.spawn(|| target.open(&args)).join())
+                    .map_err(|_| "reopening the target panicked")??
+            }
+        };
+        let committed = sink.committed().clone();
+        // Restarts that never get past the same checkpoint would go on
+        // for ever (a fault more frequent than commits): give up after as
+        // many as the policy allows.
+        if n > 0 {
+            stalled = if committed.rows() > last_committed {
+                0
+            } else {
+                stalled + 1
+            };
+            if stalled > settings.restart_policy.max_restarts {
+                return Err(format!(
+                    "no rows committed across {stalled} restarts; the faults come faster than commits"
+                )
+                .into());
+            }
+        }
+        last_committed = committed.rows();
+        // Units wholly committed are not generated again; the sink drops
+        // the committed rows of the others.
+        let stop = mode.stop.clone();
+        let units = plan
+            .units(generators.clone())
+            .filter(move |u| !committed.covers(u.stream, u.stream + u.total))
+            .take_while(move |_| !stop.load(Ordering::Relaxed));
+        Ok((
+            units,
+            ChaosSink::new(sink, mode.chaos.clone(), chaos_state.clone()),
+        ))
+    };
+    let reporter = Reporter::start(progress.clone(), quiet);
+    let system = actix_rt::System::new();
+    let mut policy = settings.restart_policy;
+    if !target.restartable() {
+        policy.max_restarts = 0;
+    }
+    let supervised = system
+        .block_on(async move { run_supervised(config, policy, make_generator, attempt).await });
+    drop(reporter);
+    let restarts = supervised.restarts;
+    let stats = match supervised.result {
+        Ok(stats) => stats,
+        Err(error) => {
+            // Nothing was published; leave nothing behind.
+            target.discard(&schema);
+            return Err(if restarts.total() > 0 {
+                RunError::GaveUp {
+                    restarts: restarts.total(),
+                    error,
+                }
+            } else {
+                RunError::Pipeline(error)
+            });
+        }
+    };
+    if mode.stop.load(Ordering::Relaxed) {
+        return Err(RunError::Interrupted {
+            rows: progress.rows(),
+            target: target.to_string(),
+            resumable: target.resumable(),
+        });
+    }
+    let tables = schema
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), progress.table(i)))
+        .collect();
+    Ok(Summary {
+        tables,
+        stats,
+        buffer_rows: buffer,
+        target: target.to_string(),
+        restarts,
+        shard: settings.shard,
+    })
+}

@@ -1,0 +1,310 @@
+//! Where rows go: the targets, one module each, behind one boundary.
+//!
+//! A target module implements three things:
+//!
+//! * a [`Kind`]: the URL schemes it answers to, the `[target]` keys it
+//!   reads ([`options`]), and how a URL and those keys make a [`Target`];
+//! * a [`Target`]: what the URL and keys describe — it opens sinks, says
+//!   whether a run into it can be resumed or restarted, and removes what a
+//!   failed run left behind;
+//! * a [`TargetSink`]: the open sink the pipeline's Target actor writes
+//!   batches to, which knows what the target already holds ([`Committed`])
+//!   and may give the generator threads an encoder ([`BlockEncoder`]) so
+//!   that rows arrive as bytes.
+//!
+//! [`registry`] maps URL schemes to kinds; nothing else names a target.
+//! Errors a target reports carry an [`ErrorKind`]: bad input (exit 2),
+//! transient (trying again may succeed) or permanent.
+//!
+//! # Layout
+//!
+//! * [`registry`], [`options`]: finding a target by scheme; its keys.
+//! * [`checkpoint`]: committed ranges of the row stream, for resuming.
+//! * [`ddl`]: CREATE TABLE and key statements per SQL dialect.
+//! * [`sqlite`], [`postgres`], [`files`]: the targets.
+
+pub mod checkpoint;
+pub mod ddl;
+pub mod files;
+pub mod options;
+pub mod postgres;
+pub mod registry;
+pub mod sqlite;
+
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use datagen_actors::{BoxError, Sink};
+
+use crate::progress::Progress;
+use crate::schema::Schema;
+use crate::shard::Shard;
+use crate::url::{Url, UrlError};
+use crate::value::{Block, Encoded};
+use checkpoint::Committed;
+use options::{AnyKey, Options};
+
+/// A kind of target: what a URL scheme stands for.
+pub trait Kind: Sync {
+    /// The URL schemes it answers to, e.g. `["postgres", "postgresql"]`.
+    fn schemes(&self) -> &'static [&'static str];
+
+    /// What its URLs look like, one form per scheme, for help texts.
+    fn usage(&self) -> &'static [&'static str];
+
+    /// The `[target]` keys it reads besides `url` (and the environment's
+    /// `DATAGEN_KEY` overrides of them).
+    fn keys(&self) -> &'static [&'static dyn AnyKey];
+
+    /// The target `url` (of one of its schemes) and `options` describe,
+    /// for the `shard`-th slice of a run. Problems with the options are
+    /// recorded in `options`; a URL that cannot be used is an error.
+    fn parse(
+        &self,
+        url: &Url<'_>,
+        options: &mut Options<'_>,
+        shard: Shard,
+    ) -> Result<Arc<dyn Target>, UrlError>;
+}
+
+/// A place rows go, as a URL and the `[target]` keys describe it. Shown,
+/// it is its URL with any password hidden.
+pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
+    /// The settings it uses, as `(key, value)`, for messages and reports.
+    fn options(&self) -> Vec<(&'static str, String)>;
+
+    /// Whether what a run commits survives the process, so an interrupted
+    /// run can be finished with `--resume` (not standard output).
+    fn resumable(&self) -> bool {
+        true
+    }
+
+    /// Whether a failed attempt can be redone from the sink's checkpoint
+    /// within the run (not standard output: what was printed cannot be
+    /// taken back).
+    fn restartable(&self) -> bool {
+        true
+    }
+
+    /// Opens a sink: connects, applies `if_exists`, creates tables or
+    /// temporary files, or finds what an earlier attempt committed.
+    /// Nothing is written or published if this fails.
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError>;
+
+    /// Removes what a run that failed for good created and did not
+    /// publish (temporary files, an unpublished database).
+    fn discard(&self, schema: &Schema);
+}
+
+/// What opening a sink needs besides the target.
+#[derive(Debug, Clone)]
+pub struct OpenArgs {
+    /// The tables.
+    pub schema: Arc<Schema>,
+    /// Resuming, the run's fingerprint, the stop flag.
+    pub resume: Resume,
+    /// Rows per batch: commit units are whole batches.
+    pub batch_rows: usize,
+    /// Rows of the whole run, every shard together.
+    pub run_rows: u64,
+    /// The slice of the run written.
+    pub shard: Shard,
+    /// Where the sink counts the rows it commits.
+    pub progress: Arc<Progress>,
+}
+
+/// An open target: the pipeline's Target actor writes batches to it.
+pub trait TargetSink: Sink<Chunk = Block> {
+    /// What the target holds of this run already (empty unless resuming
+    /// or restarted): those rows are not written again.
+    fn committed(&self) -> &Committed;
+
+    /// What encodes blocks for this target on the generator threads; none
+    /// when the sink takes values (SQLite binds them).
+    fn encoder(&self) -> Option<Arc<dyn BlockEncoder>>;
+}
+
+impl Sink for Box<dyn TargetSink> {
+    type Chunk = Block;
+
+    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+        (**self).write(batch)
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        (**self).finish()
+    }
+}
+
+/// Encodes generated blocks into the bytes a target writes.
+///
+/// The generator threads encode each block right after making it, so
+/// encoding runs on every core and the sink, a single thread, only moves
+/// bytes. A sink handed a block that is not encoded yet encodes it itself
+/// ([`encoded`]), through the same encoder.
+pub trait BlockEncoder: Send + Sync {
+    /// Encodes every row of `block` into `out` (empty; its capacity is
+    /// reused), or says why a value cannot be written.
+    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError>;
+}
+
+/// `block`'s encoded rows, encoding them with `encoder` if that is not
+/// done yet.
+pub fn encoded<'b>(
+    encoder: &dyn BlockEncoder,
+    block: &'b mut Block,
+) -> Result<&'b Encoded, BoxError> {
+    let encoded = match block.encoded.take() {
+        Some(encoded) => encoded,
+        None => {
+            let mut encoded = Encoded::default();
+            encoder.encode(block, &mut encoded)?;
+            encoded
+        }
+    };
+    Ok(block.encoded.insert(encoded))
+}
+
+/// What a sink needs to be resumable and interruptible.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    /// Continue from the target's checkpoint instead of starting anew.
+    pub resume: bool,
+    /// Identifies the run's data (see `run::fingerprint`).
+    pub fingerprint: String,
+    /// Set when the run is stopped by a signal: `finish` then commits what
+    /// it has and leaves the target resumable instead of completing it.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Resume {
+    /// True when the run was stopped by a signal.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Default rows per commit unit (a database transaction, a file
+/// checkpoint): large enough that commits cost little, small enough that a
+/// unit's COPY streams stay a few megabytes.
+pub const COMMIT_ROWS: u64 = 50_000;
+
+/// Rows per commit unit: as configured, or [`COMMIT_ROWS`], and never
+/// less than a batch.
+pub fn commit_rows(configured: Option<u64>, batch_rows: usize) -> u64 {
+    configured.unwrap_or(COMMIT_ROWS.max(batch_rows as u64))
+}
+
+/// What to do when a table or file to be written already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Stop with an error naming the table.
+    #[default]
+    Fail,
+    /// Keep the table, delete its rows.
+    Truncate,
+    /// Keep the table and its rows; add ours.
+    Append,
+    /// Drop the table and create it anew.
+    Replace,
+}
+
+impl IfExists {
+    /// Parses the Genfile spelling.
+    pub fn parse(s: &str) -> Option<IfExists> {
+        match s {
+            "fail" => Some(IfExists::Fail),
+            "truncate" => Some(IfExists::Truncate),
+            "append" => Some(IfExists::Append),
+            "replace" => Some(IfExists::Replace),
+            _ => None,
+        }
+    }
+
+    /// The Genfile spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IfExists::Fail => "fail",
+            IfExists::Truncate => "truncate",
+            IfExists::Append => "append",
+            IfExists::Replace => "replace",
+        }
+    }
+}
+
+/// What an error of a target means for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input asks for what cannot be done (a table that exists under
+    /// `if_exists = "fail"`, a `--resume` that does not match): exit 2,
+    /// and no retry.
+    Input,
+    /// Trying again may succeed: a lost connection, a timeout.
+    Transient,
+    /// Trying again would fail the same way: a constraint violated, a
+    /// full disk.
+    Permanent,
+}
+
+/// An error of a target, with what it means for the run. It shows as its
+/// cause.
+#[derive(Debug)]
+pub struct TargetError {
+    /// What it means.
+    pub kind: ErrorKind,
+    error: BoxError,
+}
+
+impl TargetError {
+    /// `error`, meaning `kind`.
+    pub fn new(kind: ErrorKind, error: impl Into<BoxError>) -> Self {
+        TargetError {
+            kind,
+            error: error.into(),
+        }
+    }
+
+    /// The error itself.
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for TargetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// `error` as a [`TargetError`] when it is an `E` (whose kind it then
+/// says), unchanged otherwise.
+pub fn classify<E>(error: BoxError) -> BoxError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    TargetError: From<E>,
+{
+    match error.downcast::<E>() {
+        Ok(e) => Box::new(TargetError::from(*e)),
+        Err(e) => e,
+    }
+}
+
+/// The kind of `error` if a target classified it; errors of the pipeline
+/// itself (a panic, a lost actor) are transient.
+pub fn error_kind(error: &(dyn std::error::Error + 'static)) -> ErrorKind {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<TargetError>() {
+            return t.kind;
+        }
+        next = e.source();
+    }
+    ErrorKind::Transient
+}

@@ -1,0 +1,236 @@
+//! Preparing a load: `if_exists` applied, tables created, the progress
+//! table made, and each table's real column types read back for encoding.
+
+use tokio_postgres::Client;
+
+use super::binary::{CopyEncoder, PgType};
+use super::error::{server, PgError};
+use crate::schema::Schema;
+use crate::shard::Shard;
+use crate::sink::ddl::{create_table_with, quote, DdlOptions, Dialect};
+use crate::sink::{IfExists, Resume};
+use crate::value::SqlType;
+
+/// The table that records committed units.
+pub const PROGRESS_TABLE: &str = "datagen_progress";
+
+/// When a database target adds primary keys, unique constraints and
+/// foreign keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Constraints {
+    /// After all rows are in: one index build per key instead of an update
+    /// per row, the fastest way to load.
+    #[default]
+    After,
+    /// With the tables, checked as rows arrive.
+    During,
+}
+
+impl Constraints {
+    /// Parses the Genfile spelling.
+    pub fn parse(s: &str) -> Option<Constraints> {
+        match s {
+            "after" => Some(Constraints::After),
+            "during" => Some(Constraints::During),
+            _ => None,
+        }
+    }
+
+    /// The Genfile spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Constraints::After => "after",
+            Constraints::During => "during",
+        }
+    }
+}
+
+/// How the sink loads.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// What to do with existing tables.
+    pub if_exists: IfExists,
+    /// When keys are added.
+    pub constraints: Constraints,
+    /// Rows per transaction (rounded up to whole batches).
+    pub commit_rows: u64,
+    /// Connections loading at once.
+    pub connections: usize,
+    /// Resuming, the run's fingerprint, the stop flag.
+    pub resume: Resume,
+    /// The slice of the run this process loads.
+    pub shard: Shard,
+    /// Rows of the whole run, all shards together: the load is complete,
+    /// and its keys are added, once `datagen_progress` counts them all.
+    pub run_rows: u64,
+}
+
+/// A table as it is loaded.
+#[derive(Debug, Clone)]
+pub(super) struct PgTable {
+    /// The table's name in the schema.
+    pub(super) name: String,
+    /// `COPY … FROM STDIN (FORMAT binary)`.
+    pub(super) copy: String,
+}
+
+/// Whether the table (or any relation) `name`, quoted as in SQL, exists.
+pub(super) async fn table_exists(client: &Client, name: &str) -> Result<bool, PgError> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+        .await
+        .map_err(server(format!("look up table {name}")))?;
+    Ok(row.get(0))
+}
+
+/// Applies `if_exists`, creates what is missing and the progress table, in
+/// one transaction. Returns which tables this run created.
+pub(super) async fn prepare(
+    client: &mut Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+    options: &PgOptions,
+) -> Result<Vec<bool>, PgError> {
+    if let Some(ns) = &ddl.namespace {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote(ns)))
+            .await
+            .map_err(server(format!("create schema {}", quote(ns))))?;
+    }
+    let mut present = Vec::new();
+    for table in &schema.tables {
+        let name = ddl.qualified(&table.name);
+        let exists = table_exists(client, &name).await?;
+        if exists && options.if_exists == IfExists::Fail {
+            return Err(PgError::TableExists { table: name });
+        }
+        present.push(exists);
+    }
+    let tx = client
+        .transaction()
+        .await
+        .map_err(server("begin a transaction"))?;
+    let existing: Vec<String> = schema
+        .tables
+        .iter()
+        .zip(&present)
+        .filter(|(_, p)| **p)
+        .map(|(t, _)| ddl.qualified(&t.name))
+        .collect();
+    match options.if_exists {
+        IfExists::Replace => {
+            for name in existing.iter().rev() {
+                tx.batch_execute(&format!("DROP TABLE {name} CASCADE"))
+                    .await
+                    .map_err(server(format!("drop table {name}")))?;
+            }
+        }
+        IfExists::Truncate if !existing.is_empty() => {
+            let list = existing.join(", ");
+            tx.batch_execute(&format!("TRUNCATE {list}"))
+                .await
+                .map_err(server(format!("truncate {list}")))?;
+        }
+        _ => {}
+    }
+    let mut created = Vec::new();
+    for (table, &exists) in schema.tables.iter().zip(&present) {
+        let create = !exists || options.if_exists == IfExists::Replace;
+        if create {
+            tx.batch_execute(&create_table_with(schema, table, Dialect::Postgres, ddl))
+                .await
+                .map_err(server(format!(
+                    "create table {}",
+                    ddl.qualified(&table.name)
+                )))?;
+        }
+        created.push(create);
+    }
+    let progress = ddl.qualified(PROGRESS_TABLE);
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {progress} (
+  run text NOT NULL,
+  table_name text NOT NULL,
+  stream_from bigint NOT NULL,
+  stream_to bigint NOT NULL,
+  rows bigint NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now()
+)"
+    ))
+    .await
+    .map_err(server(format!("create table {progress}")))?;
+    tx.execute(
+        &format!("DELETE FROM {progress} WHERE run = $1"),
+        &[&options.resume.fingerprint],
+    )
+    .await
+    .map_err(server(format!("clear {progress}")))?;
+    tx.commit().await.map_err(server("commit the tables"))?;
+    Ok(created)
+}
+
+/// Reads each table's column types back and builds its COPY statement
+/// and encoder.
+pub(super) async fn describe_tables(
+    client: &Client,
+    schema: &Schema,
+    ddl: &DdlOptions,
+) -> Result<(Vec<PgTable>, Vec<CopyEncoder>), PgError> {
+    let mut tables = Vec::new();
+    let mut encoders = Vec::new();
+    for table in &schema.tables {
+        let name = ddl.qualified(&table.name);
+        let rows = client
+            .query(
+                "SELECT attname::text, atttypid::oid, format_type(atttypid, atttypmod)
+                 FROM pg_attribute
+                 WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                &[&name],
+            )
+            .await
+            .map_err(server(format!("read the columns of {name}")))?;
+        let mut types = Vec::new();
+        for column in &table.columns {
+            let Some(row) = rows.iter().find(|r| r.get::<_, String>(0) == column.name) else {
+                return Err(PgError::ColumnType {
+                    table: name,
+                    column: quote(&column.name),
+                    actual: "missing".into(),
+                    generated: generated_name(column.sql_type),
+                    help: "add the column, or use if_exists = \"replace\" to recreate the table",
+                });
+            };
+            let oid: u32 = row.get(1);
+            let ty = PgType::from_oid(oid).filter(|t| t.accepts(column.sql_type));
+            match ty {
+                Some(ty) => types.push(ty),
+                None => {
+                    return Err(PgError::ColumnType {
+                        table: name,
+                        column: quote(&column.name),
+                        actual: row.get(2),
+                        generated: generated_name(column.sql_type),
+                        help: "change the column's `type` in the Genfile, or use if_exists = \"replace\" to recreate the table",
+                    })
+                }
+            }
+        }
+        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        tables.push(PgTable {
+            name: table.name.clone(),
+            copy: format!(
+                "COPY {name} ({}) FROM STDIN (FORMAT binary)",
+                columns.join(", ")
+            ),
+        });
+        encoders.push(CopyEncoder::new(
+            types,
+            table.columns.iter().map(|c| c.sql_type.scale()).collect(),
+        ));
+    }
+    Ok((tables, encoders))
+}
+
+pub(super) fn generated_name(ty: SqlType) -> String {
+    crate::sink::ddl::type_name(ty, Dialect::Postgres)
+}

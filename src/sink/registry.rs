@@ -1,0 +1,146 @@
+//! URL schemes → targets: the one list of every kind of target, checking a
+//! Genfile's `[target]` section, and the target of a run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::options::{variable, AnyKey, Options, Origin, Problem};
+use super::{files, postgres, sqlite, Kind, Target};
+use crate::diag::keys::Keys;
+use crate::diag::Diagnostic;
+use crate::schema::TargetSection;
+use crate::shard::Shard;
+use crate::url::{Url, UrlError};
+
+/// Every kind of target, in the order help texts list them.
+pub const KINDS: &[&dyn Kind] = &[&sqlite::SQLITE, &postgres::POSTGRES, &files::FILES];
+
+/// The kind of target `scheme` names.
+pub fn find(scheme: &str) -> Option<&'static dyn Kind> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.schemes().contains(&scheme))
+}
+
+/// What a valid target looks like: every kind's forms.
+pub fn help() -> String {
+    let forms: Vec<&str> = KINDS.iter().flat_map(|k| k.usage()).copied().collect();
+    match forms.split_last() {
+        Some((last, [])) => format!("use {last}"),
+        Some((last, rest)) => format!("use {} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Every key some target reads, once each, in the order the kinds list
+/// them.
+fn all_keys() -> Vec<&'static dyn AnyKey> {
+    let mut keys: Vec<&'static dyn AnyKey> = Vec::new();
+    for key in KINDS.iter().flat_map(|k| k.keys()) {
+        if !keys.iter().any(|k| k.name() == key.name()) {
+            keys.push(*key);
+        }
+    }
+    keys
+}
+
+/// The target `url` names, reading its keys from `options`.
+pub fn parse(
+    url: &str,
+    options: &mut Options<'_>,
+    shard: Shard,
+) -> Result<Arc<dyn Target>, UrlError> {
+    let url = Url::parse(url)?;
+    let kind = find(url.scheme).ok_or_else(|| UrlError::Unsupported(url.scheme.to_owned()))?;
+    kind.parse(&url, options, shard)
+}
+
+/// Checks a Genfile's `[target]` section: the URL with the target it
+/// names, and every other key against the target that reads it. A key of
+/// another target than the URL's is checked too (a Genfile may be run
+/// with `--target` elsewhere); a key no target reads is unknown.
+pub fn check(section: &TargetSection) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let mut keys = Keys::new(&section.entries, String::new());
+    if let Some((url, span)) = keys.string(&mut d, "url") {
+        let env = HashMap::new();
+        let mut none = Options::new(&[], &env);
+        if let Err(e) = parse(url, &mut none, Shard::WHOLE) {
+            d.push(Diagnostic::new(span, e.to_string()).help(help()));
+        }
+    }
+    let known = all_keys();
+    for key in &known {
+        if let Some(v) = keys.get(key.name()) {
+            if let Err(Problem { message, help }) = key.check(v.get_ref()) {
+                let mut diag = Diagnostic::new(v.span(), message);
+                diag.help = help;
+                d.push(diag);
+            }
+        }
+    }
+    let names: Vec<&str> = std::iter::once("url")
+        .chain(known.iter().map(|k| k.name()))
+        .collect();
+    keys.report_unknown(&mut d, &names);
+    d
+}
+
+/// Why the target of a run cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The URL (shown with what a valid one looks like).
+    #[error("{0}\n  help: {help}", help = help())]
+    Url(UrlError),
+    /// A value of a key: where it is and what is wrong.
+    #[error("{}", option_problem(.0, .1))]
+    Option(Origin, Problem),
+}
+
+impl From<UrlError> for ResolveError {
+    fn from(e: UrlError) -> Self {
+        ResolveError::Url(e)
+    }
+}
+
+/// A key's problem as a message: the variable it came from, what is
+/// wrong, the hint.
+fn option_problem(origin: &Origin, problem: &Problem) -> String {
+    let mut out = match origin {
+        Origin::Env(variable) => format!("{variable}: "),
+        Origin::Genfile(_) => String::new(),
+    };
+    out.push_str(&problem.message);
+    if let Some(help) = &problem.help {
+        out.push_str("\n  help: ");
+        out.push_str(help);
+    }
+    out
+}
+
+/// The target of a run: `url` read by the target it names, with the keys
+/// of the Genfile's `[target]` overridden by `env` (`DATAGEN_KEY`), for
+/// the `shard`-th slice. Every `DATAGEN_KEY` a target reads is checked,
+/// whichever target the URL names.
+pub fn resolve(
+    url: &str,
+    section: &TargetSection,
+    env: &HashMap<String, String>,
+    shard: Shard,
+) -> Result<Arc<dyn Target>, ResolveError> {
+    let mut options = Options::new(&section.entries, env);
+    let target = parse(url, &mut options, shard)?;
+    if let Some((origin, problem)) = options.problems.into_iter().next() {
+        return Err(ResolveError::Option(origin, problem));
+    }
+    for key in all_keys() {
+        let name = variable(key.name());
+        if let Some(text) = env.get(&name) {
+            if let Err(problem) = key.check(&super::options::from_env(text)) {
+                return Err(ResolveError::Option(Origin::Env(name), problem));
+            }
+        }
+    }
+    Ok(target)
+}
