@@ -26,6 +26,7 @@
 pub mod checkpoint;
 pub mod ddl;
 pub mod files;
+pub mod null;
 pub mod options;
 pub mod postgres;
 pub mod registry;

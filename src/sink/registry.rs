@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::options::{variable, AnyKey, Options, Origin, Problem};
-use super::{files, postgres, sqlite, Kind, Target};
+use super::{files, null, postgres, sqlite, Kind, Target};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
 use crate::schema::TargetSection;
@@ -13,7 +13,12 @@ use crate::shard::Shard;
 use crate::url::{Url, UrlError};
 
 /// Every kind of target, in the order help texts list them.
-pub const KINDS: &[&dyn Kind] = &[&sqlite::SQLITE, &postgres::POSTGRES, &files::FILES];
+pub const KINDS: &[&dyn Kind] = &[
+    &sqlite::SQLITE,
+    &postgres::POSTGRES,
+    &files::FILES,
+    &null::NULL,
+];
 
 /// The kind of target `scheme` names.
 pub fn find(scheme: &str) -> Option<&'static dyn Kind> {

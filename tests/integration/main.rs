@@ -9,6 +9,7 @@ mod determinism;
 mod errors;
 mod files;
 mod golden;
+mod null;
 mod pg;
 mod postgres;
 mod resume;
