@@ -51,8 +51,10 @@ pub mod source;
 pub mod supervisor;
 pub mod target;
 
-pub use buffer::{BoundedBuffer, BufferCore, BufferError, BufferEvent, BufferState, BufferStatus};
-pub use message::{GetStatus, Pull, Pulled, Push, Rows, SourceFinished};
+pub use buffer::{BoundedBuffer, BufferCore, BufferEvent};
+pub use message::{
+    BufferError, BufferState, BufferStatus, GetStatus, Pull, Pulled, Push, Rows, SourceFinished,
+};
 pub use source::{Generator, Source};
 pub use supervisor::{
     run_pipeline, run_supervised, PipelineConfig, PipelineError, PipelineStats, RestartPolicy,

@@ -1,10 +1,11 @@
-//! Messages exchanged on the data path, and the [`Rows`] trait for chunks.
+//! Messages exchanged on the data path, their replies, and the [`Rows`]
+//! trait for chunks.
 
 use std::marker::PhantomData;
 
 use actix::Message;
 
-use crate::buffer::{BufferError, BufferStatus};
+use crate::BoxError;
 
 /// A chunk of rows: the unit that moves through the pipeline.
 ///
@@ -81,3 +82,68 @@ pub struct SourceFinished;
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "BufferStatus")]
 pub struct GetStatus;
+
+/// Lifecycle of the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BufferState {
+    /// The Source is running; batches are served only when full.
+    Normal,
+    /// The Source has finished; the remainder may be served as a short batch.
+    SourceFinished,
+    /// The end marker has been served; nothing will ever be buffered again.
+    Closed,
+}
+
+/// A snapshot of the buffer, for tests, stats and progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferStatus {
+    /// Current state.
+    pub state: BufferState,
+    /// Rows buffered now.
+    pub rows: usize,
+    /// Capacity in rows.
+    pub capacity: usize,
+    /// Most rows ever buffered at once.
+    pub peak_rows: usize,
+    /// Rows admitted so far.
+    pub rows_in: u64,
+    /// Rows handed to the Target so far.
+    pub rows_out: u64,
+    /// Pushes whose ack had to wait for space.
+    pub pushes_deferred: u64,
+    /// Pulls whose reply had to wait for rows.
+    pub pulls_deferred: u64,
+}
+
+/// Protocol errors: each one is a bug in the caller, reported rather than
+/// papered over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BufferError {
+    /// A push arrived after [`SourceFinished`].
+    #[error("rows pushed after the source finished")]
+    PushAfterFinish,
+    /// A pull asked for zero rows.
+    #[error("a batch must hold at least one row")]
+    EmptyBatch,
+    /// A pull asked for more rows than the buffer can ever hold at once,
+    /// which would wait forever.
+    #[error("batch of {max} rows cannot fit a buffer of {capacity} rows")]
+    BatchTooLarge {
+        /// Requested batch size.
+        max: usize,
+        /// Buffer capacity.
+        capacity: usize,
+    },
+    /// The buffer went away before answering (the pipeline is shutting down).
+    #[error("the buffer was stopped")]
+    Stopped,
+}
+
+/// How an actor's work ended badly.
+#[derive(Debug)]
+pub(crate) enum ActorFailure {
+    /// The work itself returned an error.
+    Failed(BoxError),
+    /// A peer or thread disappeared.
+    Lost(String),
+}

@@ -10,8 +10,8 @@ use actix::{
 use futures::stream::{FuturesOrdered, StreamExt};
 
 use crate::buffer::BoundedBuffer;
+use crate::message::ActorFailure;
 use crate::message::{Push, Rows, SourceFinished};
-use crate::supervisor::{ActorFailure, SourceDone};
 use crate::BoxError;
 
 /// Turns a work unit into chunks of rows. Pure CPU work: it runs on the
@@ -58,6 +58,11 @@ impl<G: Generator> Handler<Generate<G>> for Worker<G> {
         self.generator.generate(msg.0)
     }
 }
+
+/// Source → Supervisor: the Source has pushed everything (or failed).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct SourceDone(pub Result<SourceStats, ActorFailure>);
 
 /// What the Source did, for the run's stats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

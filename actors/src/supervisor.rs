@@ -1,24 +1,28 @@
-//! The Supervisor: builds the pipeline, waits for it and reports one result.
+//! The Supervisor: builds one attempt of the pipeline — buffer, generator
+//! workers, Source, Target — waits for it and reports one result; and
+//! [`run_supervised`], which runs attempts under a [`RestartPolicy`].
 //!
 //! Every actor is built from a factory or a value the Supervisor owns, and
 //! each reports its end to the Supervisor as a message (`SourceDone`,
-//! `TargetDone`) rather than through a return value. That is the seam a
-//! restart policy plugs into: today any failure ends the run with that
-//! failure; a policy would instead rebuild the failed actor and rewire it.
+//! `TargetDone`) rather than through a return value. When an attempt
+//! fails, [`run_supervised`] builds every part again (one-for-all) from
+//! the sink's last checkpoint, pausing with a doubling backoff, until the
+//! run completes or the policy gives up.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, Addr, Arbiter, AsyncContext, Context, Handler, Message,
+    Actor, ActorContext, ActorFutureExt, Addr, Arbiter, AsyncContext, Context, Handler,
     SyncArbiter, WrapFuture,
 };
 use futures::channel::oneshot;
 
-use crate::buffer::{BoundedBuffer, BufferStatus};
-use crate::message::GetStatus;
-use crate::source::{Generator, Source, SourceStats, Worker};
-use crate::target::{Sink, Target, TargetStats};
+use crate::buffer::BoundedBuffer;
+use crate::message::ActorFailure;
+use crate::message::{BufferStatus, GetStatus};
+use crate::source::{Generator, Source, SourceDone, SourceStats, Worker};
+use crate::target::{Sink, Target, TargetDone, TargetStats};
 use crate::BoxError;
 
 /// How the pipeline is sized.
@@ -87,34 +91,6 @@ pub enum PipelineError {
         detail: String,
     },
 }
-
-/// How an actor's work ended badly.
-#[derive(Debug)]
-pub(crate) enum ActorFailure {
-    /// The work itself returned an error.
-    Failed(BoxError),
-    /// A peer or thread disappeared.
-    Lost(String),
-}
-
-impl ActorFailure {
-    fn into_error(self, actor: &'static str, wrap: fn(BoxError) -> PipelineError) -> PipelineError {
-        match self {
-            ActorFailure::Failed(e) => wrap(e),
-            ActorFailure::Lost(detail) => PipelineError::Lost { actor, detail },
-        }
-    }
-}
-
-/// Source → Supervisor: the Source has pushed everything (or failed).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct SourceDone(pub Result<SourceStats, ActorFailure>);
-
-/// Target → Supervisor: the sink has finished (or failed).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct TargetDone(pub Result<TargetStats, ActorFailure>);
 
 type Factory<G> = Arc<dyn Fn() -> G + Send + Sync>;
 type Plan<U> = Box<dyn Iterator<Item = U> + Send>;
@@ -239,7 +215,7 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Handler<SourceDone> for Supervisor
                 self.source = Some(stats);
                 self.finish_if_done(ctx);
             }
-            Err(failure) => self.fail(failure.into_error("source", PipelineError::Source), ctx),
+            Err(failure) => self.fail(into_error(failure, "source", PipelineError::Source), ctx),
         }
     }
 }
@@ -258,8 +234,21 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Handler<TargetDone> for Supervisor
                 self.target = Some(stats);
                 self.finish_if_done(ctx);
             }
-            Err(failure) => self.fail(failure.into_error("target", PipelineError::Target), ctx),
+            Err(failure) => self.fail(into_error(failure, "target", PipelineError::Target), ctx),
         }
+    }
+}
+
+/// The error of an actor's failure: `wrap` of its own error, or the
+/// `actor` lost.
+fn into_error(
+    failure: ActorFailure,
+    actor: &'static str,
+    wrap: fn(BoxError) -> PipelineError,
+) -> PipelineError {
+    match failure {
+        ActorFailure::Failed(e) => wrap(e),
+        ActorFailure::Lost(detail) => PipelineError::Lost { actor, detail },
     }
 }
 

@@ -5,12 +5,13 @@
 use std::time::{Duration, Instant};
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Recipient, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Message, Recipient,
+    WrapFuture,
 };
 
 use crate::buffer::BoundedBuffer;
+use crate::message::ActorFailure;
 use crate::message::{Pull, Pulled, Rows};
-use crate::supervisor::{ActorFailure, TargetDone};
 use crate::BoxError;
 
 /// Where batches end up. Calls may block: they run on a blocking thread.
@@ -29,6 +30,11 @@ pub trait Sink: Send + Unpin + 'static {
     /// Completes the output after the last batch.
     fn finish(&mut self) -> Result<(), BoxError>;
 }
+
+/// Target → Supervisor: the sink has finished (or failed).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct TargetDone(pub Result<TargetStats, ActorFailure>);
 
 /// What the Target did, for the run's stats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -197,43 +197,6 @@ pub fn commit_rows(configured: Option<u64>, batch_rows: usize) -> u64 {
     configured.unwrap_or(COMMIT_ROWS.max(batch_rows as u64))
 }
 
-/// What to do when a table or file to be written already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IfExists {
-    /// Stop with an error naming the table.
-    #[default]
-    Fail,
-    /// Keep the table, delete its rows.
-    Truncate,
-    /// Keep the table and its rows; add ours.
-    Append,
-    /// Drop the table and create it anew.
-    Replace,
-}
-
-impl IfExists {
-    /// Parses the Genfile spelling.
-    pub fn parse(s: &str) -> Option<IfExists> {
-        match s {
-            "fail" => Some(IfExists::Fail),
-            "truncate" => Some(IfExists::Truncate),
-            "append" => Some(IfExists::Append),
-            "replace" => Some(IfExists::Replace),
-            _ => None,
-        }
-    }
-
-    /// The Genfile spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IfExists::Fail => "fail",
-            IfExists::Truncate => "truncate",
-            IfExists::Append => "append",
-            IfExists::Replace => "replace",
-        }
-    }
-}
-
 /// What an error of a target means for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

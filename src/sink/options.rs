@@ -12,7 +12,6 @@ use std::ops::Range;
 use serde_spanned::Spanned;
 use toml::Value as TomlValue;
 
-use super::IfExists;
 use crate::diag::keys::type_name;
 
 /// What is wrong with a value, and how to fix it.
@@ -160,6 +159,43 @@ pub fn text<'v>(key: &str, value: &'v TomlValue) -> Result<&'v str, Problem> {
             type_name(value)
         ))
     })
+}
+
+/// What to do when a table or file to be written already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Stop with an error naming the table.
+    #[default]
+    Fail,
+    /// Keep the table, delete its rows.
+    Truncate,
+    /// Keep the table and its rows; add ours.
+    Append,
+    /// Drop the table and create it anew.
+    Replace,
+}
+
+impl IfExists {
+    /// Parses the Genfile spelling.
+    pub fn parse(s: &str) -> Option<IfExists> {
+        match s {
+            "fail" => Some(IfExists::Fail),
+            "truncate" => Some(IfExists::Truncate),
+            "append" => Some(IfExists::Append),
+            "replace" => Some(IfExists::Replace),
+            _ => None,
+        }
+    }
+
+    /// The Genfile spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IfExists::Fail => "fail",
+            IfExists::Truncate => "truncate",
+            IfExists::Append => "append",
+            IfExists::Replace => "replace",
+        }
+    }
 }
 
 /// `if_exists`: what to do with a table or file that exists already.

@@ -149,3 +149,57 @@ pub fn resolve(
     }
     Ok(target)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str) -> Result<Arc<dyn Target>, UrlError> {
+        let env = HashMap::new();
+        parse(url, &mut Options::new(&[], &env), Shard::WHOLE)
+    }
+
+    fn shown(url: &str) -> String {
+        target(url)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
+    #[test]
+    fn every_scheme_finds_its_target() {
+        assert_eq!(shown("sqlite://out/a.db"), "sqlite://out/a.db");
+        assert_eq!(shown("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+        assert_eq!(
+            target("sqlite://").unwrap_err(),
+            UrlError::MissingPath("sqlite".into())
+        );
+        let err = target("mysql://root:secret@db/x").unwrap_err();
+        assert_eq!(err, UrlError::Unsupported("mysql".into()));
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(target("out.db").is_err());
+        assert_eq!(shown("csv://out/shop"), "csv://out/shop");
+        assert_eq!(shown("jsonl://out/shop"), "jsonl://out/shop");
+        assert_eq!(
+            shown("sql://a.sql?dialect=sqlite"),
+            "sql://a.sql?dialect=sqlite"
+        );
+        assert_eq!(shown("stdout://sql"), "stdout://sql?dialect=postgres");
+        assert_eq!(shown("stdout://csv"), "stdout://csv");
+        assert_eq!(shown("null://"), "null://");
+        for bad in ["stdout://xml", "sql://a.sql?dialect=oracle", "csv://d?x=1"] {
+            assert!(target(bad).is_err(), "{bad}");
+        }
+        assert!(!target("stdout://csv").unwrap().restartable());
+    }
+
+    #[test]
+    fn help_lists_every_form() {
+        let help = help();
+        for kind in KINDS {
+            for form in kind.usage() {
+                assert!(help.contains(form), "{form} missing from {help}");
+            }
+        }
+        assert!(help.starts_with("use sqlite://PATH, "), "{help}");
+    }
+}

@@ -16,10 +16,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
-use super::options::{AnyKey, Options, COMMIT_ROWS, IF_EXISTS};
+use super::options::{AnyKey, IfExists, Options, COMMIT_ROWS, IF_EXISTS};
 use super::{
-    commit_rows, BlockEncoder, ErrorKind, IfExists, Kind, OpenArgs, Resume, Target, TargetError,
-    TargetSink,
+    commit_rows, BlockEncoder, ErrorKind, Kind, OpenArgs, Resume, Target, TargetError, TargetSink,
 };
 use crate::format::text;
 use crate::progress::Progress;

@@ -9,12 +9,12 @@ use std::ops::Range;
 use serde_spanned::Spanned;
 use toml::Value as TomlValue;
 
-use super::unknown_locale;
+use super::draft::{CaseDraft, Draft, Link};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
 use crate::generators::dicts::Locale;
 use crate::generators::dist::{self, Dist};
-use crate::generators::{registry, Params, Read, Uniqueness};
+use crate::generators::{registry, Params, Uniqueness};
 use crate::schema::raw::Ordered;
 use crate::schema::*;
 use crate::value::SqlType;
@@ -40,55 +40,8 @@ pub(super) struct Env<'a> {
 /// The keys that say where a column's values come from; exactly one is given.
 const SOURCES: [&str; 7] = ["gen", "ref", "parent", "expr", "lookup", "agg", "cases"];
 
-#[derive(Debug)]
-pub(super) enum Link {
-    Ref {
-        target: String,
-        span: Range<usize>,
-    },
-    Parent {
-        column: String,
-        span: Range<usize>,
-    },
-    /// Earlier columns a catalogue generator reads (`from`, `of`).
-    Reads(Vec<Read>),
-    Expr {
-        src: String,
-        span: Range<usize>,
-    },
-    Lookup {
-        target: String,
-        via: String,
-        span: Range<usize>,
-        via_span: Range<usize>,
-    },
-    Agg {
-        func: AggFunc,
-        child: String,
-        column: Option<String>,
-        span: Range<usize>,
-    },
-    Cases(Vec<CaseDraft>),
-}
-
-/// One branch of `cases`, before resolution.
-#[derive(Debug)]
-pub(super) struct CaseDraft {
-    /// Where the case is written (the `cases` array: TOML keeps no finer span).
-    pub(super) span: Range<usize>,
-    pub(super) when: Option<(String, Range<usize>)>,
-    pub(super) gen: Gen,
-    pub(super) sql_type: SqlType,
-    pub(super) link: Option<Link>,
-}
-
-pub(super) struct Draft {
-    pub(super) column: Column,
-    pub(super) link: Option<Link>,
-    pub(super) when: Option<(String, Range<usize>)>,
-}
-
-/// Reads `{ NAME = { PARAMS } }` (or a bare string for parameterless forms).
+/// Reads one column spec: how its values are made, its type, and the
+/// names it gives, to resolve once every table is known.
 pub(super) fn column(
     d: &mut Vec<Diagnostic>,
     env: Env<'_>,
@@ -473,4 +426,10 @@ fn catalogue(
     let g = made?;
     let ty = g.spec.sql_type();
     Some((Gen::Catalogue(g), ty))
+}
+
+/// An unknown locale, located.
+pub(super) fn unknown_locale(l: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(l.span(), format!("unknown locale `{}`", l.get_ref()))
+        .help("use `en_US` or `pt_BR`")
 }

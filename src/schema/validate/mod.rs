@@ -5,15 +5,16 @@
 //! * `resolve`: table order, cycles, and resolving names to indices.
 
 mod column;
+mod draft;
 mod resolve;
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::path::Path;
 
 use serde_spanned::Spanned;
 
-use self::column::{column, Draft, Env};
+use self::column::{column, unknown_locale, Env};
+use self::draft::{DraftSize, TableDraft};
 pub use self::resolve::gen_columns;
 use self::resolve::{order_tables, resolve};
 use super::raw::{GenfileConfig, TableConfig};
@@ -21,22 +22,6 @@ use super::*;
 use crate::diag::Diagnostic;
 use crate::generators::dicts::{Dictionary, Locale};
 use crate::generators::dist::{self, Count};
-
-struct TableDraft {
-    name: String,
-    span: Range<usize>,
-    size: Option<DraftSize>,
-    columns: Vec<Draft>,
-}
-
-enum DraftSize {
-    Rows(u64),
-    Per {
-        parent: String,
-        span: Range<usize>,
-        count: Count,
-    },
-}
 
 /// Validates `raw`, read from `path`, with `check_target` checking the
 /// `[target]` section; returns the schema or every problem found.
@@ -171,11 +156,6 @@ pub fn validate(
         Some(schema) if d.is_empty() => Ok(schema),
         _ => Err(d),
     }
-}
-
-pub(super) fn unknown_locale(l: &Spanned<String>) -> Diagnostic {
-    Diagnostic::new(l.span(), format!("unknown locale `{}`", l.get_ref()))
-        .help("use `en_US` or `pt_BR`")
 }
 
 fn table_draft(

@@ -27,8 +27,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::ddl::Dialect;
-use super::options::{AnyKey, Options, COMMIT_ROWS, IF_EXISTS};
-use super::{commit_rows, IfExists, Kind, OpenArgs, Target, TargetError, TargetSink};
+use super::options::{AnyKey, IfExists, Options, COMMIT_ROWS, IF_EXISTS};
+use super::{commit_rows, Kind, OpenArgs, Target, TargetError, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{no_options, Url, UrlError};

@@ -17,9 +17,8 @@ use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::sink::checkpoint::Committed;
-use crate::sink::{
-    classify, ddl, encoded, BlockEncoder, IfExists, Resume, TargetError, TargetSink,
-};
+use crate::sink::options::IfExists;
+use crate::sink::{classify, ddl, encoded, BlockEncoder, Resume, TargetError, TargetSink};
 use crate::value::Block;
 
 /// Checkpointing state of a resumable file sink.

@@ -8,14 +8,7 @@
 //! or an existing table under `if_exists = "append"`, is encoded in the
 //! type it really has.
 
-use std::sync::Arc;
-
-use datagen_actors::BoxError;
-
-use super::error::PgError;
 use crate::format::text;
-use crate::schema::Schema;
-use crate::sink::BlockEncoder;
 use crate::value::{Block, Encoded, SqlType, Value};
 
 /// Signature, flags and header extension length of a binary COPY stream.
@@ -260,28 +253,6 @@ pub fn numeric(out: &mut Vec<u8>, units: i64, scale: u8) {
     out.extend_from_slice(&i16::from(scale).to_be_bytes());
     for d in digits.iter().rev() {
         out.extend_from_slice(&d.to_be_bytes());
-    }
-}
-
-/// Binary COPY tuples of every table, made on the generator threads.
-pub struct PgEncoder {
-    pub(super) schema: Arc<Schema>,
-    pub(super) tables: Vec<CopyEncoder>,
-}
-
-impl BlockEncoder for PgEncoder {
-    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError> {
-        self.tables[block.table]
-            .encode(block, out)
-            .map_err(|source| {
-                let table = &self.schema.tables[block.table];
-                Box::new(PgError::Encode {
-                    table: table.name.clone(),
-                    column: table.columns[source.column].name.clone(),
-                    source,
-                })
-                .into()
-            })
     }
 }
 

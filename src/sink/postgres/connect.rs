@@ -134,3 +134,34 @@ pub(super) async fn connect(config: &Config, url: &PgUrl) -> Result<Client, PgEr
         .map_err(server("configure the session"))?;
     Ok(client)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(url: &str) -> Result<PgUrl, UrlError> {
+        PgUrl::parse(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn postgres_urls_keep_their_password_hidden() {
+        let url = pg("postgres://me:s3cret@db:5433/shop?schema=load&sslmode=disable").unwrap();
+        assert_eq!(url.schema.as_deref(), Some("load"));
+        assert_eq!(
+            url.conninfo,
+            "postgres://me:s3cret@db:5433/shop?sslmode=disable"
+        );
+        assert_eq!(
+            url.redacted,
+            "postgres://me:***@db:5433/shop?schema=load&sslmode=disable"
+        );
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert!(pg("postgres://").is_ok(), "all from PG* variables");
+        let err = pg("postgres://u:pw@h/d?bogus=1").unwrap_err();
+        assert!(!err.to_string().contains("pw@"), "{err}");
+        assert_eq!(
+            pg("postgres://h/d?schema=").unwrap_err(),
+            UrlError::BadOption("schema=".into())
+        );
+    }
+}

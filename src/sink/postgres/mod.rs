@@ -33,8 +33,10 @@ pub mod sink;
 
 use std::sync::Arc;
 
-use super::options::{at_least, text, AnyKey, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS};
-use super::{commit_rows, IfExists, Kind, OpenArgs, Target, TargetError, TargetSink};
+use super::options::{
+    at_least, text, AnyKey, IfExists, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
+};
+use super::{commit_rows, Kind, OpenArgs, Target, TargetError, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{Url, UrlError};

@@ -1,6 +1,9 @@
 //! Preparing a load: `if_exists` applied, tables created, the progress
 //! table made, and each table's real column types read back for encoding.
 
+use std::sync::Arc;
+
+use datagen_actors::BoxError;
 use tokio_postgres::Client;
 
 use super::binary::{CopyEncoder, PgType};
@@ -8,8 +11,11 @@ use super::error::{server, PgError};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::sink::ddl::{create_table_with, quote, DdlOptions, Dialect};
-use crate::sink::{IfExists, Resume};
+use crate::sink::options::IfExists;
+use crate::sink::BlockEncoder;
+use crate::sink::Resume;
 use crate::value::SqlType;
+use crate::value::{Block, Encoded};
 
 /// The table that records committed units.
 pub const PROGRESS_TABLE: &str = "datagen_progress";
@@ -233,4 +239,26 @@ pub(super) async fn describe_tables(
 
 pub(super) fn generated_name(ty: SqlType) -> String {
     crate::sink::ddl::type_name(ty, Dialect::Postgres)
+}
+
+/// Binary COPY tuples of every table, made on the generator threads.
+pub struct PgEncoder {
+    pub(super) schema: Arc<Schema>,
+    pub(super) tables: Vec<CopyEncoder>,
+}
+
+impl BlockEncoder for PgEncoder {
+    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError> {
+        self.tables[block.table]
+            .encode(block, out)
+            .map_err(|source| {
+                let table = &self.schema.tables[block.table];
+                Box::new(PgError::Encode {
+                    table: table.name.clone(),
+                    column: table.columns[source.column].name.clone(),
+                    source,
+                })
+                .into()
+            })
+    }
 }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, Config};
 
-use super::binary::{PgEncoder, HEADER, TRAILER};
+use super::binary::{HEADER, TRAILER};
 use super::connect::{config, connect, PgUrl};
 use super::coordination::{
     connect_loader, join_shards, loader_key, lock_scope, resume_state, run_lock,
@@ -19,7 +19,7 @@ use super::coordination::{
 use super::error::PgError;
 use super::finish::{existing_constraints, finishing_tasks, schedule};
 use super::loader::{load, Job, Loader};
-use super::prepare::{describe_tables, prepare, Constraints, PgOptions, PROGRESS_TABLE};
+use super::prepare::{describe_tables, prepare, Constraints, PgEncoder, PgOptions, PROGRESS_TABLE};
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::sink::checkpoint::Committed;
