@@ -85,6 +85,12 @@ pub trait Spec: fmt::Debug + Send + Sync {
         Uniqueness::Repeats
     }
 
+    /// How to make it keep `unique = true` when it does not, if its
+    /// parameters can: the hint of the refusal.
+    fn unique_hint(&self) -> Option<&'static str> {
+        None
+    }
+
     /// For a generator whose value is a function of the row index alone
     /// (a sequence, a random UUID): that function, so a `ref` can compute
     /// the key of any row without generating it. `values` is the column's

@@ -229,9 +229,9 @@ pub(super) fn column(
     };
 
     if unique {
-        let (name, uniqueness) = match &gen {
-            Gen::Catalogue(g) => (g.name, g.spec.uniqueness()),
-            _ => ("", Uniqueness::Repeats),
+        let (name, uniqueness, hint) = match &gen {
+            Gen::Catalogue(g) => (g.name, g.spec.uniqueness(), g.spec.unique_hint()),
+            _ => ("", Uniqueness::Repeats, None),
         };
         if uniqueness == Uniqueness::Repeats {
             let key = if primary_key { "primary_key" } else { "unique" };
@@ -240,7 +240,7 @@ pub(super) fn column(
                     span.clone(),
                     format!("{what}: `{key}` needs a generator that never repeats a value"),
                 )
-                .help("use gen = \"sequence\", \"uuid\", \"internet.email\", or \"int\", \"date\" or \"timestamp\" without `dist`"),
+                .help(hint.unwrap_or("use gen = \"sequence\", \"uuid\", \"internet.email\", or \"int\", \"date\" or \"timestamp\" without `dist`")),
             );
         }
         if primary_key && uniqueness == Uniqueness::UniqueOnly {
