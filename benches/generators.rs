@@ -28,6 +28,7 @@ const CASES: &[(&str, &str)] = &[
     ("email_from_name", "n = { gen = \"person.name\" }\nv = { gen = \"internet.email\", from = \"n\", unique = true }"),
     ("address_street", r#"v = { gen = "address.street" }"#),
     ("phone", r#"v = { gen = "phone" }"#),
+    ("ipv4", r#"v = { gen = "internet.ipv4" }"#),
     ("dict_cities", r#"v = { gen = "dict", dict = "cities" }"#),
     ("lorem_8", r#"v = { gen = "lorem", words = [8, 8] }"#),
     ("br_cpf", r#"v = { gen = "br.cpf" }"#),

@@ -1,10 +1,11 @@
-//! The internet: `internet.email` and `internet.domain`.
+//! The internet: `internet.email`, `internet.domain` and `internet.ipv4`.
 
 use std::sync::Arc;
 
 use rand::RngExt;
 
 use super::dicts::{self, email_local_part, truncate, Dictionaries};
+use super::unique::permute;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::value::{SqlType, Value};
@@ -22,6 +23,11 @@ pub const FAMILY: Family = Family {
             name: "internet.domain",
             keys: &[],
             parse: domain,
+        },
+        Def {
+            name: "internet.ipv4",
+            keys: &["cidr"],
+            parse: ipv4,
         },
     ],
 };
@@ -135,5 +141,159 @@ impl Sample for Domain {
         let start = ctx.text_start();
         self.dict.domain(&mut rng, ctx.out());
         ctx.text_since(start)
+    }
+}
+
+/// IPv4 addresses in a network (`cidr = "10.0.0.0/8"`), or anywhere in the
+/// public unicast space when no network is given.
+#[derive(Debug, Clone, Copy)]
+struct Ipv4 {
+    /// The network's first address and how many addresses it holds; none
+    /// for the public space.
+    network: Option<(u32, u64)>,
+}
+
+fn ipv4(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let network = match p.string("cidr") {
+        None => None,
+        Some((text, span)) => match cidr(text) {
+            Some(network) => Some(network),
+            None => {
+                p.problem(
+                    span,
+                    format!("`cidr` must be an IPv4 network, found `{text}`"),
+                    Some("write it as ADDRESS/BITS, e.g. 10.0.0.0/8"),
+                );
+                return None;
+            }
+        },
+    };
+    Some(Arc::new(Ipv4 { network }))
+}
+
+/// The first address and the size of an IPv4 network `A.B.C.D/BITS`.
+fn cidr(text: &str) -> Option<(u32, u64)> {
+    let (address, bits) = text.split_once('/')?;
+    let address: std::net::Ipv4Addr = address.trim().parse().ok()?;
+    let bits: u32 = bits.trim().parse().ok().filter(|b| *b <= 32)?;
+    let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+    Some((u32::from(address) & mask, 1u64 << (32 - bits)))
+}
+
+/// Whether `address` is public unicast: not in a private, shared, loopback,
+/// link-local, documentation, benchmarking, multicast or reserved block
+/// (RFC 6890).
+fn public(address: u32) -> bool {
+    let [a, b, c, _] = address.to_be_bytes();
+    !(a == 0
+        || a == 10
+        || a == 127
+        || a >= 224
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 169 && b == 254)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 168)
+        || (a == 192 && b == 0 && (c == 0 || c == 2))
+        || (a == 198 && (b == 18 || b == 19))
+        || (a == 198 && b == 51 && c == 100)
+        || (a == 203 && b == 0 && c == 113))
+}
+
+impl Spec for Ipv4 {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn text_bytes(&self) -> u64 {
+        15
+    }
+
+    fn uniqueness(&self) -> Uniqueness {
+        match self.network {
+            Some((_, size)) => Uniqueness::Space(u128::from(size)),
+            None => Uniqueness::Repeats,
+        }
+    }
+
+    fn unique_hint(&self) -> Option<&'static str> {
+        Some("give a `cidr`: the addresses of a network can be made distinct")
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(Ipv4Sample {
+            network: self.network,
+            unique: cx.unique,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Ipv4Sample {
+    network: Option<(u32, u64)>,
+    /// Distinct addresses: the row index permuted over the network.
+    unique: bool,
+}
+
+impl Sample for Ipv4Sample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let mut rng = ctx.rng(key);
+        let address = match self.network {
+            Some((first, size)) if self.unique => {
+                first.wrapping_add(permute(ctx.row(), size, key) as u32)
+            }
+            Some((first, size)) => first.wrapping_add(rng.random_range(0..size) as u32),
+            // Drawn again from the row's stream until public: about 86% are.
+            None => loop {
+                let candidate: u32 = rng.random();
+                if public(candidate) {
+                    break candidate;
+                }
+            },
+        };
+        let start = ctx.text_start();
+        let out = ctx.out();
+        for (i, octet) in address.to_be_bytes().iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(itoa::Buffer::new().format(*octet));
+        }
+        ctx.text_since(start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_parse_to_their_first_address_and_size() {
+        assert_eq!(cidr("10.0.0.0/8"), Some((0x0a00_0000, 1 << 24)));
+        assert_eq!(cidr("192.168.7.99/24"), Some((0xc0a8_0700, 256)));
+        assert_eq!(cidr("0.0.0.0/0"), Some((0, 1 << 32)));
+        assert_eq!(cidr("1.2.3.4/32"), Some((0x0102_0304, 1)));
+        for bad in ["10.0.0.0", "10.0.0.0/33", "10.0.0/8", "ten/8", "10.0.0.0/x"] {
+            assert_eq!(cidr(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn public_leaves_out_the_special_blocks() {
+        for (address, expected) in [
+            ([8, 8, 8, 8], true),
+            ([203, 0, 114, 1], true),
+            ([10, 1, 2, 3], false),
+            ([172, 20, 0, 1], false),
+            ([172, 32, 0, 1], true),
+            ([192, 168, 0, 1], false),
+            ([100, 64, 0, 1], false),
+            ([127, 0, 0, 1], false),
+            ([169, 254, 1, 1], false),
+            ([224, 0, 0, 1], false),
+            ([255, 255, 255, 255], false),
+            ([198, 51, 100, 7], false),
+        ] {
+            assert_eq!(public(u32::from_be_bytes(address)), expected, "{address:?}");
+        }
     }
 }

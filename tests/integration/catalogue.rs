@@ -223,3 +223,64 @@ h     = { gen = "hash", of = "price" }
         assert_eq!(h, expected, "hash of {price}");
     }
 }
+
+#[test]
+fn ipv4_addresses_are_public_or_in_their_network() {
+    let genfile = r#"
+[tables.hosts]
+rows = 4000
+[tables.hosts.columns]
+id  = { gen = "sequence", primary_key = true }
+ip  = { gen = "internet.ipv4" }
+lan = { gen = "internet.ipv4", cidr = "10.20.0.0/20", unique = true }
+dmz = { gen = "internet.ipv4", cidr = "192.0.2.0/26" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = run_text(dir.path(), "hosts", genfile);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    let mut stmt = conn.prepare("SELECT ip, lan, dmz FROM hosts").unwrap();
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 4000);
+    let mut lans = std::collections::HashSet::new();
+    for (ip, lan, dmz) in &rows {
+        // Read back by the standard library's parser, not datagen's.
+        let ip: std::net::Ipv4Addr = ip.parse().unwrap();
+        let lan: std::net::Ipv4Addr = lan.parse().unwrap();
+        let dmz: std::net::Ipv4Addr = dmz.parse().unwrap();
+        assert!(
+            !(ip.is_private()
+                || ip.is_loopback()
+                || ip.is_link_local()
+                || ip.is_multicast()
+                || ip.is_documentation()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.octets()[0] >= 240),
+            "{ip} is not public"
+        );
+        assert_eq!(&lan.octets()[..2], &[10, 20], "{lan}");
+        assert!(lan.octets()[2] < 16, "{lan} outside 10.20.0.0/20");
+        assert!(lans.insert(lan), "{lan} twice");
+        assert_eq!(&dmz.octets()[..3], &[192, 0, 2], "{dmz}");
+        assert!(dmz.octets()[3] < 64, "{dmz} outside 192.0.2.0/26");
+    }
+
+    // A unique network smaller than its table is refused before anything
+    // is written.
+    let small = genfile
+        .replace("rows = 4000", "rows = 5000")
+        .replace("/20", "/20\", doc = \"4096 addresses");
+    let (out, db) = run_text(dir.path(), "small", &small);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("4096 values for 5000 rows"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists());
+}
