@@ -139,6 +139,14 @@ impl<'a> SourceContext<'a> {
         self.block.end_text(start)
     }
 
+    /// The text `write` appends to the arena, as a value.
+    #[inline]
+    pub fn write_text(&mut self, write: impl FnOnce(&mut String)) -> Value {
+        let start = self.text_start();
+        write(self.out());
+        self.text_since(start)
+    }
+
     /// Appends `s` and returns its value.
     pub fn push_text(&mut self, s: &str) -> Value {
         self.block.push_text(s)

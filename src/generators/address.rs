@@ -82,17 +82,14 @@ impl Spec for Address {
 
 impl Sample for Address {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let mut rng = ctx.rng(key);
-        let start = ctx.text_start();
-        let (dict, out) = (self.dict, ctx.out());
-        match self.part {
+        let (mut rng, dict) = (ctx.rng(key), self.dict);
+        ctx.write_text(|out| match self.part {
             Part::Phone => dict.phone(&mut rng, out),
             Part::Street => dict.street(&mut rng, out),
             Part::City => out.push_str(dict.city(&mut rng)),
             Part::State => out.push_str(dict.state(&mut rng)),
             Part::Zip => dict.zip(&mut rng, out),
             Part::Country => out.push_str(dict.country(&mut rng)),
-        }
-        ctx.text_since(start)
+        })
     }
 }

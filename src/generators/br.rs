@@ -59,13 +59,13 @@ impl Spec for BrDoc {
 impl Sample for BrDoc {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        let start = ctx.text_start();
-        if self.cnpj {
-            write(&cnpj_digits(&mut rng), CNPJ_MASK, self.formatted, ctx.out());
-        } else {
-            write(&cpf_digits(&mut rng), CPF_MASK, self.formatted, ctx.out());
-        }
-        ctx.text_since(start)
+        ctx.write_text(|out| {
+            if self.cnpj {
+                write(&cnpj_digits(&mut rng), CNPJ_MASK, self.formatted, out);
+            } else {
+                write(&cpf_digits(&mut rng), CPF_MASK, self.formatted, out);
+            }
+        })
     }
 }
 

@@ -63,14 +63,11 @@ impl Spec for Commerce {
 
 impl Sample for Commerce {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let mut rng = ctx.rng(key);
-        let start = ctx.text_start();
-        let (dict, out) = (self.dict, ctx.out());
-        match self.part {
+        let (mut rng, dict) = (ctx.rng(key), self.dict);
+        ctx.write_text(|out| match self.part {
             Part::Company => dict.company(&mut rng, out),
             Part::ProductName => dict.product(&mut rng, out),
             Part::Department => out.push_str(dict.department(&mut rng)),
-        }
-        ctx.text_since(start)
+        })
     }
 }

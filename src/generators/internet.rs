@@ -138,9 +138,7 @@ impl Spec for Domain {
 impl Sample for Domain {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        let start = ctx.text_start();
-        self.dict.domain(&mut rng, ctx.out());
-        ctx.text_since(start)
+        ctx.write_text(|out| self.dict.domain(&mut rng, out))
     }
 }
 
@@ -250,15 +248,14 @@ impl Sample for Ipv4Sample {
                 }
             },
         };
-        let start = ctx.text_start();
-        let out = ctx.out();
-        for (i, octet) in address.to_be_bytes().iter().enumerate() {
-            if i > 0 {
-                out.push('.');
+        ctx.write_text(|out| {
+            for (i, octet) in address.to_be_bytes().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(itoa::Buffer::new().format(*octet));
             }
-            out.push_str(itoa::Buffer::new().format(*octet));
-        }
-        ctx.text_since(start)
+        })
     }
 }
 

@@ -75,11 +75,7 @@ impl Sample for Person {
         match self.part {
             Part::First => ctx.push_text(self.dict.first_name(&mut rng)),
             Part::Last => ctx.push_text(self.dict.last_name(&mut rng)),
-            Part::Full => {
-                let start = ctx.text_start();
-                self.dict.full_name(&mut rng, ctx.out());
-                ctx.text_since(start)
-            }
+            Part::Full => ctx.write_text(|out| self.dict.full_name(&mut rng, out)),
         }
     }
 }

@@ -96,116 +96,67 @@ fn bounds(
     Some((min.0, max.0))
 }
 
-/// Dates in `[min, max]` (days since the epoch).
-#[derive(Debug, Clone, Copy)]
-struct Date {
-    min: i32,
-    max: i32,
-    dist: Dist,
+/// Whole days or whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// Dates: days since the epoch.
+    Day,
+    /// Timestamps: seconds since the epoch.
+    Second,
 }
 
-fn date(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let (min, max) = bounds(p, "date", "2024-01-01", |v| parse_date(v).map(i64::from))?;
-    Some(Arc::new(Date {
-        min: min as i32,
-        max: max as i32,
-        dist: p.dist(),
-    }))
-}
-
-impl Date {
-    fn span(&self) -> u128 {
-        (i64::from(self.max) - i64::from(self.min) + 1) as u128
-    }
-}
-
-impl Spec for Date {
-    fn sql_type(&self) -> SqlType {
-        SqlType::Date
-    }
-
-    fn uniqueness(&self) -> Uniqueness {
-        match self.dist {
-            Dist::Uniform => Uniqueness::Space(self.span()),
-            _ => Uniqueness::Repeats,
+impl Unit {
+    /// The value of `n` units since the epoch.
+    fn value(self, n: i64) -> Value {
+        match self {
+            Unit::Day => Value::Date(n as i32),
+            Unit::Second => Value::Timestamp(n.wrapping_mul(1_000_000)),
         }
     }
-
-    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
-        if cx.unique {
-            return Box::new(UniqueDate {
-                min: self.min,
-                span: self.span().min(u128::from(u64::MAX)) as u64,
-            });
-        }
-        Box::new(DateSample {
-            min: self.min,
-            max: self.max,
-            dist: Real::new(self.dist),
-        })
-    }
 }
 
-#[derive(Debug)]
-struct DateSample {
-    min: i32,
-    max: i32,
-    dist: Real,
-}
-
-impl Sample for DateSample {
-    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let mut rng = ctx.rng(key);
-        Value::Date(
-            self.dist
-                .sample(&mut rng, f64::from(self.min), f64::from(self.max), true)
-                as i32,
-        )
-    }
-}
-
-/// Distinct days: `min` plus a keyed permutation of the row index.
-#[derive(Debug)]
-struct UniqueDate {
-    min: i32,
-    span: u64,
-}
-
-impl Sample for UniqueDate {
-    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        Value::Date(
-            self.min
-                .wrapping_add(permute(ctx.row(), self.span, key) as i32),
-        )
-    }
-}
-
-/// Timestamps in `[min, max]` (seconds since the epoch).
+/// Dates or timestamps in `[min, max]`, in whole units.
 #[derive(Debug, Clone, Copy)]
-struct Timestamp {
+struct Moment {
+    unit: Unit,
     min: i64,
     max: i64,
     dist: Dist,
 }
 
-fn timestamp(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let (min, max) = bounds(p, "timestamp", "2024-01-01T00:00:00Z", parse_timestamp)?;
-    Some(Arc::new(Timestamp {
+fn date(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let (min, max) = bounds(p, "date", "2024-01-01", |v| parse_date(v).map(i64::from))?;
+    Some(Arc::new(Moment {
+        unit: Unit::Day,
         min,
         max,
         dist: p.dist(),
     }))
 }
 
-impl Timestamp {
+fn timestamp(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    let (min, max) = bounds(p, "timestamp", "2024-01-01T00:00:00Z", parse_timestamp)?;
+    Some(Arc::new(Moment {
+        unit: Unit::Second,
+        min,
+        max,
+        dist: p.dist(),
+    }))
+}
+
+impl Moment {
+    /// Units in `[min, max]`.
     fn span(&self) -> u128 {
         (i128::from(self.max) - i128::from(self.min) + 1) as u128
     }
 }
 
-impl Spec for Timestamp {
+impl Spec for Moment {
     fn sql_type(&self) -> SqlType {
-        SqlType::Timestamp
+        match self.unit {
+            Unit::Day => SqlType::Date,
+            Unit::Second => SqlType::Timestamp,
+        }
     }
 
     fn uniqueness(&self) -> Uniqueness {
@@ -217,12 +168,14 @@ impl Spec for Timestamp {
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
         if cx.unique {
-            return Box::new(UniqueTimestamp {
+            return Box::new(UniqueMoment {
+                unit: self.unit,
                 min: self.min,
                 span: self.span().min(u128::from(u64::MAX)) as u64,
             });
         }
-        Box::new(TimestampSample {
+        Box::new(MomentSample {
+            unit: self.unit,
             min: self.min,
             max: self.max,
             dist: Real::new(self.dist),
@@ -231,35 +184,36 @@ impl Spec for Timestamp {
 }
 
 #[derive(Debug)]
-struct TimestampSample {
+struct MomentSample {
+    unit: Unit,
     min: i64,
     max: i64,
     dist: Real,
 }
 
-impl Sample for TimestampSample {
+impl Sample for MomentSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        let secs = self
+        let n = self
             .dist
-            .sample(&mut rng, self.min as f64, self.max as f64, true) as i64;
-        Value::Timestamp(secs * 1_000_000)
+            .sample(&mut rng, self.min as f64, self.max as f64, true);
+        self.unit.value(n as i64)
     }
 }
 
-/// Distinct seconds: `min` plus a keyed permutation of the row index.
+/// Distinct moments: `min` plus a keyed permutation of the row index.
 #[derive(Debug)]
-struct UniqueTimestamp {
+struct UniqueMoment {
+    unit: Unit,
     min: i64,
     span: u64,
 }
 
-impl Sample for UniqueTimestamp {
+impl Sample for UniqueMoment {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        Value::Timestamp(
-            self.min
-                .wrapping_add(permute(ctx.row(), self.span, key) as i64)
-                .wrapping_mul(1_000_000),
-        )
+        let n = self
+            .min
+            .wrapping_add(permute(ctx.row(), self.span, key) as i64);
+        self.unit.value(n)
     }
 }

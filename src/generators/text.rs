@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use md5::Digest;
 use rand::{Rng, RngExt};
-use toml::Value as TomlValue;
 
 use super::dicts::{self, Dictionaries};
 use super::{Compile, Def, Family, Params, Sample, Spec};
@@ -73,31 +72,7 @@ struct Str {
 }
 
 fn string(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let (min, max) = match p.get("len") {
-        Some(v) => match v.get_ref() {
-            TomlValue::Array(a) => match a.as_slice() {
-                [TomlValue::Integer(lo), TomlValue::Integer(hi)]
-                    if 0 <= *lo && lo <= hi && *hi <= 1_000_000 =>
-                {
-                    (*lo as u32, *hi as u32)
-                }
-                _ => {
-                    p.problem(
-                        v.span(),
-                        "`len` must be [min, max] with 0 <= min <= max",
-                        Some("e.g. `len = [8, 16]`"),
-                    );
-                    (8, 16)
-                }
-            },
-            TomlValue::Integer(n) if *n >= 0 => (*n as u32, *n as u32),
-            _ => {
-                p.wrong_type("len", v, "[min, max]");
-                (8, 16)
-            }
-        },
-        None => (8, 16),
-    };
+    let (min, max) = p.len_pair("len", (8, 16));
     let charset = match p.string("charset") {
         Some(("alnum", _)) | None => Charset::Alnum,
         Some(("alpha", _)) => Charset::Alpha,
@@ -137,12 +112,11 @@ impl Sample for Str {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
         let len = rng.random_range(self.min..=self.max);
-        let start = ctx.text_start();
-        let out = ctx.out();
-        for _ in 0..len {
-            out.push(self.chars[rng.random_range(0..self.chars.len())] as char);
-        }
-        ctx.text_since(start)
+        ctx.write_text(|out| {
+            for _ in 0..len {
+                out.push(self.chars[rng.random_range(0..self.chars.len())] as char);
+            }
+        })
     }
 }
 
@@ -217,20 +191,19 @@ impl Spec for Pattern {
 impl Sample for Pattern {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        let start = ctx.text_start();
-        let out = ctx.out();
-        for part in &self.0 {
-            match part {
-                PatternPart::Literal(s) => out.push_str(s),
-                PatternPart::Digit => out.push((b'0' + rng.random_range(0..10u8)) as char),
-                PatternPart::Letter => out.push((b'A' + rng.random_range(0..26u8)) as char),
-                PatternPart::Alnum => {
-                    let chars = Charset::Alnum.chars();
-                    out.push(chars[rng.random_range(0..chars.len())] as char);
+        ctx.write_text(|out| {
+            for part in &self.0 {
+                match part {
+                    PatternPart::Literal(s) => out.push_str(s),
+                    PatternPart::Digit => out.push((b'0' + rng.random_range(0..10u8)) as char),
+                    PatternPart::Letter => out.push((b'A' + rng.random_range(0..26u8)) as char),
+                    PatternPart::Alnum => {
+                        let chars = Charset::Alnum.chars();
+                        out.push(chars[rng.random_range(0..chars.len())] as char);
+                    }
                 }
             }
-        }
-        ctx.text_since(start)
+        })
     }
 }
 
@@ -264,9 +237,7 @@ impl Spec for Lorem {
 impl Sample for Lorem {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        let start = ctx.text_start();
-        self.dict.lorem(&mut rng, self.min, self.max, ctx.out());
-        ctx.text_since(start)
+        ctx.write_text(|out| self.dict.lorem(&mut rng, self.min, self.max, out))
     }
 }
 

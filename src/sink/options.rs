@@ -215,3 +215,35 @@ pub const COMMIT_ROWS: Key<u64> = Key {
     name: "commit_rows",
     read: |v| at_least("commit_rows", v, 1),
 };
+
+/// The keys every target that writes reads: `if_exists` and
+/// `commit_rows`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Common {
+    /// What to do with tables or files that exist.
+    pub if_exists: IfExists,
+    /// Rows per commit unit, if set.
+    pub commit_rows: Option<u64>,
+}
+
+impl Common {
+    /// The keys every writing target declares.
+    pub const KEYS: [&'static dyn AnyKey; 2] = [&IF_EXISTS, &COMMIT_ROWS];
+
+    /// Reads them from `options`.
+    pub fn read(options: &mut Options<'_>) -> Common {
+        Common {
+            if_exists: options.get(&IF_EXISTS).unwrap_or_default(),
+            commit_rows: options.get(&COMMIT_ROWS),
+        }
+    }
+
+    /// Them as `(key, value)`, for a target's [`options`](super::Target::options).
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("if_exists", self.if_exists.as_str().to_owned())];
+        if let Some(n) = self.commit_rows {
+            out.push(("commit_rows", n.to_string()));
+        }
+        out
+    }
+}

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
-use super::options::{AnyKey, IfExists, Options, COMMIT_ROWS, IF_EXISTS};
+use super::options::{AnyKey, Common, IfExists, Options};
 use super::{
     commit_rows, BlockEncoder, ErrorKind, Kind, OpenArgs, Resume, Target, TargetError, TargetSink,
 };
@@ -102,7 +102,7 @@ impl Kind for SqliteKind {
     }
 
     fn keys(&self) -> &'static [&'static dyn AnyKey] {
-        &[&IF_EXISTS, &COMMIT_ROWS]
+        &Common::KEYS
     }
 
     fn parse(
@@ -116,8 +116,7 @@ impl Kind for SqliteKind {
         Ok(Arc::new(SqliteTarget {
             // Each shard writes a database of its own.
             path: shard.file_path(&path),
-            if_exists: options.get(&IF_EXISTS).unwrap_or_default(),
-            commit_rows: options.get(&COMMIT_ROWS),
+            common: Common::read(options),
         }))
     }
 }
@@ -127,10 +126,8 @@ impl Kind for SqliteKind {
 pub struct SqliteTarget {
     /// The database file.
     pub path: PathBuf,
-    /// What to do with tables that exist.
-    pub if_exists: IfExists,
-    /// Rows per transaction, if set.
-    pub commit_rows: Option<u64>,
+    /// `if_exists`, `commit_rows`.
+    pub common: Common,
 }
 
 impl std::fmt::Display for SqliteTarget {
@@ -141,19 +138,15 @@ impl std::fmt::Display for SqliteTarget {
 
 impl Target for SqliteTarget {
     fn options(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![("if_exists", self.if_exists.as_str().to_owned())];
-        if let Some(n) = self.commit_rows {
-            out.push(("commit_rows", n.to_string()));
-        }
-        out
+        self.common.shown()
     }
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
         Ok(Box::new(SqliteSink::open(
             &self.path,
             args.schema.clone(),
-            self.if_exists,
-            commit_rows(self.commit_rows, args.batch_rows),
+            self.common.if_exists,
+            commit_rows(self.common.commit_rows, args.batch_rows),
             args.resume.clone(),
             args.progress.clone(),
         )?))

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::ddl::Dialect;
-use super::options::{AnyKey, IfExists, Options, COMMIT_ROWS, IF_EXISTS};
+use super::options::{AnyKey, Common, Options};
 use super::{commit_rows, Kind, OpenArgs, Target, TargetError, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
@@ -69,7 +69,7 @@ impl Kind for FilesKind {
     }
 
     fn keys(&self) -> &'static [&'static dyn AnyKey] {
-        &[&IF_EXISTS, &COMMIT_ROWS]
+        &Common::KEYS
     }
 
     fn parse(
@@ -119,8 +119,7 @@ impl Kind for FilesKind {
         };
         Ok(Arc::new(FileTarget {
             place,
-            if_exists: options.get(&IF_EXISTS).unwrap_or_default(),
-            commit_rows: options.get(&COMMIT_ROWS),
+            common: Common::read(options),
             shard,
         }))
     }
@@ -152,10 +151,8 @@ pub enum Place {
 pub struct FileTarget {
     /// Where.
     pub place: Place,
-    /// What to do with files that exist.
-    pub if_exists: IfExists,
-    /// Rows between checkpoints, if set.
-    pub commit_rows: Option<u64>,
+    /// `if_exists`, `commit_rows` (rows between checkpoints).
+    pub common: Common,
     /// The slice of the run written (it names the files of a directory).
     pub shard: Shard,
 }
@@ -177,11 +174,7 @@ impl std::fmt::Display for FileTarget {
 
 impl Target for FileTarget {
     fn options(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![("if_exists", self.if_exists.as_str().to_owned())];
-        if let Some(n) = self.commit_rows {
-            out.push(("commit_rows", n.to_string()));
-        }
-        out
+        self.common.shown()
     }
 
     fn resumable(&self) -> bool {
@@ -195,8 +188,8 @@ impl Target for FileTarget {
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
         let options = FileOptions {
-            if_exists: self.if_exists,
-            commit_rows: commit_rows(self.commit_rows, args.batch_rows),
+            if_exists: self.common.if_exists,
+            commit_rows: commit_rows(self.common.commit_rows, args.batch_rows),
             resume: args.resume.clone(),
             shard: args.shard,
         };

@@ -34,7 +34,7 @@ pub mod sink;
 use std::sync::Arc;
 
 use super::options::{
-    at_least, text, AnyKey, IfExists, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
+    at_least, text, AnyKey, Common, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
 };
 use super::{commit_rows, Kind, OpenArgs, Target, TargetError, TargetSink};
 use crate::schema::Schema;
@@ -98,8 +98,7 @@ impl Kind for PostgresKind {
     ) -> Result<Arc<dyn Target>, UrlError> {
         Ok(Arc::new(PgTarget {
             url: PgUrl::parse(url)?,
-            if_exists: options.get(&IF_EXISTS).unwrap_or_default(),
-            commit_rows: options.get(&COMMIT_ROWS),
+            common: Common::read(options),
             connections: match options.get(&CONNECTIONS) {
                 None | Some(0) => default_connections(),
                 Some(n) => n as usize,
@@ -115,10 +114,8 @@ impl Kind for PostgresKind {
 pub struct PgTarget {
     /// Where.
     pub url: PgUrl,
-    /// What to do with tables that exist.
-    pub if_exists: IfExists,
-    /// Rows per transaction, if set.
-    pub commit_rows: Option<u64>,
+    /// `if_exists`, `commit_rows` (rows per transaction).
+    pub common: Common,
     /// Loading connections.
     pub connections: usize,
     /// When keys are added.
@@ -135,22 +132,17 @@ impl std::fmt::Display for PgTarget {
 
 impl Target for PgTarget {
     fn options(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            ("if_exists", self.if_exists.as_str().to_owned()),
-            ("connections", self.connections.to_string()),
-            ("constraints", self.constraints.as_str().to_owned()),
-        ];
-        if let Some(n) = self.commit_rows {
-            out.push(("commit_rows", n.to_string()));
-        }
+        let mut out = self.common.shown();
+        out.push(("connections", self.connections.to_string()));
+        out.push(("constraints", self.constraints.as_str().to_owned()));
         out
     }
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
         let options = PgOptions {
-            if_exists: self.if_exists,
+            if_exists: self.common.if_exists,
             constraints: self.constraints,
-            commit_rows: commit_rows(self.commit_rows, args.batch_rows),
+            commit_rows: commit_rows(self.common.commit_rows, args.batch_rows),
             connections: self.connections,
             resume: args.resume.clone(),
             shard: args.shard,
