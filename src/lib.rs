@@ -25,7 +25,7 @@
 //! * [`generate`]: the schema compiled for a run, rows generated depth
 //!   first, and the plan that cuts a run into work units. No actors, no I/O.
 //! * [`sink`]: the targets behind one trait, found by URL scheme — SQLite,
-//!   PostgreSQL, CSV, JSON Lines, SQL, stdout — and their checkpoints.
+//!   PostgreSQL, CSV, JSON Lines, SQL, stdout, null — and their checkpoints.
 //! * [`genfile`]: reading a Genfile whole: the schema and its `[target]`,
 //!   checked by the target it names.
 //! * [`settings`]: Genfile < environment < command line layering.

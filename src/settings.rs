@@ -102,7 +102,7 @@ pub fn default_target(schema: &Schema) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "datagen".into());
-    format!("sqlite://out/{stem}.db")
+    registry::default_url(&stem)
 }
 
 /// Layers the Genfile's settings, `env` (the process environment when `None`)

@@ -1,5 +1,6 @@
-//! Reading one column's keys, with typed getters that report wrong types
-//! and a final pass that reports every key nobody asked for.
+//! Reading the keys of a table of a Genfile (a column spec, `[target]`),
+//! with typed getters that report wrong types where they are, and a final
+//! pass that reports every key nobody asked for.
 
 use std::ops::Range;
 
@@ -8,8 +9,10 @@ use toml::Value as TomlValue;
 
 use crate::diag::{nearest, Diagnostic};
 
+/// The keys and values of a table, each with its place in the file.
 pub type Entries = [(Spanned<String>, Spanned<TomlValue>)];
 
+/// How a value's type reads in messages: "a string", "an integer", …
 pub fn type_name(v: &TomlValue) -> &'static str {
     match v {
         TomlValue::String(_) => "a string",
@@ -22,7 +25,7 @@ pub fn type_name(v: &TomlValue) -> &'static str {
     }
 }
 
-/// Collects diagnostics while reading one column's keys.
+/// Collects diagnostics while reading one table's keys.
 pub struct Keys<'a> {
     entries: &'a Entries,
     used: Vec<bool>,
@@ -49,16 +52,19 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// The value of `key`, marked as used.
     pub fn get(&mut self, key: &str) -> Option<&'a Spanned<TomlValue>> {
         let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
         self.used[i] = true;
         Some(&self.entries[i].1)
     }
 
+    /// Whether `key` is given (without marking it used).
     pub fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _)| k.get_ref() == key)
     }
 
+    /// Reports that `key` holds `v`, which is not `expected`.
     pub fn wrong_type(
         &self,
         d: &mut Vec<Diagnostic>,
@@ -76,6 +82,7 @@ impl<'a> Keys<'a> {
         ));
     }
 
+    /// `key` as an integer, with its place; a wrong type is reported.
     pub fn int(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(i64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
@@ -87,6 +94,7 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// `key` as a number, with its place; a wrong type is reported.
     pub fn float(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(f64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
@@ -99,6 +107,7 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// `key` as a boolean; a wrong type is reported.
     pub fn bool(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<bool> {
         let v = self.get(key)?;
         match v.get_ref() {
@@ -110,6 +119,7 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// `key` as a string, with its place; a wrong type is reported.
     pub fn string(
         &mut self,
         d: &mut Vec<Diagnostic>,
@@ -125,6 +135,9 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// `v`, or a "missing `key`" problem at `span` with `example` as the
+    /// hint when the key is absent (a present key of the wrong type is
+    /// reported already).
     pub fn require<T>(
         &self,
         d: &mut Vec<Diagnostic>,
@@ -142,6 +155,8 @@ impl<'a> Keys<'a> {
         v
     }
 
+    /// Reports every key nobody read, with the nearest of `allowed` as a
+    /// hint or the list of them.
     pub fn report_unknown(&self, d: &mut Vec<Diagnostic>, allowed: &[&str]) {
         for (i, (key, _)) in self.entries.iter().enumerate() {
             if self.used[i] {

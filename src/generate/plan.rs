@@ -42,16 +42,21 @@ pub enum PlanError {
         /// The referenced table.
         target: String,
     },
-    /// A `unique` integer column has fewer values than rows.
+    /// A `unique` column's generator has fewer distinct values than the
+    /// table has rows.
     #[error(
-        "column `{table}.{column}` is unique but its range holds {span} values for {rows} rows\n  help: widen `min`..`max` or lower the row count"
+        "column `{table}.{column}` is unique but its {of} holds {span} values for {rows} rows\n  help: widen {widen} or lower the row count"
     )]
     DomainTooSmall {
         /// The table.
         table: String,
         /// The column.
         column: String,
-        /// Values in `min..=max`.
+        /// What holds the values ("range", "network").
+        of: &'static str,
+        /// The keys that would widen it.
+        widen: &'static str,
+        /// Distinct values it can make.
         span: u128,
         /// Rows of the table.
         rows: u64,
@@ -88,10 +93,16 @@ pub fn plan(
         for column in &table.columns {
             if let (true, Gen::Catalogue(g)) = (column.unique, &column.gen) {
                 match g.spec.uniqueness() {
-                    Uniqueness::Space(span) if u128::from(plan.table_rows[i]) > span => {
+                    Uniqueness::Space {
+                        values: span,
+                        of,
+                        widen,
+                    } if u128::from(plan.table_rows[i]) > span => {
                         return Err(PlanError::DomainTooSmall {
                             table: table.name.clone(),
                             column: column.name.clone(),
+                            of,
+                            widen,
                             span,
                             rows: plan.table_rows[i],
                         });

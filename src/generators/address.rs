@@ -16,31 +16,37 @@ pub const FAMILY: Family = Family {
         Def {
             name: "phone",
             keys: &[],
+            unique: None,
             parse: |p| address(p, Part::Phone),
         },
         Def {
             name: "address.street",
             keys: &[],
+            unique: None,
             parse: |p| address(p, Part::Street),
         },
         Def {
             name: "address.city",
             keys: &[],
+            unique: None,
             parse: |p| address(p, Part::City),
         },
         Def {
             name: "address.state",
             keys: &[],
+            unique: None,
             parse: |p| address(p, Part::State),
         },
         Def {
             name: "address.zip",
             keys: &[],
+            unique: None,
             parse: |p| address(p, Part::Zip),
         },
         Def {
             name: "address.country",
             keys: &[],
+            unique: None,
             parse: |p| address(p, Part::Country),
         },
     ],

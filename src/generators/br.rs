@@ -22,11 +22,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "br.cpf",
             keys: &["formatted"],
+            unique: None,
             parse: |p| document(p, false),
         },
         Def {
             name: "br.cnpj",
             keys: &["formatted"],
+            unique: None,
             parse: |p| document(p, true),
         },
     ],

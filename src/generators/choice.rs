@@ -19,11 +19,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "choice",
             keys: &["values", "weights", "dist"],
+            unique: None,
             parse: choice,
         },
         Def {
             name: "dict",
             keys: &["dict", "dist"],
+            unique: None,
             parse: dict,
         },
     ],

@@ -15,16 +15,19 @@ pub const FAMILY: Family = Family {
         Def {
             name: "company.name",
             keys: &[],
+            unique: None,
             parse: |p| commerce(p, Part::Company),
         },
         Def {
             name: "commerce.product_name",
             keys: &[],
+            unique: None,
             parse: |p| commerce(p, Part::ProductName),
         },
         Def {
             name: "commerce.department",
             keys: &[],
+            unique: None,
             parse: |p| commerce(p, Part::Department),
         },
     ],

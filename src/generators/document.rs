@@ -19,11 +19,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "object",
             keys: &["fields"],
+            unique: None,
             parse: object,
         },
         Def {
             name: "array",
             keys: &["len", "item"],
+            unique: None,
             parse: array,
         },
     ],

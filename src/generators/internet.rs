@@ -17,16 +17,19 @@ pub const FAMILY: Family = Family {
         Def {
             name: "internet.email",
             keys: &["from"],
+            unique: Some("`internet.email`"),
             parse: email,
         },
         Def {
             name: "internet.domain",
             keys: &[],
+            unique: None,
             parse: domain,
         },
         Def {
             name: "internet.ipv4",
             keys: &["cidr"],
+            unique: Some("`internet.ipv4` with `cidr`"),
             parse: ipv4,
         },
     ],
@@ -208,7 +211,11 @@ impl Spec for Ipv4 {
 
     fn uniqueness(&self) -> Uniqueness {
         match self.network {
-            Some((_, size)) => Uniqueness::Space(u128::from(size)),
+            Some((_, size)) => Uniqueness::Space {
+                values: u128::from(size),
+                of: "network",
+                widen: "`cidr`",
+            },
             None => Uniqueness::Repeats,
         }
     }

@@ -57,6 +57,9 @@ pub struct Def {
     pub name: &'static str,
     /// Its own keys.
     pub keys: &'static [&'static str],
+    /// How it keeps `unique = true`, in a few words for the hint of a
+    /// refusal (e.g. "`int` without `dist`"); `None` when it cannot.
+    pub unique: Option<&'static str>,
     /// Reads the keys into a spec; `None` when a problem (reported in the
     /// params) leaves nothing to build.
     pub parse: fn(&mut Params<'_, '_>) -> Option<Arc<dyn Spec>>,
@@ -85,8 +88,8 @@ pub trait Spec: fmt::Debug + Send + Sync {
         Uniqueness::Repeats
     }
 
-    /// How to make it keep `unique = true` when it does not, if its
-    /// parameters can: the hint of the refusal.
+    /// How to make it keep `unique = true` when these parameters do not,
+    /// if other parameters would: the hint of the refusal.
     fn unique_hint(&self) -> Option<&'static str> {
         None
     }
@@ -126,10 +129,17 @@ pub enum Uniqueness {
     /// It never repeats a value, but it is not a key of its row: `unique`
     /// is accepted, `primary_key` is not (e-mail addresses).
     UniqueOnly,
-    /// With `unique`, its values are a keyed permutation of a space of this
-    /// many values: a table with more rows is refused before anything is
-    /// written.
-    Space(u128),
+    /// With `unique`, its values are a keyed permutation of a space: a
+    /// table with more rows than the space holds values is refused before
+    /// anything is written.
+    Space {
+        /// Values in the space.
+        values: u128,
+        /// What the space is, for the refusal ("range", "network").
+        of: &'static str,
+        /// The keys that would widen it ("`min`..`max`", "`cidr`").
+        widen: &'static str,
+    },
 }
 
 /// A generator as a column (or a case, or a field) uses it: the spec, and
@@ -281,6 +291,20 @@ impl<'p, 'a> Params<'p, 'a> {
         self.keys.require(self.d, &self.span, key, v, example)
     }
 
+    /// Reports `min` greater than `max` at `span`.
+    pub fn range_error(
+        &mut self,
+        span: Range<usize>,
+        min: &dyn fmt::Display,
+        max: &dyn fmt::Display,
+    ) {
+        self.problem(
+            span,
+            format!("min ({min}) is greater than max ({max})"),
+            Some("swap `min` and `max`"),
+        );
+    }
+
     /// `dist`, uniform when absent or wrong (a wrong one is reported).
     pub fn dist(&mut self) -> dist::Dist {
         let what = self.what;
@@ -311,6 +335,14 @@ impl<'p, 'a> Params<'p, 'a> {
                     }
                 },
                 TomlValue::Integer(n) if (0..=1_000_000).contains(n) => (*n as u32, *n as u32),
+                TomlValue::Integer(n) => {
+                    self.problem(
+                        v.span(),
+                        format!("`{key}` must be between 0 and 1000000, found {n}"),
+                        Some(&format!("e.g. `{key} = [{}, {}]`", default.0, default.1)),
+                    );
+                    default
+                }
                 _ => {
                     self.wrong_type(key, v, "[min, max]");
                     default

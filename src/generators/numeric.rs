@@ -17,44 +17,35 @@ pub const FAMILY: Family = Family {
         Def {
             name: "sequence",
             keys: &["start", "step"],
+            unique: Some("`sequence`"),
             parse: sequence,
         },
         Def {
             name: "int",
             keys: &["min", "max", "dist"],
+            unique: Some("`int` without `dist`"),
             parse: int,
         },
         Def {
             name: "float",
             keys: &["min", "max", "dist", "precision"],
+            unique: None,
             parse: float,
         },
         Def {
             name: "decimal",
             keys: &["min", "max", "dist", "scale"],
+            unique: None,
             parse: decimal,
         },
         Def {
             name: "bool",
             keys: &["p"],
+            unique: None,
             parse: boolean,
         },
     ],
 };
-
-/// Reports `min` greater than `max` at `span`.
-pub(super) fn range_error(
-    p: &mut Params<'_, '_>,
-    span: std::ops::Range<usize>,
-    min: &dyn std::fmt::Display,
-    max: &dyn std::fmt::Display,
-) {
-    p.problem(
-        span,
-        format!("min ({min}) is greater than max ({max})"),
-        Some("swap `min` and `max`"),
-    );
-}
 
 /// `start + row × step`.
 #[derive(Debug, Clone, Copy)]
@@ -122,7 +113,7 @@ fn int(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     let max = p.int("max");
     let (min, max) = (p.require("min", min, "0")?, p.require("max", max, "100")?);
     if min.0 > max.0 {
-        range_error(p, min.1.clone(), &min.0, &max.0);
+        p.range_error(min.1.clone(), &min.0, &max.0);
     }
     Some(Arc::new(Int {
         min: min.0,
@@ -140,11 +131,17 @@ impl Spec for Int {
         }
     }
 
+    fn unique_hint(&self) -> Option<&'static str> {
+        Some("remove `dist`: only a uniform range can be made distinct")
+    }
+
     fn uniqueness(&self) -> Uniqueness {
         match self.dist {
-            Dist::Uniform => {
-                Uniqueness::Space((i128::from(self.max) - i128::from(self.min) + 1) as u128)
-            }
+            Dist::Uniform => Uniqueness::Space {
+                values: (i128::from(self.max) - i128::from(self.min) + 1) as u128,
+                of: "range",
+                widen: "`min`..`max`",
+            },
             _ => Uniqueness::Repeats,
         }
     }
@@ -212,7 +209,7 @@ fn float(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     let max = p.float("max");
     let (min, max) = (p.require("min", min, "0.0")?, p.require("max", max, "1.0")?);
     if min.0 > max.0 {
-        range_error(p, min.1.clone(), &min.0, &max.0);
+        p.range_error(min.1.clone(), &min.0, &max.0);
     }
     let precision = match p.int("precision") {
         Some((n, _)) if (0..=15).contains(&n) => Some(n as u8),
@@ -300,7 +297,7 @@ fn decimal(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
         p.require("max", max, "100.00")?,
     );
     if min.0 > max.0 {
-        range_error(p, min.1.clone(), &min.0, &max.0);
+        p.range_error(min.1.clone(), &min.0, &max.0);
     }
     let pow = 10f64.powi(i32::from(scale));
     let limit = 1e17;

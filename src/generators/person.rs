@@ -15,16 +15,19 @@ pub const FAMILY: Family = Family {
         Def {
             name: "person.first_name",
             keys: &[],
+            unique: None,
             parse: |p| person(p, Part::First),
         },
         Def {
             name: "person.last_name",
             keys: &[],
+            unique: None,
             parse: |p| person(p, Part::Last),
         },
         Def {
             name: "person.name",
             keys: &[],
+            unique: None,
             parse: |p| person(p, Part::Full),
         },
     ],

@@ -49,6 +49,16 @@ pub fn unknown(what: &str, name: &str, span: Range<usize>) -> Diagnostic {
     }
 }
 
+/// The generators that keep `unique = true`, as the hint of a refusal.
+pub fn unique_help() -> String {
+    let ways: Vec<&str> = all().filter_map(|g| g.unique).collect();
+    match ways.split_last() {
+        Some((last, [])) => format!("use {last}"),
+        Some((last, rest)) => format!("use {} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// Reads generator `def`'s keys from `p`: the generator (none when a
 /// problem leaves nothing to build) and the earlier columns it names, to be
 /// resolved into its `reads` once every column is known.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use toml::Value as TomlValue;
 
 use super::dist::{Dist, Real};
-use super::numeric::range_error;
 use super::unique::permute;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
@@ -19,11 +18,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "date",
             keys: &["min", "max", "dist"],
+            unique: Some("`date` without `dist`"),
             parse: date,
         },
         Def {
             name: "timestamp",
             keys: &["min", "max", "dist"],
+            unique: Some("`timestamp` without `dist`"),
             parse: timestamp,
         },
     ],
@@ -91,7 +92,7 @@ fn bounds(
     let max = bound(p, "max");
     let (min, max) = (min?, max?);
     if min.0 > max.0 {
-        range_error(p, min.1.clone(), &"min", &"max");
+        p.range_error(min.1.clone(), &"min", &"max");
     }
     Some((min.0, max.0))
 }
@@ -161,9 +162,17 @@ impl Spec for Moment {
 
     fn uniqueness(&self) -> Uniqueness {
         match self.dist {
-            Dist::Uniform => Uniqueness::Space(self.span()),
+            Dist::Uniform => Uniqueness::Space {
+                values: self.span(),
+                of: "range",
+                widen: "`min`..`max`",
+            },
             _ => Uniqueness::Repeats,
         }
+    }
+
+    fn unique_hint(&self) -> Option<&'static str> {
+        Some("remove `dist`: only a uniform range can be made distinct")
     }
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {

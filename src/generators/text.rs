@@ -18,21 +18,25 @@ pub const FAMILY: Family = Family {
         Def {
             name: "string",
             keys: &["len", "charset"],
+            unique: None,
             parse: string,
         },
         Def {
             name: "pattern",
             keys: &["pattern"],
+            unique: None,
             parse: pattern,
         },
         Def {
             name: "lorem",
             keys: &["words"],
+            unique: None,
             parse: lorem,
         },
         Def {
             name: "hash",
             keys: &["algo", "of"],
+            unique: None,
             parse: hash,
         },
     ],

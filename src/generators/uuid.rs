@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use rand::{Rng, RngExt};
 
-use super::numeric::range_error;
 use super::temporal::parse_timestamp;
 use super::{Compile, Def, Family, Params, RowKey, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
@@ -17,6 +16,7 @@ pub const FAMILY: Family = Family {
     generators: &[Def {
         name: "uuid",
         keys: &["version", "min", "max"],
+        unique: Some("`uuid`"),
         parse: uuid,
     }],
 };
@@ -49,7 +49,7 @@ fn uuid(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
             let max = bound(p, "max", V7_MAX);
             if min > max {
                 let span = p.span();
-                range_error(p, span, &"min", &"max");
+                p.range_error(span, &"min", &"max");
             }
             Some(Arc::new(UuidV7 { min, max }))
         }

@@ -198,12 +198,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     }
     let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     config.ack_delay = mode.chaos.buffer_delay;
-    if encoder.is_none() {
-        // Units waiting in the window hold values, not bytes, and a target
-        // that binds values (SQLite) is slower than generation: a shallow
-        // window keeps the same speed in less memory.
-        config.window = 2 * settings.workers;
-    }
+    config.window = sink.units_ahead() * settings.workers;
     let chaos_state = Arc::new(ChaosState::default());
     let make_generator = {
         let (spec, state) = (mode.chaos.clone(), chaos_state.clone());

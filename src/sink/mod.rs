@@ -21,7 +21,7 @@
 //! * [`registry`], [`options`]: finding a target by scheme; its keys.
 //! * [`checkpoint`]: committed ranges of the row stream, for resuming.
 //! * [`ddl`]: CREATE TABLE and key statements per SQL dialect.
-//! * [`sqlite`], [`postgres`], [`files`]: the targets.
+//! * [`sqlite`], [`postgres`], [`files`], [`null`]: the targets.
 
 pub mod checkpoint;
 pub mod ddl;
@@ -124,6 +124,15 @@ pub trait TargetSink: Sink<Chunk = Block> {
     /// What encodes blocks for this target on the generator threads; none
     /// when the sink takes values (SQLite binds them).
     fn encoder(&self) -> Option<Arc<dyn BlockEncoder>>;
+
+    /// Work units each generator thread may have ready ahead of the one
+    /// being pushed. Deep (the default) when the sink keeps up, so a worker
+    /// that finishes early goes on behind a slow unit; shallow when the
+    /// sink is the bottleneck and waiting units hold values, not bytes
+    /// (SQLite), where depth buys no speed, only memory.
+    fn units_ahead(&self) -> usize {
+        8
+    }
 }
 
 impl Sink for Box<dyn TargetSink> {
@@ -197,6 +206,12 @@ pub fn commit_rows(configured: Option<u64>, batch_rows: usize) -> u64 {
     configured.unwrap_or(COMMIT_ROWS.max(batch_rows as u64))
 }
 
+/// Whether an I/O error may go away when tried again.
+pub fn io_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(e.kind(), K::Interrupted | K::TimedOut | K::WouldBlock)
+}
+
 /// What an error of a target means for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -227,11 +242,6 @@ impl TargetError {
             kind,
             error: error.into(),
         }
-    }
-
-    /// The error itself.
-    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        &*self.error
     }
 }
 

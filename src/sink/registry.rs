@@ -28,6 +28,12 @@ pub fn find(scheme: &str) -> Option<&'static dyn Kind> {
         .find(|k| k.schemes().contains(&scheme))
 }
 
+/// Where a Genfile `NAME.toml` that names no target writes: an embedded
+/// SQLite database, `out/NAME.db`.
+pub fn default_url(name: &str) -> String {
+    format!("sqlite://out/{name}.db")
+}
+
 /// What a valid target looks like: every kind's forms.
 pub fn help() -> String {
     let forms: Vec<&str> = KINDS.iter().flat_map(|k| k.usage()).copied().collect();
@@ -113,7 +119,7 @@ impl From<UrlError> for ResolveError {
 /// wrong, the hint.
 fn option_problem(origin: &Origin, problem: &Problem) -> String {
     let mut out = match origin {
-        Origin::Env(variable) => format!("{variable}: "),
+        Origin::Env(variable) => format!("invalid setting: {variable}: "),
         Origin::Genfile(_) => String::new(),
     };
     out.push_str(&problem.message);

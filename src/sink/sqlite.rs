@@ -18,7 +18,8 @@ use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
 use super::options::{AnyKey, Common, IfExists, Options};
 use super::{
-    commit_rows, BlockEncoder, ErrorKind, Kind, OpenArgs, Resume, Target, TargetError, TargetSink,
+    commit_rows, io_transient, BlockEncoder, ErrorKind, Kind, OpenArgs, Resume, Target,
+    TargetError, TargetSink,
 };
 use crate::format::text;
 use crate::progress::Progress;
@@ -68,16 +69,10 @@ impl SqliteError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             SqliteError::TableExists { .. } | SqliteError::Resume(_) => ErrorKind::Input,
-            SqliteError::Io { source, .. } if transient(source) => ErrorKind::Transient,
+            SqliteError::Io { source, .. } if io_transient(source) => ErrorKind::Transient,
             SqliteError::Sqlite { .. } | SqliteError::Io { .. } => ErrorKind::Permanent,
         }
     }
-}
-
-/// Whether an I/O error may go away when tried again.
-pub(super) fn transient(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind as K;
-    matches!(e.kind(), K::Interrupted | K::TimedOut | K::WouldBlock)
 }
 
 impl From<SqliteError> for TargetError {
@@ -153,9 +148,12 @@ impl Target for SqliteTarget {
     }
 
     fn discard(&self, _: &Schema) {
-        // Only a new database is unpublished (an existing one is written
-        // in place): its temporary file goes.
-        discard(&self.path);
+        // Only a new database is unpublished: its temporary file goes. A
+        // database that exists was written in place, and a temporary file
+        // beside it is another run's, kept for its --resume.
+        if !self.path.exists() {
+            discard(&self.path);
+        }
     }
 }
 
@@ -518,6 +516,12 @@ impl TargetSink for SqliteSink {
 
     fn encoder(&self) -> Option<Arc<dyn BlockEncoder>> {
         None
+    }
+
+    fn units_ahead(&self) -> usize {
+        // SQLite is slower than generation, and waiting units hold values:
+        // two per worker keep the same speed in less memory.
+        2
     }
 }
 

@@ -240,7 +240,7 @@ pub(super) fn column(
                     span.clone(),
                     format!("{what}: `{key}` needs a generator that never repeats a value"),
                 )
-                .help(hint.unwrap_or("use gen = \"sequence\", \"uuid\", \"internet.email\", or \"int\", \"date\" or \"timestamp\" without `dist`")),
+                .help(hint.map_or_else(registry::unique_help, str::to_owned)),
             );
         }
         if primary_key && uniqueness == Uniqueness::UniqueOnly {
@@ -249,7 +249,7 @@ pub(super) fn column(
                     span.clone(),
                     format!("{what}: `primary_key` needs a sequence or uuid column"),
                 )
-                .help(format!("use `unique = true` for `{name}` columns")),
+                .help(format!("`{name}` never repeats a value, but a primary key must be a key of its row (a `sequence` or a `uuid`): use `unique = true`")),
             );
         }
     }

@@ -44,7 +44,7 @@ impl FileError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             FileError::Exists { .. } | FileError::Resume(_) => ErrorKind::Input,
-            FileError::Io { source, .. } if crate::sink::sqlite::transient(source) => {
+            FileError::Io { source, .. } if crate::sink::io_transient(source) => {
                 ErrorKind::Transient
             }
             FileError::Io { .. } => ErrorKind::Permanent,

@@ -1,5 +1,6 @@
 //! One output stream of a file target: a file under its temporary name, a
-//! spool, or standard output.
+//! spool, or a stream the run does not own (standard output; any writer,
+//! such as a response body).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
@@ -9,29 +10,31 @@ use super::error::{io_err, FileError};
 
 /// Where one output's bytes go.
 pub(super) enum Dest {
+    /// A file: flushed to disk at checkpoints, renamed when published.
     File(File),
-    Stdout(io::Stdout),
+    /// A stream: written through, never taken back.
+    Stream(Box<dyn Write + Send>),
 }
 
 impl Write for Dest {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Dest::File(f) => f.write(buf),
-            Dest::Stdout(s) => s.write(buf),
+            Dest::Stream(s) => s.write(buf),
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Dest::File(f) => f.write_all(buf),
-            Dest::Stdout(s) => s.write_all(buf),
+            Dest::Stream(s) => s.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Dest::File(f) => f.flush(),
-            Dest::Stdout(s) => s.flush(),
+            Dest::Stream(s) => s.flush(),
         }
     }
 }

@@ -258,7 +258,7 @@ impl FileSink {
             }
             None => (
                 Output {
-                    writer: BufWriter::with_capacity(1 << 20, Dest::Stdout(io::stdout())),
+                    writer: BufWriter::with_capacity(1 << 20, Dest::Stream(Box::new(io::stdout()))),
                     publish: None,
                     spool: false,
                 },

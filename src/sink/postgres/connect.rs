@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::error::{describe, server, PgError};
+use super::error::{describe, server, transient, PgError};
 use crate::url::{redact, Url, UrlError};
 
 /// A PostgreSQL target: the connection string as given (it may hold a
@@ -69,6 +69,7 @@ pub fn config(url: &PgUrl) -> Result<Config, PgError> {
     let mut config: Config = url.conninfo.parse().map_err(|e| PgError::Connect {
         target: url.redacted.clone(),
         cause: describe(&e),
+        transient: false,
     })?;
     if config.get_hosts().is_empty() {
         match env("PGHOST") {
@@ -120,6 +121,7 @@ pub(super) async fn connect(config: &Config, url: &PgUrl) -> Result<Client, PgEr
     let (client, connection) = config.connect(NoTls).await.map_err(|e| PgError::Connect {
         target: url.redacted.clone(),
         cause: describe(&e),
+        transient: transient(&e),
     })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {

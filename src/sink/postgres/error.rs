@@ -13,6 +13,9 @@ pub enum PgError {
         target: String,
         /// What the driver or server said.
         cause: String,
+        /// Whether trying again may succeed (the server not up yet, the
+        /// network), unlike a wrong password or a missing database.
+        transient: bool,
     },
     /// A statement failed.
     #[error("PostgreSQL: cannot {action}: {cause}")]
@@ -75,13 +78,16 @@ impl PgError {
             | PgError::ColumnType { .. }
             | PgError::Resume(_)
             | PgError::Shard(_) => ErrorKind::Input,
-            PgError::Connect { .. }
+            PgError::Connect {
+                transient: true, ..
+            }
             | PgError::Server {
                 transient: true, ..
             } => ErrorKind::Transient,
-            PgError::Server { .. } | PgError::Encode { .. } | PgError::Runtime(_) => {
-                ErrorKind::Permanent
-            }
+            PgError::Connect { .. }
+            | PgError::Server { .. }
+            | PgError::Encode { .. }
+            | PgError::Runtime(_) => ErrorKind::Permanent,
         }
     }
 }

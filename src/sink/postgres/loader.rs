@@ -39,7 +39,6 @@ impl Job {
     }
 }
 
-/// A loading connection: takes units and commits each with its progress.
 /// What a loading connection needs besides its units.
 pub(super) struct Loader {
     pub(super) config: Arc<Config>,
