@@ -14,6 +14,9 @@ pub(super) struct TableDraft {
     pub(super) span: Range<usize>,
     pub(super) size: Option<DraftSize>,
     pub(super) columns: Vec<Draft>,
+    /// Columns whose spec has a problem (reported): a name that refers to
+    /// one is not reported again.
+    pub(super) failed: Vec<String>,
 }
 
 /// A table's row count, its parent not resolved yet.

@@ -210,6 +210,7 @@ fn table_draft(
         );
     }
     let mut seen: HashMap<&str, ()> = HashMap::new();
+    let mut failed = Vec::new();
     let columns = t
         .columns
         .0
@@ -221,7 +222,11 @@ fn table_draft(
                     format!("{what}: column `{}` defined twice", col.get_ref()),
                 ));
             }
-            column(d, env, name.get_ref(), col, spec)
+            let draft = column(d, env, name.get_ref(), col, spec);
+            if draft.is_none() {
+                failed.push(col.get_ref().clone());
+            }
+            draft
         })
         .collect();
     TableDraft {
@@ -229,6 +234,7 @@ fn table_draft(
         span: name.span(),
         size,
         columns,
+        failed,
     }
 }
 

@@ -289,6 +289,8 @@ impl Resolver<'_> {
         match table.columns[..ci].iter().position(|o| &o.name == from) {
             Some(fi) if self.late[pos][fi] && !self.resolved[pos][fi] => Err(true),
             Some(fi) => Ok(fi),
+            // A column whose own problem is reported already.
+            None if self.failed[pos].contains(from) => Err(false),
             None => {
                 let later = table.columns[ci..].iter().any(|o| &o.name == from);
                 let name = &table.columns[ci].name;
@@ -339,6 +341,10 @@ impl Resolver<'_> {
             return Err(false);
         };
         let cols = &self.tables[tp].columns;
+        if !cols.iter().any(|c| c.name == cn) && self.failed[tp].iter().any(|f| f == cn) {
+            // A column whose own problem is reported already.
+            return Err(false);
+        }
         let Some(cp) = cols.iter().position(|c| c.name == cn) else {
             let message = format!("{what}: table `{tn}` has no column `{cn}`");
             let diag = no_such_column(span.clone(), message, cn, tn, &format!("{tn}."), cols);

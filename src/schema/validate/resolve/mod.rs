@@ -84,6 +84,10 @@ pub(super) fn resolve(
         tables,
         resolved: links.iter().map(|l| vec![false; l.len()]).collect(),
         late: links.iter().map(|l| vec![false; l.len()]).collect(),
+        failed: order
+            .iter()
+            .map(|&i| std::mem::take(&mut drafts[i].failed))
+            .collect(),
         names: position,
     };
     for (pos, table_links) in links.iter().enumerate() {
@@ -142,6 +146,8 @@ struct Resolver<'d> {
     resolved: Vec<Vec<bool>>,
     /// Per table and column: computed after the row's children.
     late: Vec<Vec<bool>>,
+    /// Per table: columns whose spec had a problem, reported already.
+    failed: Vec<Vec<String>>,
     names: HashMap<String, usize>,
 }
 
@@ -150,6 +156,11 @@ struct RowScope<'r> {
     table: &'r Table,
     resolved: &'r [bool],
     late: &'r [bool],
+    /// Columns of the table with a problem reported already.
+    failed: &'r [String],
+    /// Set when the expression names such a column: its problem is not
+    /// reported twice.
+    hit_failed: std::cell::Cell<bool>,
     upto: usize,
     parent: Option<(&'r Table, &'r [bool], &'r [bool])>,
     hit_late: std::cell::Cell<bool>,
@@ -167,8 +178,13 @@ impl Scope for RowScope<'_> {
                     self.hit_late.set(true);
                     Err(LATE.into())
                 } else {
+                    self.hit_failed.set(true);
                     Err(format!("column `{name}` is invalid"))
                 }
+            }
+            None if self.failed.iter().any(|f| f == name) => {
+                self.hit_failed.set(true);
+                Err(format!("column `{name}` is invalid"))
             }
             Some(_) => Err(format!(
                 "`{name}` is not an earlier column: a column sees only the columns above it"
@@ -194,7 +210,10 @@ impl Scope for RowScope<'_> {
                 "`parent.{name}` summarises the children, so the children cannot read it"
             )),
             Some(j) if resolved[j] => Ok((j, Ty::of(parent.columns[j].sql_type))),
-            Some(_) => Err(format!("parent column `{name}` is invalid")),
+            Some(_) => {
+                self.hit_failed.set(true);
+                Err(format!("parent column `{name}` is invalid"))
+            }
             None => Err(format!(
                 "parent table `{}` has no column `{name}`",
                 parent.name
@@ -240,10 +259,14 @@ impl Resolver<'_> {
             upto: ci,
             parent,
             hit_late: std::cell::Cell::new(false),
+            failed: &self.failed[pos],
+            hit_failed: std::cell::Cell::new(false),
         };
         match expr::parse(src, &scope) {
             Ok(e) => Ok(e),
             Err(_) if scope.hit_late.get() => Err(true),
+            // It names a column whose own problem is reported.
+            Err(_) if scope.hit_failed.get() => Err(false),
             Err(ExprError {
                 message,
                 span: at,
