@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::diag::Diagnostics;
+use crate::limits::{read_file, ReadError, MAX_GENFILE_BYTES};
 use crate::schema::Schema;
 
 /// Why a Genfile could not be used.
@@ -18,7 +19,7 @@ pub enum GenfileError {
         path: String,
         /// The cause.
         #[source]
-        source: std::io::Error,
+        source: ReadError,
     },
     /// The file was read but is not a valid Genfile.
     #[error("{0}")]
@@ -27,7 +28,7 @@ pub enum GenfileError {
 
 /// Reads and validates the Genfile at `path`.
 pub fn load(path: &Path) -> Result<Schema, GenfileError> {
-    let bytes = std::fs::read(path).map_err(|source| GenfileError::Read {
+    let bytes = read_file(path, MAX_GENFILE_BYTES).map_err(|source| GenfileError::Read {
         path: path.display().to_string(),
         source,
     })?;

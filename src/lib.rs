@@ -15,7 +15,9 @@
 //! * [`value`]: values, their logical types and the blocks of rows that
 //!   carry them. [`rng`]: per-column random streams addressable by row
 //!   index. [`format`](mod@format): the canonical text of values.
-//!   [`diag`]: located diagnostics. [`url`]: target URLs as text.
+//!   [`diag`]: located diagnostics. [`limits`]: the bounds held to
+//!   whatever input is given. [`failure`]: what an error means for
+//!   the run. [`url`]: target URLs as text.
 //!   [`shard`]: slices of a run. [`progress`]: rows committed, shown.
 //! * [`context`]: what a generator sees while making a row.
 //!   [`expr`]: the expression language — parsing, types, evaluation.
@@ -40,10 +42,12 @@ pub mod cli;
 pub mod context;
 pub mod diag;
 pub mod expr;
+pub mod failure;
 pub mod format;
 pub mod generate;
 pub mod generators;
 pub mod genfile;
+pub mod limits;
 pub mod preview;
 pub mod progress;
 pub mod rng;

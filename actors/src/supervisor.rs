@@ -344,9 +344,11 @@ pub struct Supervised<T> {
 }
 
 /// Runs a pipeline under `policy`: when the Source, a generator worker or
-/// the Target fails (an error or a panic), every part is stopped and the
-/// pipeline is built again — one-for-all — from `attempt`, which gets the
-/// attempt number and returns the work units and a sink. Built again from
+/// the Target fails (an error or a panic) and `retry` says trying again may
+/// help, every part is stopped and the pipeline is built again —
+/// one-for-all — from `attempt`, which gets the attempt number and returns
+/// the work units and a sink. A failure `retry` refuses (a constraint
+/// violated, a full disk) ends the run at once. Built again from
 /// the sink's last committed checkpoint, the new Source starts at the first
 /// row not committed and the new Target writes exactly the rows that were
 /// not, so nothing is lost or written twice. When the policy gives up, or
@@ -357,6 +359,7 @@ pub async fn run_supervised<G, S, P, F>(
     policy: RestartPolicy,
     make_generator: impl Fn() -> G + Send + Sync + Clone + 'static,
     mut attempt: F,
+    retry: impl Fn(&PipelineError) -> bool,
 ) -> Supervised<Result<PipelineStats, PipelineError>>
 where
     G: Generator,
@@ -389,7 +392,7 @@ where
             Err(e) => e,
         };
         recent.retain(|t| t.elapsed() < policy.window);
-        if recent.len() as u32 >= policy.max_restarts {
+        if recent.len() as u32 >= policy.max_restarts || !retry(&error) {
             restarts.lost += started.elapsed();
             return Supervised {
                 result: Err(error),

@@ -6,6 +6,7 @@ use std::ops::Range;
 use super::check::{arith, call, logic, same_kind};
 use super::lex::{lex, Tok};
 use super::{BinOp, Const, Expr, ExprError, Func, Node, Scope, Ty};
+use crate::limits::{MAX_EXPR_DEPTH, MAX_EXPR_HEIGHT, MAX_EXPR_NODES};
 
 const FUNCS: &[(&str, Func)] = &[
     ("if", Func::If),
@@ -28,21 +29,60 @@ const FUNCS: &[(&str, Func)] = &[
     ("length", Func::Length),
 ];
 
-/// Parses and checks `src` against `scope`.
+/// Parses and checks `src` against `scope`. An expression longer than
+/// [`MAX_EXPR_NODES`] tokens, nested deeper than [`MAX_EXPR_DEPTH`] or
+/// applying more than [`MAX_EXPR_HEIGHT`] operations one on another is
+/// refused, so that neither parsing nor evaluation recurses without bound.
 pub fn parse(src: &str, scope: &dyn Scope) -> Result<Expr, ExprError> {
     let toks = lex(src)?;
+    // The last token marks the end.
+    if let Some((_, span)) = toks
+        .get(MAX_EXPR_NODES)
+        .filter(|_| toks.len() > MAX_EXPR_NODES + 1)
+    {
+        return Err(ExprError::new(
+            span.clone(),
+            format!("the expression is too long: more than {MAX_EXPR_NODES} names, values and operators"),
+        )
+        .help(SPLIT));
+    }
     let mut p = Parser {
         toks,
         pos: 0,
         scope,
+        depth: 0,
     };
     let e = p.or()?;
-    match &p.toks[p.pos] {
-        (Tok::End, _) => Ok(e),
-        (_, span) => Err(
-            ExprError::new(span.clone(), "unexpected text after the expression")
-                .help("join conditions with `and` / `or`"),
-        ),
+    if let (Tok::End, _) = &p.toks[p.pos] {
+        if height_exceeds(&e, MAX_EXPR_HEIGHT) {
+            return Err(ExprError::new(
+                0..src.len(),
+                format!(
+                    "the expression applies more than {MAX_EXPR_HEIGHT} operations one on another"
+                ),
+            )
+            .help(SPLIT));
+        }
+        return Ok(e);
+    }
+    let span = p.span();
+    Err(ExprError::new(span, "unexpected text after the expression")
+        .help("join conditions with `and` / `or`"))
+}
+
+/// How to get under the size limits.
+const SPLIT: &str = "split it: an `expr` column can use the columns before it";
+
+/// Whether `e`'s tree is taller than `limit` (looks no deeper than that).
+fn height_exceeds(e: &Expr, limit: usize) -> bool {
+    if limit == 0 {
+        return true;
+    }
+    match &e.node {
+        Node::Const(_) | Node::Column(_) | Node::Parent(_) => false,
+        Node::Neg(x) | Node::Not(x) => height_exceeds(x, limit - 1),
+        Node::Binary(_, a, b) => height_exceeds(a, limit - 1) || height_exceeds(b, limit - 1),
+        Node::Call(_, args) => args.iter().any(|a| height_exceeds(a, limit - 1)),
     }
 }
 
@@ -50,6 +90,8 @@ struct Parser<'s> {
     toks: Vec<(Tok, Range<usize>)>,
     pos: usize,
     scope: &'s dyn Scope,
+    /// How deep the parser has recursed: parentheses, calls, `not`, `-`.
+    depth: usize,
 }
 
 type Parsed = Result<(Expr, Range<usize>), ExprError>;
@@ -85,7 +127,26 @@ impl Parser<'_> {
         self.spanned_or().map(|(e, _)| e)
     }
 
+    /// `parse`, one level deeper; refused beyond [`MAX_EXPR_DEPTH`].
+    fn nested(&mut self, parse: fn(&mut Self) -> Parsed) -> Parsed {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return Err(ExprError::new(
+                self.span(),
+                format!("the expression nests deeper than {MAX_EXPR_DEPTH} levels"),
+            )
+            .help(SPLIT));
+        }
+        self.depth += 1;
+        let parsed = parse(self);
+        self.depth -= 1;
+        parsed
+    }
+
     fn spanned_or(&mut self) -> Parsed {
+        self.nested(Self::or_chain)
+    }
+
+    fn or_chain(&mut self) -> Parsed {
         let (mut left, mut span) = self.and()?;
         while self.eat_word("or") {
             let (right, rspan) = self.and()?;
@@ -108,7 +169,7 @@ impl Parser<'_> {
     fn not(&mut self) -> Parsed {
         let start = self.span();
         if self.eat_word("not") {
-            let (e, span) = self.not()?;
+            let (e, span) = self.nested(Self::not)?;
             let span = start.start..span.end;
             if !matches!(e.ty, Ty::Bool | Ty::Null) {
                 return Err(ExprError::new(
@@ -194,7 +255,7 @@ impl Parser<'_> {
     fn unary(&mut self) -> Parsed {
         let start = self.span();
         if self.eat_sym("-") {
-            let (e, span) = self.unary()?;
+            let (e, span) = self.nested(Self::unary)?;
             let span = start.start..span.end;
             if !e.ty.numeric() {
                 return Err(ExprError::new(

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError};
 
 use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
+use crate::failure::{kind_of, ErrorKind, Failure};
 use crate::generate::plan::{plan, PlanError};
 use crate::generate::Plan;
 use crate::progress::{Progress, Reporter};
 use crate::schema::Schema;
 use crate::settings::Settings;
-use crate::sink::{ErrorKind, OpenArgs, Resume, TargetError, TargetSink};
+use crate::sink::{OpenArgs, Resume, TargetSink};
 pub use summary::Summary;
 use units::{buffer_bytes, buffer_rows, UnitGenerator};
 
@@ -32,7 +33,7 @@ pub const UNIT_ROWS: u64 = 4_096;
 pub enum RunError {
     /// The target could not be opened or prepared; nothing was written.
     #[error(transparent)]
-    Target(#[from] TargetError),
+    Target(#[from] Failure),
     /// The Genfile asks for what cannot be generated.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -264,8 +265,13 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     if !target.restartable() {
         policy.max_restarts = 0;
     }
-    let supervised = system
-        .block_on(async move { run_supervised(config, policy, make_generator, attempt).await });
+    let supervised = system.block_on(async move {
+        // Only what may go differently the next time is restarted: a
+        // lost connection, a panic, an injected fault — not a violated
+        // constraint or a full disk.
+        let retry = |e: &PipelineError| kind_of(e) == ErrorKind::Transient;
+        run_supervised(config, policy, make_generator, attempt, retry).await
+    });
     drop(reporter);
     let restarts = supervised.restarts;
     let stats = match supervised.result {

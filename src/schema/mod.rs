@@ -12,10 +12,13 @@ pub mod raw;
 pub mod read;
 pub mod validate;
 
+use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_spanned::Spanned;
 
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::Expr;
 use crate::generators::dicts::{Dictionary, Locale};
 use crate::generators::dist::{Count, Dist};
@@ -29,6 +32,9 @@ pub struct Schema {
     pub path: PathBuf,
     /// SHA-256 of the Genfile's bytes: part of a run's fingerprint.
     pub digest: [u8; 32],
+    /// The Genfile's text, so that problems found later (planning, a
+    /// target's own limits) are located in it too.
+    pub text: Arc<str>,
     /// `[run] seed`.
     pub seed: u64,
     /// `[run] locale`.
@@ -44,6 +50,15 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// `items`, found in this schema's Genfile, ready to print located.
+    pub fn located(&self, items: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics {
+            file: self.path.display().to_string(),
+            source: self.text.to_string(),
+            items,
+        }
+    }
+
     /// The index of the table called `name`.
     pub fn table_index(&self, name: &str) -> Option<usize> {
         self.tables.iter().position(|t| t.name == name)
@@ -105,6 +120,8 @@ impl TargetSection {
 pub struct Table {
     /// Name as written.
     pub name: String,
+    /// Where the name is written in the Genfile.
+    pub span: Range<usize>,
     /// How many rows.
     pub size: TableSize,
     /// Columns in file order.
@@ -144,6 +161,8 @@ pub enum TableSize {
 pub struct Column {
     /// Name as written.
     pub name: String,
+    /// Where the name is written in the Genfile.
+    pub span: Range<usize>,
     /// How values are made.
     pub gen: Gen,
     /// Share of NULLs, 0..=1.

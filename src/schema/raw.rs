@@ -1,133 +1,287 @@
-//! The Genfile as written: serde structs that mirror the TOML.
+//! The Genfile as written: its TOML read into a document whose every key
+//! and value keeps its place, then cut into the sections validation reads.
 //!
-//! Only the shape is checked here (`deny_unknown_fields`, types of the fixed
-//! sections). Columns are kept as spanned key/value lists, because their keys
-//! depend on the generator and are checked, all at once, by validation.
+//! Only TOML syntax stops the reading. Everything else — an unknown
+//! top-level key, a section that is not a table, a number beyond 64 bits —
+//! is reported and the rest read on, so that validation can report every
+//! problem in one pass. Keys are kept as spanned key/value lists: which
+//! keys a section or a column takes is checked by validation.
 
-use std::fmt;
-use std::marker::PhantomData;
+use std::ops::Range;
 
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_spanned::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::Value as TomlValue;
 
-/// A TOML table whose entries keep the order they were written in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ordered<T>(pub Vec<(Spanned<String>, T)>);
+use crate::diag::{nearest, Diagnostic};
 
-impl<T> Default for Ordered<T> {
-    fn default() -> Self {
-        Ordered(Vec::new())
-    }
-}
+/// The keys and values of a table, each with its place in the file.
+pub type Entries = Vec<(Spanned<String>, Spanned<TomlValue>)>;
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OrderedVisitor<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<T> {
-            type Value = Ordered<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Ordered(entries))
-            }
-        }
-
-        deserializer.deserialize_map(OrderedVisitor(PhantomData))
-    }
-}
+/// Tables and arrays may nest this deep in a Genfile; deeper is refused
+/// (nothing datagen reads nests beyond 4).
+pub const MAX_NESTING: usize = 32;
 
 /// The whole file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct GenfileConfig {
     /// `version = 1`.
-    pub version: Option<Spanned<i64>>,
+    pub version: Option<Spanned<TomlValue>>,
     /// `[run]`.
-    #[serde(default)]
-    pub run: RunConfig,
+    pub run: Entries,
     /// `[pipeline]`.
-    #[serde(default)]
-    pub pipeline: PipelineConfig,
+    pub pipeline: Entries,
     /// `[target]`: its keys belong to the target its `url` names, which
     /// checks them.
-    #[serde(default)]
-    pub target: Ordered<Spanned<toml::Value>>,
+    pub target: Entries,
     /// `[tables.NAME]`, in file order.
-    #[serde(default)]
-    pub tables: Ordered<Spanned<TableConfig>>,
+    pub tables: Vec<(Spanned<String>, TableConfig)>,
     /// `[dictionaries.NAME]`, in file order.
-    #[serde(default)]
-    pub dictionaries: Ordered<Spanned<DictionaryConfig>>,
-}
-
-/// `[dictionaries.NAME]`: inline values, or a file of one value a line.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DictionaryConfig {
-    /// The values.
-    pub values: Option<Spanned<Vec<toml::Value>>>,
-    /// Relative weights, one per value.
-    pub weights: Option<Spanned<Vec<toml::Value>>>,
-    /// A file relative to the Genfile: one value a line, optional `,weight`.
-    pub file: Option<Spanned<String>>,
-}
-
-/// `[run]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunConfig {
-    /// Seed of every stream.
-    pub seed: Option<Spanned<i64>>,
-    /// Locale of the built-in dictionaries.
-    pub locale: Option<Spanned<String>>,
-}
-
-/// `[pipeline]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PipelineConfig {
-    /// Buffer capacity in rows.
-    pub buffer_rows: Option<Spanned<i64>>,
-    /// Rows per Target batch.
-    pub batch_rows: Option<Spanned<i64>>,
-    /// Generator threads.
-    pub workers: Option<Spanned<i64>>,
-    /// Restarts allowed within `restart_window_s`.
-    pub max_restarts: Option<Spanned<i64>>,
-    /// Seconds restarts are counted over.
-    pub restart_window_s: Option<Spanned<i64>>,
-    /// Pause before the first restart, in milliseconds (doubling).
-    pub backoff_ms: Option<Spanned<i64>>,
+    pub dictionaries: Vec<(Spanned<String>, Spanned<Entries>)>,
+    /// A value could not be read (a number beyond 64 bits, nesting too
+    /// deep) and was left out: validating the rest would report its
+    /// absence as more problems.
+    pub unreadable: bool,
 }
 
 /// `[tables.NAME]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct TableConfig {
     /// A fixed row count.
-    pub rows: Option<Spanned<i64>>,
-    /// One-to-many from a parent table.
-    pub per: Option<Spanned<PerConfig>>,
+    pub rows: Option<Spanned<TomlValue>>,
+    /// `per = { parent = "...", count = ... }`.
+    pub per: Option<Spanned<Entries>>,
     /// Column specs in file order.
-    #[serde(default)]
-    pub columns: Ordered<Spanned<Ordered<Spanned<toml::Value>>>>,
+    pub columns: Vec<(Spanned<String>, Spanned<Entries>)>,
 }
 
-/// `per = { parent = "...", count = ... }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PerConfig {
-    /// The parent table.
-    pub parent: Spanned<String>,
-    /// Children per parent row.
-    pub count: Spanned<toml::Value>,
+const TOP_KEYS: [&str; 6] = [
+    "version",
+    "run",
+    "pipeline",
+    "target",
+    "tables",
+    "dictionaries",
+];
+const TABLE_KEYS: [&str; 3] = ["rows", "per", "columns"];
+
+/// Reads `text` as TOML and cuts it into sections, reporting into `d`
+/// whatever does not fit; the error is TOML's own, for text that is not
+/// TOML at all.
+pub fn read(text: &str, d: &mut Vec<Diagnostic>) -> Result<GenfileConfig, toml::de::Error> {
+    let doc = DeTable::parse(text)?.into_inner();
+    let mut config = GenfileConfig::default();
+    let mut cx = Cx {
+        d,
+        unreadable: false,
+    };
+    let d = &mut cx;
+    for (key, value) in doc {
+        let key = name(key);
+        match key.get_ref().as_str() {
+            "version" => config.version = leaf(d, value),
+            "run" => config.run = section(d, &key, value),
+            "pipeline" => config.pipeline = section(d, &key, value),
+            "target" => config.target = section(d, &key, value),
+            "tables" => {
+                for (name, table) in sections(d, &key, value) {
+                    let table = table_config(d, &name, table);
+                    config.tables.push((name, table));
+                }
+            }
+            "dictionaries" => {
+                for (name, dict) in sections(d, &key, value) {
+                    let span = dict.span();
+                    let entries = section(d, &name, dict);
+                    config
+                        .dictionaries
+                        .push((name, Spanned::new(span, entries)));
+                }
+            }
+            _ => d.d.push(unknown(&key, "", &TOP_KEYS)),
+        }
+    }
+    config.unreadable = cx.unreadable;
+    Ok(config)
+}
+
+/// Where reading reports, and whether a value was left out.
+struct Cx<'a> {
+    d: &'a mut Vec<Diagnostic>,
+    unreadable: bool,
+}
+
+/// A key as an owned, spanned string.
+fn name(key: Spanned<toml::de::DeString<'_>>) -> Spanned<String> {
+    let span = key.span();
+    Spanned::new(span, key.into_inner().into_owned())
+}
+
+/// "unknown key `k`" with the nearest allowed key, or the list of them.
+pub fn unknown(key: &Spanned<String>, what: &str, allowed: &[&str]) -> Diagnostic {
+    let prefix = if what.is_empty() {
+        String::new()
+    } else {
+        format!("{what}: ")
+    };
+    let diag = Diagnostic::new(
+        key.span(),
+        format!("{prefix}unknown key `{}`", key.get_ref()),
+    );
+    match nearest(key.get_ref(), allowed.iter().copied()) {
+        Some(n) => diag.help(format!("did you mean `{n}`?")),
+        None => diag.help(format!("valid keys here: {}", allowed.join(", "))),
+    }
+}
+
+/// How a TOML value's type reads in messages.
+fn de_type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// The entries of `value`, which must be a table (reported otherwise, as
+/// `key` holding something else).
+fn table_entries<'i>(
+    d: &mut Cx<'_>,
+    key: &Spanned<String>,
+    value: Spanned<DeValue<'i>>,
+) -> Vec<(Spanned<toml::de::DeString<'i>>, Spanned<DeValue<'i>>)> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Table(t) => t.into_iter().collect(),
+        other => {
+            d.d.push(
+                Diagnostic::new(
+                    span,
+                    format!(
+                        "`{}` must be a table, found {}",
+                        key.get_ref(),
+                        de_type_name(&other)
+                    ),
+                )
+                .help(format!(
+                    "write it as `[{0}]` followed by its keys, or `{0} = {{ … }}`",
+                    key.get_ref()
+                )),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// A table whose values are plain TOML values: `[run]`, a column spec.
+fn section(d: &mut Cx<'_>, key: &Spanned<String>, value: Spanned<DeValue<'_>>) -> Entries {
+    table_entries(d, key, value)
+        .into_iter()
+        .filter_map(|(k, v)| Some((name(k), leaf(d, v)?)))
+        .collect()
+}
+
+/// A table of named tables: `[tables]`, `[dictionaries]`, `columns`.
+fn sections<'i>(
+    d: &mut Cx<'_>,
+    key: &Spanned<String>,
+    value: Spanned<DeValue<'i>>,
+) -> Vec<(Spanned<String>, Spanned<DeValue<'i>>)> {
+    table_entries(d, key, value)
+        .into_iter()
+        .map(|(k, v)| (name(k), v))
+        .collect()
+}
+
+/// `[tables.NAME]`: `rows`, `per` and `columns`.
+fn table_config(
+    d: &mut Cx<'_>,
+    table: &Spanned<String>,
+    value: Spanned<DeValue<'_>>,
+) -> TableConfig {
+    let what = format!("table `{}`", table.get_ref());
+    let mut config = TableConfig::default();
+    for (key, value) in table_entries(d, table, value) {
+        let key = name(key);
+        match key.get_ref().as_str() {
+            "rows" => config.rows = leaf(d, value),
+            "per" => {
+                let span = value.span();
+                config.per = Some(Spanned::new(span, section(d, &key, value)));
+            }
+            "columns" => {
+                for (column, spec) in sections(d, &key, value) {
+                    let span = spec.span();
+                    let display = Spanned::new(
+                        column.span(),
+                        format!("{}.{}", table.get_ref(), column.get_ref()),
+                    );
+                    let entries = section(d, &display, spec);
+                    config.columns.push((column, Spanned::new(span, entries)));
+                }
+            }
+            _ => d.d.push(unknown(&key, &what, &TABLE_KEYS)),
+        }
+    }
+    config
+}
+
+/// `value` as a plain TOML value; a number beyond 64 bits or nesting
+/// deeper than [`MAX_NESTING`] is reported and the key dropped.
+fn leaf(d: &mut Cx<'_>, value: Spanned<DeValue<'_>>) -> Option<Spanned<TomlValue>> {
+    let span = value.span();
+    if let Some(deep) = too_deep(&value, 0) {
+        d.d.push(
+            Diagnostic::new(
+                deep,
+                format!("values nest deeper than {MAX_NESTING} tables or arrays"),
+            )
+            .help("a Genfile's values nest a few levels at most; check the brackets"),
+        );
+        d.unreadable = true;
+        return None;
+    }
+    match TomlValue::deserialize(ValueDeserializer::from(value)) {
+        Ok(v) => Some(Spanned::new(span, v)),
+        Err(e) => {
+            let at = e.span().unwrap_or(span);
+            d.d.push(number_problem(at, e.message()));
+            d.unreadable = true;
+            None
+        }
+    }
+}
+
+/// The place of the first value nested deeper than [`MAX_NESTING`].
+fn too_deep(value: &Spanned<DeValue<'_>>, depth: usize) -> Option<Range<usize>> {
+    if depth >= MAX_NESTING {
+        return Some(value.span());
+    }
+    match value.get_ref() {
+        DeValue::Array(a) => a.iter().find_map(|v| too_deep(v, depth + 1)),
+        DeValue::Table(t) => t.values().find_map(|v| too_deep(v, depth + 1)),
+        _ => None,
+    }
+}
+
+/// What a plain value that cannot be read means: in practice an integer
+/// beyond the 64-bit range.
+fn number_problem(span: Range<usize>, message: &str) -> Diagnostic {
+    if message.contains("float") {
+        Diagnostic::new(span, message.trim_end().to_owned())
+            .help("numbers must be finite: at most about 1.8e308 either way")
+    } else if message.contains("integer") {
+        Diagnostic::new(span, "integer out of range").help(format!(
+            "integers lie between {} and {}",
+            i64::MIN,
+            i64::MAX
+        ))
+    } else {
+        Diagnostic::new(span, message.trim_end().to_owned())
+    }
 }

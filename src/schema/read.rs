@@ -36,46 +36,30 @@ pub fn read(
         source: source.clone(),
         items,
     };
-    let raw: raw::GenfileConfig = match toml::from_str(&source) {
+    let mut early = Vec::new();
+    let raw = match raw::read(&source, &mut early) {
         Ok(raw) => raw,
         Err(e) => {
-            let diag = serde_diagnostic(e.message().trim_end(), e.span());
+            let diag = toml_diagnostic(e.message().trim_end(), e.span());
             return Err(fail(vec![diag]));
         }
     };
-    let mut schema = validate::validate(path, raw, target).map_err(fail)?;
+    if raw.unreadable {
+        return Err(fail(early));
+    }
+    let mut schema = validate::validate(path, raw, early, target).map_err(fail)?;
     schema.digest =
         sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).into();
+    schema.text = source.into();
     Ok(schema)
 }
 
-/// Turns a TOML or serde error into a diagnostic, rewording serde's
-/// "unknown field `x`, expected one of `a`, `b`" with a suggestion.
-fn serde_diagnostic(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once("`, expected "))
-        .map(|(field, expected)| {
-            let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            (field, valid)
-        });
-    match unknown {
-        Some((field, valid)) => {
-            let diag = Diagnostic {
-                span,
-                message: format!("unknown key `{field}`"),
-                help: None,
-            };
-            match crate::diag::nearest(field, valid.iter().copied()) {
-                Some(n) => diag.help(format!("did you mean `{n}`?")),
-                None => diag.help(format!("valid keys here: {}", valid.join(", "))),
-            }
-        }
-        None => Diagnostic {
-            span,
-            message: message.to_owned(),
-            help: toml_help(message).map(str::to_owned),
-        },
+/// Turns an error of the TOML reader into a diagnostic.
+fn toml_diagnostic(message: &str, span: Option<std::ops::Range<usize>>) -> Diagnostic {
+    Diagnostic {
+        span,
+        message: message.to_owned(),
+        help: toml_help(message).map(str::to_owned),
     }
 }
 

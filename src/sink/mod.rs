@@ -13,8 +13,8 @@
 //!   that rows arrive as bytes.
 //!
 //! [`registry`] maps URL schemes to kinds; nothing else names a target.
-//! Errors a target reports carry an [`ErrorKind`]: bad input (exit 2),
-//! transient (trying again may succeed) or permanent.
+//! Errors a target reports are [`Failure`]s with an [`ErrorKind`]: bad
+//! input (exit 2), transient (restarted) or permanent (the run ends).
 //!
 //! # Layout
 //!
@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
 
+pub use crate::failure::{classify, io_transient, kind_of, ErrorKind, Failure};
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::shard::Shard;
@@ -91,7 +92,7 @@ pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
     /// Opens a sink: connects, applies `if_exists`, creates tables or
     /// temporary files, or finds what an earlier attempt committed.
     /// Nothing is written or published if this fails.
-    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError>;
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure>;
 
     /// Removes what a run that failed for good created and did not
     /// publish (temporary files, an unpublished database).
@@ -204,81 +205,4 @@ pub const COMMIT_ROWS: u64 = 50_000;
 /// less than a batch.
 pub fn commit_rows(configured: Option<u64>, batch_rows: usize) -> u64 {
     configured.unwrap_or(COMMIT_ROWS.max(batch_rows as u64))
-}
-
-/// Whether an I/O error may go away when tried again.
-pub fn io_transient(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind as K;
-    matches!(e.kind(), K::Interrupted | K::TimedOut | K::WouldBlock)
-}
-
-/// What an error of a target means for the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The input asks for what cannot be done (a table that exists under
-    /// `if_exists = "fail"`, a `--resume` that does not match): exit 2,
-    /// and no retry.
-    Input,
-    /// Trying again may succeed: a lost connection, a timeout.
-    Transient,
-    /// Trying again would fail the same way: a constraint violated, a
-    /// full disk.
-    Permanent,
-}
-
-/// An error of a target, with what it means for the run. It shows as its
-/// cause.
-#[derive(Debug)]
-pub struct TargetError {
-    /// What it means.
-    pub kind: ErrorKind,
-    error: BoxError,
-}
-
-impl TargetError {
-    /// `error`, meaning `kind`.
-    pub fn new(kind: ErrorKind, error: impl Into<BoxError>) -> Self {
-        TargetError {
-            kind,
-            error: error.into(),
-        }
-    }
-}
-
-impl fmt::Display for TargetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.error.fmt(f)
-    }
-}
-
-impl std::error::Error for TargetError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error.source()
-    }
-}
-
-/// `error` as a [`TargetError`] when it is an `E` (whose kind it then
-/// says), unchanged otherwise.
-pub fn classify<E>(error: BoxError) -> BoxError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    TargetError: From<E>,
-{
-    match error.downcast::<E>() {
-        Ok(e) => Box::new(TargetError::from(*e)),
-        Err(e) => e,
-    }
-}
-
-/// The kind of `error` if a target classified it; errors of the pipeline
-/// itself (a panic, a lost actor) are transient.
-pub fn error_kind(error: &(dyn std::error::Error + 'static)) -> ErrorKind {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if let Some(t) = e.downcast_ref::<TargetError>() {
-            return t.kind;
-        }
-        next = e.source();
-    }
-    ErrorKind::Transient
 }

@@ -9,7 +9,7 @@ use datagen_actors::{BoxError, Sink};
 
 use super::checkpoint::Committed;
 use super::options::{AnyKey, Options};
-use super::{BlockEncoder, Kind, OpenArgs, Target, TargetError, TargetSink};
+use super::{BlockEncoder, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::shard::Shard;
@@ -69,7 +69,7 @@ impl Target for NullTarget {
         false
     }
 
-    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
         Ok(Box::new(NullSink {
             progress: args.progress.clone(),
             committed: Committed::default(),

@@ -18,8 +18,8 @@ use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
 use super::options::{AnyKey, Common, IfExists, Options};
 use super::{
-    commit_rows, io_transient, BlockEncoder, ErrorKind, Kind, OpenArgs, Resume, Target,
-    TargetError, TargetSink,
+    commit_rows, io_transient, BlockEncoder, ErrorKind, Failure, Kind, OpenArgs, Resume, Target,
+    TargetSink,
 };
 use crate::format::text;
 use crate::progress::Progress;
@@ -70,14 +70,26 @@ impl SqliteError {
         match self {
             SqliteError::TableExists { .. } | SqliteError::Resume(_) => ErrorKind::Input,
             SqliteError::Io { source, .. } if io_transient(source) => ErrorKind::Transient,
+            SqliteError::Sqlite { source, .. } if sqlite_transient(source) => ErrorKind::Transient,
             SqliteError::Sqlite { .. } | SqliteError::Io { .. } => ErrorKind::Permanent,
         }
     }
 }
 
-impl From<SqliteError> for TargetError {
+/// Whether SQLite may accept the same statement later: another
+/// connection holds a lock. A violated constraint, a full disk or a type
+/// SQLite rejects fails the same way every time.
+fn sqlite_transient(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode as C;
+    matches!(
+        e.sqlite_error_code(),
+        Some(C::DatabaseBusy | C::DatabaseLocked)
+    )
+}
+
+impl From<SqliteError> for Failure {
     fn from(e: SqliteError) -> Self {
-        TargetError::new(e.kind(), e)
+        Failure::new(e.kind(), e)
     }
 }
 
@@ -136,7 +148,7 @@ impl Target for SqliteTarget {
         self.common.shown()
     }
 
-    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
         Ok(Box::new(SqliteSink::open(
             &self.path,
             args.schema.clone(),
@@ -530,7 +542,7 @@ impl Sink for SqliteSink {
 
     fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
         self.write_batch(batch).map_err(|source| {
-            Box::new(TargetError::from(SqliteError::Sqlite {
+            Box::new(Failure::from(SqliteError::Sqlite {
                 path: self.path.display().to_string(),
                 source,
             })) as BoxError
@@ -539,7 +551,7 @@ impl Sink for SqliteSink {
 
     fn finish(&mut self) -> Result<(), BoxError> {
         self.complete()
-            .map_err(|e| Box::new(TargetError::from(e)) as BoxError)
+            .map_err(|e| Box::new(Failure::from(e)) as BoxError)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::diag::Diagnostic;
 use crate::generators::dicts::Locale;
 use crate::generators::dist::{self, Dist};
 use crate::generators::{registry, Params, Uniqueness};
-use crate::schema::raw::Ordered;
+use crate::schema::raw::Entries;
 use crate::schema::*;
 use crate::value::SqlType;
 
@@ -47,10 +47,10 @@ pub(super) fn column(
     env: Env<'_>,
     table: &str,
     name: &Spanned<String>,
-    spec: &Spanned<Ordered<Spanned<TomlValue>>>,
+    spec: &Spanned<Entries>,
 ) -> Option<Draft> {
     let what = format!("column `{table}.{}`", name.get_ref());
-    let entries = &spec.get_ref().0;
+    let entries = spec.get_ref();
     let mut k = Keys::new(entries, what.clone());
     let span = name.span();
     let errors_before = d.len();
@@ -262,6 +262,7 @@ pub(super) fn column(
         when,
         column: Column {
             name: name.get_ref().clone(),
+            span: name.span(),
             gen,
             null_rate,
             primary_key,

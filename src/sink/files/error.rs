@@ -3,7 +3,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::sink::{ErrorKind, TargetError};
+use crate::sink::{ErrorKind, Failure};
 
 /// Why a file target failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +52,8 @@ impl FileError {
     }
 }
 
-impl From<FileError> for TargetError {
+impl From<FileError> for Failure {
     fn from(e: FileError) -> Self {
-        TargetError::new(e.kind(), e)
+        Failure::new(e.kind(), e)
     }
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use super::ddl::Dialect;
 use super::options::{AnyKey, Common, Options};
-use super::{commit_rows, Kind, OpenArgs, Target, TargetError, TargetSink};
+use super::{commit_rows, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{no_options, Url, UrlError};
@@ -186,7 +186,7 @@ impl Target for FileTarget {
         !matches!(self.place, Place::Stdout(_))
     }
 
-    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
         let options = FileOptions {
             if_exists: self.common.if_exists,
             commit_rows: commit_rows(self.common.commit_rows, args.batch_rows),

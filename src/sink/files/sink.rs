@@ -18,7 +18,7 @@ use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::sink::checkpoint::Committed;
 use crate::sink::options::IfExists;
-use crate::sink::{classify, ddl, encoded, BlockEncoder, Resume, TargetError, TargetSink};
+use crate::sink::{classify, ddl, encoded, BlockEncoder, Failure, Resume, TargetSink};
 use crate::value::Block;
 
 /// Checkpointing state of a resumable file sink.
@@ -443,7 +443,7 @@ impl Sink for FileSink {
 
     fn finish(&mut self) -> Result<(), BoxError> {
         self.complete()
-            .map_err(|e| Box::new(TargetError::from(e)) as BoxError)
+            .map_err(|e| Box::new(Failure::from(e)) as BoxError)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Why the PostgreSQL target failed, and what that means for the run.
 
 use super::binary::EncodeError;
-use crate::sink::{ErrorKind, TargetError};
+use crate::sink::{ErrorKind, Failure};
 
 /// Why the PostgreSQL target failed.
 #[derive(Debug, thiserror::Error)]
@@ -92,9 +92,9 @@ impl PgError {
     }
 }
 
-impl From<PgError> for TargetError {
+impl From<PgError> for Failure {
     fn from(e: PgError) -> Self {
-        TargetError::new(e.kind(), e)
+        Failure::new(e.kind(), e)
     }
 }
 

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use super::options::{
     at_least, text, AnyKey, Common, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
 };
-use super::{commit_rows, Kind, OpenArgs, Target, TargetError, TargetSink};
+use super::{commit_rows, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{Url, UrlError};
@@ -138,7 +138,7 @@ impl Target for PgTarget {
         out
     }
 
-    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, TargetError> {
+    fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
         let options = PgOptions {
             if_exists: self.common.if_exists,
             constraints: self.constraints,

@@ -10,6 +10,7 @@ mod order;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::draft::{CaseDraft, DraftSize, Link, TableDraft};
 use crate::diag::{nearest, Diagnostic};
@@ -72,6 +73,7 @@ pub(super) fn resolve(
         }
         tables.push(Table {
             name: draft.name.clone(),
+            span: draft.span.clone(),
             size,
             columns,
             children: Vec::new(),
@@ -129,6 +131,7 @@ pub(super) fn resolve(
     Some(Schema {
         path: path.to_path_buf(),
         digest: [0; 32],
+        text: Arc::from(""),
         seed,
         locale,
         pipeline,
