@@ -16,10 +16,14 @@ use datagen::value::{Block, Encoded};
 /// The blocks of `table` in the first units of shop at scale 0.05.
 fn blocks(schema: &datagen::schema::Schema, table: usize) -> Vec<Block> {
     let counts = Generators::new(schema, 42, &vec![0; schema.tables.len()]);
-    let plan = Plan::new(schema, &counts, 0.05, 4_096);
+    let plan = Plan::new(schema, &counts, 0.05, 4_096).expect("a plan");
     let generators = std::sync::Arc::new(Generators::new(schema, 42, &plan.table_rows));
     plan.units(generators.clone())
-        .flat_map(|u| generators.generate(u.root, u.rows.clone(), &u.starts))
+        .flat_map(|u| {
+            generators
+                .generate(u.root, u.rows.clone(), &u.starts)
+                .expect("rows")
+        })
         .filter(|b| b.table == table)
         .collect()
 }

@@ -46,7 +46,7 @@ fn pipeline(c: &mut Criterion) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/shop.toml");
     let schema = genfile::load(&path).unwrap();
     let counts = Generators::new(&schema, schema.seed, &vec![0; schema.tables.len()]);
-    let plan = Arc::new(Plan::new(&schema, &counts, SCALE, UNIT_ROWS));
+    let plan = Arc::new(Plan::new(&schema, &counts, SCALE, UNIT_ROWS).expect("a plan"));
     let generators = Arc::new(Generators::new(&schema, schema.seed, &plan.table_rows));
     let encoder: Arc<dyn BlockEncoder> = Arc::new(FileEncoder::new(&schema, FileFormat::Csv));
 

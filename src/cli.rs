@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::diag::Diagnostics;
+use crate::generate::plan::PlanError;
 use crate::genfile::{self, GenfileError};
+use crate::preview::PreviewError;
 use crate::schema::Schema;
 use crate::settings::{self, Overrides};
 
@@ -59,6 +62,10 @@ struct RunArgs {
     /// committed are kept, the rest is written once.
     #[arg(long)]
     resume: bool,
+    /// Refuse a run that would make more rows than N, all tables together
+    /// (default 10,000,000,000; also DATAGEN_MAX_ROWS).
+    #[arg(long, value_name = "N")]
+    max_rows: Option<u64>,
     /// No progress and no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -77,7 +84,7 @@ enum Command {
         /// Rows per table.
         #[arg(long, default_value_t = 10, value_name = "N")]
         rows: usize,
-        /// Seed (overrides [run] seed).
+        /// Seed (overrides DATAGEN_SEED and [run] seed).
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
     },
@@ -111,15 +118,18 @@ const BAD_INPUT: u8 = 2;
 fn load(path: &Path) -> Result<Schema, ExitCode> {
     genfile::load(path).map_err(|e| {
         match &e {
-            GenfileError::Invalid(d) => {
-                eprintln!("{d}");
-                let n = d.items.len();
-                eprintln!("{n} error{} in {}", if n == 1 { "" } else { "s" }, d.file);
-            }
+            GenfileError::Invalid(d) => located(d),
             GenfileError::Read { .. } => report(&e),
         }
         ExitCode::from(BAD_INPUT)
     })
+}
+
+/// Prints problems located in a Genfile, and how many there are.
+fn located(d: &Diagnostics) {
+    eprintln!("{d}");
+    let n = d.items.len();
+    eprintln!("{n} error{} in {}", if n == 1 { "" } else { "s" }, d.file);
 }
 
 /// Prints `e` and its causes on one line: each error's message says only
@@ -129,6 +139,21 @@ fn report(e: &dyn std::error::Error) {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    // Signals are caught from the start: a run stopped while its Genfile
+    // is read or its rows counted still ends with what to do next.
+    let stop = Arc::new(AtomicBool::new(false));
+    // The first SIGINT or SIGTERM stops gracefully; a second one exits at once.
+    // A file-size limit (`ulimit -f`) or a full disk must surface as a
+    // write error the run handles, not as SIGXFSZ killing the process with
+    // temporary files left behind.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        Arc::new(AtomicBool::new(false)),
+    );
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone());
+        let _ = signal_hook::flag::register(signal, stop.clone());
+    }
     let Some(config) = args.config else {
         eprintln!("error: no Genfile given\n  help: datagen --config schemas/shop.toml");
         return ExitCode::from(BAD_INPUT);
@@ -143,6 +168,7 @@ fn run(args: RunArgs) -> ExitCode {
         scale: args.scale,
         workers: args.workers,
         shard: args.shard,
+        max_rows: args.max_rows,
     };
     let settings = match settings::resolve(&schema, &overrides, None) {
         Ok(s) => s,
@@ -161,21 +187,9 @@ fn run(args: RunArgs) -> ExitCode {
     let mode = crate::run::RunMode {
         quiet: args.quiet,
         resume: args.resume,
-        stop: Arc::new(AtomicBool::new(false)),
+        stop,
         chaos,
     };
-    // The first SIGINT or SIGTERM stops gracefully; a second one exits at once.
-    // A file-size limit (`ulimit -f`) or a full disk must surface as a
-    // write error the run handles, not as SIGXFSZ killing the process with
-    // temporary files left behind.
-    let _ = signal_hook::flag::register(
-        signal_hook::consts::SIGXFSZ,
-        Arc::new(AtomicBool::new(false)),
-    );
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, mode.stop.clone());
-        let _ = signal_hook::flag::register(signal, mode.stop.clone());
-    }
     match crate::run::run(Arc::new(schema), &settings, &mode) {
         Ok(summary) => {
             if !args.quiet {
@@ -199,6 +213,10 @@ fn run(args: RunArgs) -> ExitCode {
                 eprintln!("nothing was published; run the same command again to start over");
             }
             ExitCode::from(130)
+        }
+        Err(crate::run::RunError::Plan(PlanError::Invalid(d))) => {
+            located(&d);
+            ExitCode::from(BAD_INPUT)
         }
         Err(e) if closed_pipe(&e) => {
             // The reader of standard output stopped (`datagen … | head`):
@@ -269,10 +287,21 @@ pub fn main() -> ExitCode {
                     }
                 },
             };
-            match crate::preview::preview(&schema, seed.unwrap_or(schema.seed), &tables, rows) {
+            let (seed, max_rows) = match settings::preview(&schema, seed) {
+                Ok(s) => s,
+                Err(e) => {
+                    report(&e);
+                    return ExitCode::from(BAD_INPUT);
+                }
+            };
+            match crate::preview::preview(&schema, seed, max_rows, &tables, rows) {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS
+                }
+                Err(PreviewError::Plan(PlanError::Invalid(d))) => {
+                    located(&d);
+                    ExitCode::from(BAD_INPUT)
                 }
                 Err(e) => {
                     report(&e);

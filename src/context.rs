@@ -39,11 +39,13 @@ pub struct GenStats {
 }
 
 /// Reusable space for lookups: a block and the picked references of one row
-/// of another table, per nesting depth.
+/// of another table, per nesting depth; and the problem of the value being
+/// made, if it has one.
 #[derive(Debug, Default)]
 pub struct Scratch {
     rows: Vec<(Block, Vec<u64>)>,
     buffers: Vec<String>,
+    problem: Option<&'static str>,
 }
 
 /// The context of the row being generated.
@@ -81,6 +83,21 @@ impl<'a> SourceContext<'a> {
             scratch,
             stats,
         }
+    }
+
+    // ── problems ────────────────────────────────────────────────────────
+
+    /// Records that the value being made cannot be made (an expression's
+    /// result beyond its type's range, `what` saying which): the value is
+    /// NULL and the generation of the unit fails, naming the column and
+    /// row. The first problem is kept.
+    pub fn fail(&mut self, what: &'static str) {
+        self.scratch.problem.get_or_insert(what);
+    }
+
+    /// The problem recorded since the last call, if any.
+    pub fn take_problem(&mut self) -> Option<&'static str> {
+        self.scratch.problem.take()
     }
 
     // ── sequence ────────────────────────────────────────────────────────

@@ -3,11 +3,16 @@
 //! names ([`crate::sink::registry`]), every problem of both reported at
 //! once, located as `file:line:col`.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::diag::Diagnostics;
+use crate::generate::plan;
 use crate::limits::{read_file, ReadError, MAX_GENFILE_BYTES};
 use crate::schema::Schema;
+use crate::shard::Shard;
+use crate::sink::options::Options;
+use crate::sink::registry;
 
 /// Why a Genfile could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +40,30 @@ pub fn load(path: &Path) -> Result<Schema, GenfileError> {
     parse(path, &bytes).map_err(GenfileError::Invalid)
 }
 
-/// Validates Genfile `bytes` read from `path`.
+/// Validates Genfile `bytes` read from `path`: the schema, its
+/// `[target]`, and what can be known before counting rows — the plan at
+/// scale 1 where row counts are fixed ([`plan::check`]) and what the
+/// Genfile's target cannot store ([`crate::sink::Target::check`]).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
-    crate::schema::read::read(path, bytes, &crate::sink::registry::check)
+    let schema = crate::schema::read::read(path, bytes, &registry::check)?;
+    let mut problems = plan::check(&schema, &plan::fixed_rows(&schema), 1.0);
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "datagen".into(), |s| s.to_string_lossy().into_owned());
+    let url = schema
+        .target
+        .url()
+        .map_or_else(|| registry::default_url(&stem), str::to_owned);
+    let env = HashMap::new();
+    let mut options = Options::new(&[], &env);
+    // A URL that cannot be used is reported with the section already.
+    if let Ok(target) = registry::parse(&url, &mut options, Shard::WHOLE) {
+        problems.extend(target.check(&schema));
+    }
+    if problems.is_empty() {
+        Ok(schema)
+    } else {
+        problems.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+        Err(schema.located(problems))
+    }
 }

@@ -5,7 +5,8 @@
 //! only the first units are generated.
 
 use crate::format::text;
-use crate::generate::plan::PlanError;
+use crate::generate::plan::{Limits, PlanError};
+use crate::generate::ValueError;
 use crate::schema::Schema;
 use crate::value::SqlType;
 use crate::value::{Block, Value};
@@ -28,21 +29,47 @@ fn cell(v: Value, block: &Block, sql: SqlType) -> String {
     }
 }
 
+/// Why a preview could not be shown: the reasons a run would fail.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    /// The plan is impossible.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A value cannot be made.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+}
+
+impl PreviewError {
+    /// The exit code, as a run would exit.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PreviewError::Plan(e) => e.exit_code(),
+            PreviewError::Value(_) => 2,
+        }
+    }
+}
+
 /// Renders the first `rows` rows of `tables` (all when empty) at `seed`;
-/// fails where a run would.
+/// fails where a run would, with `max_rows` as the run's limit.
 pub fn preview(
     schema: &Schema,
     seed: u64,
+    max_rows: u64,
     tables: &[usize],
     rows: usize,
-) -> Result<String, PlanError> {
+) -> Result<String, PreviewError> {
     let wanted: Vec<usize> = if tables.is_empty() {
         (0..schema.tables.len()).collect()
     } else {
         tables.to_vec()
     };
+    let limits = Limits {
+        max_rows,
+        stop: None,
+    };
     // Small units: only the first few are generated.
-    let (plan, generators) = crate::generate::plan::plan(schema, seed, 1.0, 256, 1)?;
+    let (plan, generators) = crate::generate::plan::plan(schema, seed, 1.0, 256, 1, &limits)?;
     let mut cells: Vec<Vec<Vec<String>>> = vec![Vec::new(); schema.tables.len()];
     for unit in plan.units(generators.clone()) {
         let done = wanted
@@ -57,7 +84,7 @@ pub fn preview(
         {
             continue;
         }
-        for block in generators.generate(unit.root, unit.rows.clone(), &unit.starts) {
+        for block in generators.generate(unit.root, unit.rows.clone(), &unit.starts)? {
             let table = &schema.tables[block.table];
             let out = &mut cells[block.table];
             for i in 0..block.len() {

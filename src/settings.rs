@@ -4,7 +4,7 @@
 //! scheduled job can drive datagen entirely from its environment:
 //! `DATAGEN_TARGET`, `DATAGEN_SEED`, `DATAGEN_SCALE`, `DATAGEN_WORKERS`,
 //! `DATAGEN_BUFFER_ROWS`, `DATAGEN_BATCH_ROWS`, `DATAGEN_MAX_RESTARTS`,
-//! `DATAGEN_BACKOFF_MS`, `DATAGEN_SHARD`. The target's own keys
+//! `DATAGEN_BACKOFF_MS`, `DATAGEN_SHARD`, `DATAGEN_MAX_ROWS`. The target's own keys
 //! (`if_exists`, `commit_rows`, PostgreSQL's `connections` and
 //! `constraints`, …) are read by the target, with `DATAGEN_` and the key in
 //! capitals overriding the Genfile ([`crate::sink::options`]).
@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::limits::DEFAULT_MAX_ROWS;
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::sink::registry::{self, ResolveError};
@@ -32,6 +33,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     /// `--shard K/N`.
     pub shard: Option<String>,
+    /// `--max-rows`.
+    pub max_rows: Option<u64>,
 }
 
 /// The settings a run uses.
@@ -53,6 +56,8 @@ pub struct Settings {
     pub restart_policy: datagen_actors::RestartPolicy,
     /// The slice of the run to generate.
     pub shard: Shard,
+    /// The most rows the run may make (all tables, whole run).
+    pub max_rows: u64,
 }
 
 /// Settings that cannot be used.
@@ -77,7 +82,20 @@ struct Layered {
     max_restarts: u32,
     backoff_ms: u64,
     shard: String,
+    max_rows: u64,
 }
+
+/// The settings held as whole numbers: from the environment they must
+/// read as one (the configuration layer would round `1.5` to 2).
+const WHOLE: [&str; 7] = [
+    "seed",
+    "workers",
+    "buffer_rows",
+    "batch_rows",
+    "max_restarts",
+    "backoff_ms",
+    "max_rows",
+];
 
 /// Parses `K/N`: the `K`-th (0-based) of `N` shards.
 pub fn parse_shard(text: &str) -> Result<Shard, SettingsError> {
@@ -105,6 +123,25 @@ pub fn default_target(schema: &Schema) -> String {
     registry::default_url(&stem)
 }
 
+/// The seed and the row limit of a `preview`: `seed` if given, else
+/// `DATAGEN_SEED`, else the Genfile's — the rows a run with the same
+/// settings writes.
+pub fn preview(schema: &Schema, seed: Option<u64>) -> Result<(u64, u64), SettingsError> {
+    let whole = |var: &str| -> Result<Option<u64>, SettingsError> {
+        match std::env::var(var) {
+            Ok(value) => value.trim().parse::<u64>().map(Some).map_err(|_| {
+                SettingsError::Invalid(format!(
+                    "{var}: must be a whole number, 0 or more, found `{value}`"
+                ))
+            }),
+            Err(_) => Ok(None),
+        }
+    };
+    let env_seed = whole("DATAGEN_SEED")?;
+    let max_rows = whole("DATAGEN_MAX_ROWS")?.unwrap_or(DEFAULT_MAX_ROWS);
+    Ok((seed.or(env_seed).unwrap_or(schema.seed), max_rows))
+}
+
 /// Layers the Genfile's settings, `env` (the process environment when `None`)
 /// and the command line.
 pub fn resolve(
@@ -127,6 +164,7 @@ pub fn resolve(
         .and_then(|b| b.set_default("max_restarts", u64::from(p.max_restarts)))
         .and_then(|b| b.set_default("backoff_ms", p.backoff_ms))
         .and_then(|b| b.set_default("shard", "0/1"))
+        .and_then(|b| b.set_default("max_rows", DEFAULT_MAX_ROWS))
         .map_err(invalid)?;
     if let Some(rows) = p.buffer_rows {
         builder = builder
@@ -138,6 +176,16 @@ pub fn resolve(
             .filter(|(k, _)| k.starts_with("DATAGEN_"))
             .collect()
     });
+    for key in WHOLE {
+        let var = format!("DATAGEN_{}", key.to_ascii_uppercase());
+        if let Some(value) = env.get(&var) {
+            if value.trim().parse::<u64>().is_err() {
+                return Err(SettingsError::Invalid(format!(
+                    "{var}: must be a whole number, 0 or more, found `{value}`"
+                )));
+            }
+        }
+    }
     let environment = config::Environment::with_prefix("DATAGEN")
         .try_parsing(true)
         .source(Some(env.clone()));
@@ -148,13 +196,14 @@ pub fn resolve(
         .and_then(|b| b.set_override_option("scale", cli.scale))
         .and_then(|b| b.set_override_option("workers", cli.workers.map(|w| w as u64)))
         .and_then(|b| b.set_override_option("shard", cli.shard.clone()))
+        .and_then(|b| b.set_override_option("max_rows", cli.max_rows))
         .and_then(|b| b.build())
         .and_then(|c| c.try_deserialize())
         .map_err(invalid)?;
 
     if !(layered.scale.is_finite() && layered.scale >= 0.0) {
         return Err(SettingsError::Invalid(format!(
-            "scale must be 0 or more, found {}",
+            "scale must be a finite number, 0 or more, found {}",
             layered.scale
         )));
     }
@@ -182,5 +231,6 @@ pub fn resolve(
             max_backoff: std::time::Duration::from_secs(10),
         },
         shard,
+        max_rows: layered.max_rows,
     })
 }

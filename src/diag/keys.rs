@@ -94,12 +94,23 @@ impl<'a> Keys<'a> {
         }
     }
 
-    /// `key` as a number, with its place; a wrong type is reported.
+    /// `key` as a finite number, with its place; a wrong type, NaN or an
+    /// infinity is reported.
     pub fn float(&mut self, d: &mut Vec<Diagnostic>, key: &str) -> Option<(f64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             TomlValue::Integer(i) => Some((*i as f64, v.span())),
-            TomlValue::Float(f) => Some((*f, v.span())),
+            TomlValue::Float(f) if f.is_finite() => Some((*f, v.span())),
+            TomlValue::Float(f) => {
+                d.push(Diagnostic::new(
+                    v.span(),
+                    format!(
+                        "{}`{key}` must be a finite number, found {f}",
+                        self.prefix()
+                    ),
+                ));
+                None
+            }
             _ => {
                 self.wrong_type(d, key, v, "a number");
                 None

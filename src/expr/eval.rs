@@ -153,7 +153,7 @@ pub fn eval<'e>(e: &'e Expr, ctx: &mut SourceContext<'_>) -> Val<'e> {
             None => Val::Null,
         },
         Node::Neg(x) => match eval(x, ctx) {
-            Val::Int(i) => Val::Int(i.wrapping_neg()),
+            Val::Int(i) => int(ctx, i.checked_neg()),
             Val::Float(f) => Val::Float(-f),
             Val::Dec(u, s) => Val::Dec(-u, s),
             _ => Val::Null,
@@ -204,8 +204,43 @@ fn binary<'e>(op: BinOp, a: &'e Expr, b: &'e Expr, ctx: &mut SourceContext<'_>) 
                 _ => ord != Less,
             })
         }
-        _ => arith(op, x, y),
+        _ => arith(op, x, y, ctx),
     }
+}
+
+/// What an integer result beyond `i64` is called.
+const INT_OVERFLOW: &str = "integer overflow: the result is beyond the 64-bit range";
+/// What a date or timestamp result beyond the calendar is called.
+const DATE_OVERFLOW: &str = "date overflow: the result is beyond the years datagen writes";
+/// What a float result beyond `f64` is called.
+const FLOAT_OVERFLOW: &str = "float overflow: the result is beyond the largest double";
+/// What a decimal result beyond its type is called.
+const DECIMAL_OVERFLOW: &str = "decimal overflow: the result is beyond the 64-bit range";
+
+/// `v` as an integer, or a problem when it overflowed.
+fn int<'e>(ctx: &mut SourceContext<'_>, v: Option<i64>) -> Val<'e> {
+    match v {
+        Some(i) => Val::Int(i),
+        None => fail(ctx, INT_OVERFLOW),
+    }
+}
+
+/// Records `problem` for the value being made: it is NULL.
+fn fail<'e>(ctx: &mut SourceContext<'_>, problem: &'static str) -> Val<'e> {
+    ctx.fail(problem);
+    Val::Null
+}
+
+/// `days` since the epoch, when the calendar has that date.
+fn date_in_range(days: i64) -> Option<i32> {
+    let days = i32::try_from(days).ok()?;
+    date_of(Val::Date(days)).map(|_| days)
+}
+
+/// `micros` since the epoch, when the calendar has that moment.
+fn timestamp_in_range(micros: Option<i64>) -> Option<i64> {
+    let micros = micros?;
+    chrono::DateTime::from_timestamp(micros.div_euclid(1_000_000), 0).map(|_| micros)
 }
 
 fn compare(x: Val<'_>, y: Val<'_>, ctx: &SourceContext<'_>) -> Option<std::cmp::Ordering> {
@@ -225,43 +260,60 @@ fn compare(x: Val<'_>, y: Val<'_>, ctx: &SourceContext<'_>) -> Option<std::cmp::
     }
 }
 
-fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>) -> Val<'e> {
+fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>, ctx: &mut SourceContext<'_>) -> Val<'e> {
     match (x, y) {
-        (Val::Date(d), Val::Int(n)) | (Val::Int(n), Val::Date(d)) => match op {
-            BinOp::Add => Val::Date(d.wrapping_add(n as i32)),
-            BinOp::Sub => Val::Date(d.wrapping_sub(n as i32)),
-            _ => Val::Null,
-        },
+        (Val::Date(d), Val::Int(n)) | (Val::Int(n), Val::Date(d)) => {
+            let days = match op {
+                BinOp::Add => i64::from(d).checked_add(n),
+                BinOp::Sub => i64::from(d).checked_sub(n),
+                _ => return Val::Null,
+            };
+            match days.and_then(date_in_range) {
+                Some(days) => Val::Date(days),
+                None => fail(ctx, DATE_OVERFLOW),
+            }
+        }
         (Val::Date(a), Val::Date(b)) => Val::Int(i64::from(a) - i64::from(b)),
-        (Val::Ts(t), Val::Int(n)) | (Val::Int(n), Val::Ts(t)) => match op {
-            BinOp::Add => Val::Ts(t.wrapping_add(n.wrapping_mul(1_000_000))),
-            BinOp::Sub => Val::Ts(t.wrapping_sub(n.wrapping_mul(1_000_000))),
-            _ => Val::Null,
-        },
-        (Val::Ts(a), Val::Ts(b)) => Val::Int((a - b).div_euclid(1_000_000)),
+        (Val::Ts(t), Val::Int(n)) | (Val::Int(n), Val::Ts(t)) => {
+            let micros = n.checked_mul(1_000_000);
+            let micros = match op {
+                BinOp::Add => micros.and_then(|m| t.checked_add(m)),
+                BinOp::Sub => micros.and_then(|m| t.checked_sub(m)),
+                _ => return Val::Null,
+            };
+            match timestamp_in_range(micros) {
+                Some(t) => Val::Ts(t),
+                None => fail(ctx, DATE_OVERFLOW),
+            }
+        }
+        (Val::Ts(a), Val::Ts(b)) => int(ctx, a.checked_sub(b).map(|d| d.div_euclid(1_000_000))),
         _ if op == BinOp::Div => match (as_f64(x), as_f64(y)) {
             (Some(_), Some(0.0)) => Val::Null,
-            (Some(n), Some(d)) => Val::Float(n / d),
+            (Some(n), Some(d)) => float(ctx, n / d),
             _ => Val::Null,
         },
         (Val::Int(a), Val::Int(b)) => match op {
-            BinOp::Add => Val::Int(a.wrapping_add(b)),
-            BinOp::Sub => Val::Int(a.wrapping_sub(b)),
-            BinOp::Mul => Val::Int(a.wrapping_mul(b)),
+            BinOp::Add => int(ctx, a.checked_add(b)),
+            BinOp::Sub => int(ctx, a.checked_sub(b)),
+            BinOp::Mul => int(ctx, a.checked_mul(b)),
             _ if b == 0 => Val::Null,
+            // The remainder of the smallest integer by -1 is 0.
             _ => Val::Int(a.wrapping_rem(b)),
         },
         (Val::Float(_), _) | (_, Val::Float(_)) => {
             let (Some(a), Some(b)) = (as_f64(x), as_f64(y)) else {
                 return Val::Null;
             };
-            Val::Float(match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul => a * b,
-                _ if b == 0.0 => return Val::Null,
-                _ => a % b,
-            })
+            float(
+                ctx,
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    _ if b == 0.0 => return Val::Null,
+                    _ => a % b,
+                },
+            )
         }
         _ => {
             let (Some((a, s)), Some((b, t))) = (as_dec(x), as_dec(y)) else {
@@ -270,20 +322,42 @@ fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>) -> Val<'e> {
             match op {
                 BinOp::Mul => {
                     let scale = (s + t).min(9);
-                    Val::Dec(rescale(a.wrapping_mul(b), s + t, scale), scale)
+                    match a.checked_mul(b) {
+                        Some(p) => decimal(ctx, rescale(p, s + t, scale), scale),
+                        None => fail(ctx, DECIMAL_OVERFLOW),
+                    }
                 }
                 _ => {
                     let m = s.max(t);
                     let (a, b) = (rescale(a, s, m), rescale(b, t, m));
                     match op {
-                        BinOp::Add => Val::Dec(a + b, m),
-                        BinOp::Sub => Val::Dec(a - b, m),
+                        BinOp::Add => decimal(ctx, a + b, m),
+                        BinOp::Sub => decimal(ctx, a - b, m),
                         _ if b == 0 => Val::Null,
                         _ => Val::Dec(a % b, m),
                     }
                 }
             }
         }
+    }
+}
+
+/// `x`, or a problem when it is not finite.
+fn float<'e>(ctx: &mut SourceContext<'_>, x: f64) -> Val<'e> {
+    if x.is_finite() {
+        Val::Float(x)
+    } else {
+        fail(ctx, FLOAT_OVERFLOW)
+    }
+}
+
+/// `units` at `scale`, or a problem when beyond what a decimal column
+/// holds (64-bit units).
+fn decimal<'e>(ctx: &mut SourceContext<'_>, units: i128, scale: u8) -> Val<'e> {
+    if i64::try_from(units).is_ok() {
+        Val::Dec(units, scale)
+    } else {
+        fail(ctx, DECIMAL_OVERFLOW)
     }
 }
 
@@ -411,7 +485,7 @@ fn call<'e>(f: Func, args: &'e [Expr], ty: Ty, ctx: &mut SourceContext<'_>) -> V
             _ => Val::Null,
         },
         Func::Abs => match eval(&args[0], ctx) {
-            Val::Int(i) => Val::Int(i.wrapping_abs()),
+            Val::Int(i) => int(ctx, i.checked_abs()),
             Val::Float(x) => Val::Float(x.abs()),
             Val::Dec(u, s) => Val::Dec(u.abs(), s),
             _ => Val::Null,
@@ -433,12 +507,15 @@ fn call<'e>(f: Func, args: &'e [Expr], ty: Ty, ctx: &mut SourceContext<'_>) -> V
                 (Val::Int(i), _) => Val::Int(i),
                 (_, Ty::Decimal(s)) => match v {
                     Val::Dec(u, from) => Val::Dec(rescale(u, from, s), s),
-                    Val::Float(x) => Val::Dec((x * pow10(s) as f64).round() as i128, s),
+                    Val::Float(x) => match whole((x * pow10(s) as f64).round()) {
+                        Some(u) => decimal(ctx, i128::from(u), s),
+                        None => fail(ctx, DECIMAL_OVERFLOW),
+                    },
                     _ => Val::Null,
                 },
                 (_, Ty::Int) => match v {
-                    Val::Dec(u, from) => Val::Int(rescale(u, from, 0) as i64),
-                    Val::Float(x) => Val::Int(x.round() as i64),
+                    Val::Dec(u, from) => int(ctx, i64::try_from(rescale(u, from, 0)).ok()),
+                    Val::Float(x) => int(ctx, whole(x.round())),
                     _ => Val::Null,
                 },
                 (_, _) => {
@@ -479,16 +556,32 @@ fn call<'e>(f: Func, args: &'e [Expr], ty: Ty, ctx: &mut SourceContext<'_>) -> V
     }
 }
 
+/// `x` as an `i64` when it is a whole number in range.
+fn whole(x: f64) -> Option<i64> {
+    // 2^63 is the first double beyond i64; -2^63 is i64::MIN itself.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    (-TWO_63..TWO_63).contains(&x).then_some(x as i64)
+}
+
 /// Stores an evaluated value as a column of type `sql`.
 pub fn store(ctx: &mut SourceContext<'_>, v: Val<'_>, sql: SqlType) -> Value {
     match (v, sql) {
         (Val::Null, _) => Value::Null,
-        (_, SqlType::Decimal { scale, .. }) => match v {
-            Val::Dec(u, s) => Value::Decimal(rescale(u, s, scale) as i64),
-            Val::Int(i) => Value::Decimal(rescale(i128::from(i), 0, scale) as i64),
-            Val::Float(x) => Value::Decimal((x * pow10(scale) as f64).round() as i64),
-            _ => Value::Null,
-        },
+        (_, SqlType::Decimal { scale, .. }) => {
+            let units = match v {
+                Val::Dec(u, s) => i64::try_from(rescale(u, s, scale)).ok(),
+                Val::Int(i) => i64::try_from(rescale(i128::from(i), 0, scale)).ok(),
+                Val::Float(x) => whole((x * pow10(scale) as f64).round()),
+                _ => return Value::Null,
+            };
+            match units {
+                Some(u) => Value::Decimal(u),
+                None => {
+                    ctx.fail(DECIMAL_OVERFLOW);
+                    Value::Null
+                }
+            }
+        }
         (_, SqlType::Double) => as_f64(v).map_or(Value::Null, Value::Float),
         (Val::Int(i), _) => Value::Int(i),
         (Val::Float(x), _) => Value::Float(x),

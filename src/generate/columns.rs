@@ -73,6 +73,9 @@ pub(super) struct ColumnGen {
 /// One table, compiled.
 #[derive(Debug)]
 pub(super) struct TableGen {
+    /// The table's name, and its columns', for messages.
+    pub(super) name: String,
+    pub(super) column_names: Vec<String>,
     pub(super) columns: Vec<ColumnGen>,
     pub(super) parent: Option<usize>,
     pub(super) children: Vec<usize>,
@@ -127,6 +130,8 @@ impl Generators {
                     }
                 };
                 TableGen {
+                    name: table.name.clone(),
+                    column_names: table.columns.iter().map(|c| c.name.clone()).collect(),
                     has_late: table.columns.iter().any(|c| c.late),
                     columns,
                     parent,

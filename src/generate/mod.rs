@@ -11,4 +11,4 @@ pub mod rows;
 
 pub use columns::Generators;
 pub use plan::{Plan, Unit, Units};
-pub use rows::Spare;
+pub use rows::{Spare, ValueError};

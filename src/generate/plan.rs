@@ -9,9 +9,12 @@
 //! in any order and still number every row exactly as a single thread would.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::columns::Generators;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::generators::dist::Count;
 use crate::generators::Uniqueness;
 use crate::schema::{Gen, Schema, TableSize};
 use crate::shard::Shard;
@@ -34,94 +37,169 @@ pub struct Unit {
 /// What makes a plan impossible, found before anything is written.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// Rows reference a table that has none.
-    #[error("table `{table}` references `{target}`, which has no rows")]
-    EmptyReference {
-        /// The referencing table.
-        table: String,
-        /// The referenced table.
-        target: String,
+    /// The Genfile asks, at this scale, for what cannot be generated: a
+    /// reference to a table without rows, a unique range smaller than its
+    /// table, a sequence that would pass the end of the integers. Each
+    /// problem is located in the Genfile.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+    /// More rows than the run may make.
+    #[error("the run would make {rows}, more than the {} allowed\n  help: lower --scale or the row counts, or allow more with --max-rows (or DATAGEN_MAX_ROWS)", grouped(*max))]
+    TooManyRows {
+        /// How many, in words ("about 1.0e15 rows", "at least 12,000,000,000 rows").
+        rows: String,
+        /// The limit.
+        max: u64,
     },
-    /// A `unique` column's generator has fewer distinct values than the
-    /// table has rows.
-    #[error(
-        "column `{table}.{column}` is unique but its {of} holds {span} values for {rows} rows\n  help: widen {widen} or lower the row count"
-    )]
-    DomainTooSmall {
-        /// The table.
-        table: String,
-        /// The column.
-        column: String,
-        /// What holds the values ("range", "network").
-        of: &'static str,
-        /// The keys that would widen it.
-        widen: &'static str,
-        /// Distinct values it can make.
-        span: u128,
-        /// Rows of the table.
-        rows: u64,
-    },
+    /// Stopped by a signal while counting rows.
+    #[error("interrupted while counting rows; nothing was written")]
+    Interrupted,
 }
 
 impl PlanError {
-    /// The exit code: 2 when the Genfile asks for the impossible, else 1.
+    /// The exit code: 2 when the Genfile or the settings ask for the
+    /// impossible, 130 when interrupted.
     pub fn exit_code(&self) -> u8 {
         match self {
-            PlanError::DomainTooSmall { .. } => 2,
-            PlanError::EmptyReference { .. } => 1,
+            PlanError::Invalid(_) | PlanError::TooManyRows { .. } => 2,
+            PlanError::Interrupted => 130,
         }
+    }
+}
+
+/// `n` with its thousands separated: 10,000,000,000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What a plan may not exceed, and how it is stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits<'a> {
+    /// The most rows of all tables together.
+    pub max_rows: u64,
+    /// Set by a signal: counting stops.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+impl Limits<'_> {
+    /// No limit on rows; nothing stops the counting.
+    pub const NONE: Limits<'static> = Limits {
+        max_rows: u64::MAX,
+        stop: None,
+    };
+
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
     }
 }
 
 /// Plans a run at `seed` and `scale`: row counts (drawn on `threads`
 /// threads), work units of about `unit_rows` rows, and the generators.
-/// Refuses what cannot be generated (a unique range smaller than its table,
-/// references to an empty table) before anything is written.
+/// Refuses, before anything is written, what cannot be generated (see
+/// [`check`]) and more rows than `limits` allow.
 pub fn plan(
     schema: &Schema,
     seed: u64,
     scale: f64,
     unit_rows: u64,
     threads: usize,
+    limits: &Limits<'_>,
 ) -> Result<(Plan, Arc<Generators>), PlanError> {
     let counts = Generators::new(schema, seed, &vec![0; schema.tables.len()]);
-    let plan = Plan::on_threads(schema, &counts, scale, unit_rows, threads);
+    let plan = Plan::counted(schema, &counts, scale, unit_rows, threads, limits)?;
+    let known: Vec<Option<u64>> = plan.table_rows.iter().map(|&r| Some(r)).collect();
+    let problems = check(schema, &known, scale);
+    if !problems.is_empty() {
+        return Err(PlanError::Invalid(schema.located(problems)));
+    }
+    let generators = Arc::new(Generators::new(schema, seed, &plan.table_rows));
+    Ok((plan, generators))
+}
+
+/// Rows per table where the Genfile fixes them at scale 1: tables with
+/// `rows`, and `per` tables with a fixed count below them; `None` where
+/// only counting would tell.
+pub fn fixed_rows(schema: &Schema) -> Vec<Option<u64>> {
+    let mut rows: Vec<Option<u64>> = Vec::with_capacity(schema.tables.len());
+    // Parents come before their children in schema order.
+    for table in &schema.tables {
+        rows.push(match table.size {
+            TableSize::Rows(n) => Some(n),
+            TableSize::Per { parent, count } => match (rows[parent], count) {
+                (Some(0), _) => Some(0),
+                (Some(p), Count::Fixed(n)) => p.checked_mul(n),
+                _ => None,
+            },
+        });
+    }
+    rows
+}
+
+/// What cannot be generated with `table_rows` rows per table (`None`
+/// where not known): a `unique` column whose generator has fewer distinct
+/// values than its table has rows, a reference to a table without rows, a
+/// generator that cannot make that many rows (a sequence passing the end
+/// of the integers). Every problem is located at its column.
+pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let at_scale = if scale == 1.0 {
+        String::new()
+    } else {
+        format!(" at scale {scale}")
+    };
     for (i, table) in schema.tables.iter().enumerate() {
-        if plan.table_rows[i] == 0 {
+        let Some(rows) = table_rows[i] else { continue };
+        if rows == 0 {
             continue;
         }
         for column in &table.columns {
-            if let (true, Gen::Catalogue(g)) = (column.unique, &column.gen) {
-                match g.spec.uniqueness() {
-                    Uniqueness::Space {
-                        values: span,
-                        of,
-                        widen,
-                    } if u128::from(plan.table_rows[i]) > span => {
-                        return Err(PlanError::DomainTooSmall {
-                            table: table.name.clone(),
-                            column: column.name.clone(),
-                            of,
-                            widen,
-                            span,
-                            rows: plan.table_rows[i],
-                        });
+            let what = format!("column `{}.{}`", table.name, column.name);
+            if let Gen::Catalogue(g) = &column.gen {
+                if let Some((problem, help)) = g.spec.rows_problem(rows) {
+                    d.push(
+                        Diagnostic::new(column.span.clone(), format!("{what}: {problem}"))
+                            .help(help),
+                    );
+                }
+                if column.unique {
+                    if let Uniqueness::Space { values, of, widen } = g.spec.uniqueness() {
+                        if u128::from(rows) > values {
+                            d.push(
+                                Diagnostic::new(
+                                    column.span.clone(),
+                                    format!("{what} is unique but its {of} holds {values} values for {rows} rows{at_scale}"),
+                                )
+                                .help(format!("widen {widen} or lower the row count")),
+                            );
+                        }
                     }
-                    _ => {}
                 }
             }
             if let Gen::Ref { table: t, .. } = column.gen {
-                if plan.table_rows[t] == 0 && column.null_rate < 1.0 {
-                    return Err(PlanError::EmptyReference {
-                        table: table.name.clone(),
-                        target: schema.tables[t].name.clone(),
-                    });
+                if table_rows[t] == Some(0) && column.null_rate < 1.0 {
+                    let target = &schema.tables[t].name;
+                    d.push(
+                        Diagnostic::new(
+                            column.span.clone(),
+                            format!("{what} refers to table `{target}`, which has no rows{at_scale}"),
+                        )
+                        .help(format!(
+                            "give `{target}` rows (at least 1 after --scale), or make the column always NULL with `null_rate = 1`"
+                        )),
+                    );
                 }
             }
         }
     }
-    let generators = Arc::new(Generators::new(schema, seed, &plan.table_rows));
-    Ok((plan, generators))
+    d
 }
 
 /// Units of a root table not counted yet: the whole run takes them all.
@@ -173,55 +251,121 @@ fn subtree(schema: &Schema, root: usize) -> Vec<usize> {
 /// Rows of every table at `scale`: a root's from its `rows`, a `per`
 /// table's the sum of its counts over every row of its parent (a count is a
 /// function of the parent row's index alone). Each table's counts are drawn
-/// on `threads` threads, in contiguous ranges.
-fn count_rows(schema: &Schema, counts: &Generators, scale: f64, threads: usize) -> Vec<u64> {
+/// on `threads` threads, in contiguous ranges. Refuses more rows than
+/// `limits` allow — at once when a table's expected size is far beyond,
+/// else as soon as the counts drawn pass the limit — and stops when
+/// `limits.stop` is set.
+fn count_rows(
+    schema: &Schema,
+    counts: &Generators,
+    scale: f64,
+    threads: usize,
+    limits: &Limits<'_>,
+) -> Result<Vec<u64>, PlanError> {
+    let max = limits.max_rows;
+    let too_many = |rows: String| PlanError::TooManyRows { rows, max };
     let mut rows = vec![0u64; schema.tables.len()];
+    let mut total = 0u64;
     // Parents come before their children in schema order.
     for (t, table) in schema.tables.iter().enumerate() {
+        if limits.stopped() {
+            return Err(PlanError::Interrupted);
+        }
         rows[t] = match table.size {
-            TableSize::Rows(n) => scaled(n, scale),
-            TableSize::Per { parent, .. } => {
+            TableSize::Rows(n) => {
+                let exact = n as f64 * scale;
+                if exact >= u64::MAX as f64 {
+                    return Err(too_many(format!("about {exact:.1e} rows, beyond 2^64")));
+                }
+                scaled(n, scale)
+            }
+            TableSize::Per { parent, count } => {
                 let n = rows[parent];
+                let expected = n as f64 * count.mean();
+                // Far beyond: refuse without drawing a count.
+                if expected > 4.0 * max as f64 {
+                    return Err(too_many(format!("about {expected:.1e} rows")));
+                }
+                let allowed = max - total;
                 let threads = (threads as u64).clamp(1, n.div_ceil(4_096).max(1));
-                let sum = |range: Range<u64>| range.map(|p| counts.count(t, p)).sum::<u64>();
-                if threads == 1 {
+                let give_up = AtomicBool::new(false);
+                let sum = |range: Range<u64>| -> u64 {
+                    let mut sum = 0u64;
+                    for (i, p) in range.enumerate() {
+                        sum = sum.saturating_add(counts.count(t, p));
+                        if sum > allowed
+                            || (i % 65_536 == 65_535
+                                && (limits.stopped() || give_up.load(Ordering::Relaxed)))
+                        {
+                            give_up.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                    sum
+                };
+                let counted = if threads == 1 {
                     sum(0..n)
                 } else {
                     let at = |k: u64| n * k / threads;
                     std::thread::scope(|scope| {
                         let parts: Vec<_> = (0..threads)
-                            .map(|k| scope.spawn(move || sum(at(k)..at(k + 1))))
+                            .map(|k| {
+                                let (sum, at) = (&sum, &at);
+                                scope.spawn(move || sum(at(k)..at(k + 1)))
+                            })
                             .collect();
                         parts
                             .into_iter()
                             .map(|p| p.join().expect("counting never panics"))
-                            .sum()
+                            .fold(0u64, u64::saturating_add)
                     })
+                };
+                if limits.stopped() {
+                    return Err(PlanError::Interrupted);
                 }
+                if counted > allowed {
+                    return Err(too_many(format!(
+                        "more than {} rows",
+                        grouped(total.saturating_add(counted))
+                    )));
+                }
+                counted
             }
         };
+        total = total.saturating_add(rows[t]);
+        if total > max {
+            return Err(too_many(format!("at least {} rows", grouped(total))));
+        }
     }
-    rows
+    Ok(rows)
 }
 
 impl Plan {
     /// Counts every table at `scale` and cuts units of about `unit_rows` rows.
     /// `counts` must be built from the same schema and seed as the run.
-    pub fn new(schema: &Schema, counts: &Generators, scale: f64, unit_rows: u64) -> Plan {
-        Plan::on_threads(schema, counts, scale, unit_rows, 1)
+    /// Fails only when the rows pass 2^64.
+    pub fn new(
+        schema: &Schema,
+        counts: &Generators,
+        scale: f64,
+        unit_rows: u64,
+    ) -> Result<Plan, PlanError> {
+        Plan::counted(schema, counts, scale, unit_rows, 1, &Limits::NONE)
     }
 
     /// [`Plan::new`], counting on `threads` threads (a run uses its
-    /// workers). Units are not counted: the whole run's units are drawn as
-    /// they are consumed; [`Plan::shard`] counts them when it needs to.
-    pub fn on_threads(
+    /// workers) within `limits`. Units are not counted: the whole run's
+    /// units are drawn as they are consumed; [`Plan::shard`] counts them
+    /// when it needs to.
+    pub fn counted(
         schema: &Schema,
         counts: &Generators,
         scale: f64,
         unit_rows: u64,
         threads: usize,
-    ) -> Plan {
-        let table_rows = count_rows(schema, counts, scale, threads);
+        limits: &Limits<'_>,
+    ) -> Result<Plan, PlanError> {
+        let table_rows = count_rows(schema, counts, scale, threads, limits)?;
         let mut roots = Vec::new();
         let mut stream = 0;
         for root in root_order(schema) {
@@ -236,13 +380,13 @@ impl Plan {
             });
             stream += tree_rows;
         }
-        Plan {
+        Ok(Plan {
             shard_rows: table_rows.clone(),
             table_rows,
             roots,
             unit_rows: unit_rows.max(1),
             shard: Shard::WHOLE,
-        }
+        })
     }
 
     /// Restricts the plan to `shard`, counting the units of every root

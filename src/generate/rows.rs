@@ -5,7 +5,7 @@ use crate::context::{GenStats, Scratch, SourceContext};
 use crate::schema::AggFunc;
 use crate::value::{Block, SqlType, Value};
 
-use super::columns::{Generators, Kind};
+use super::columns::{Generators, Kind, TableGen};
 
 impl Generators {
     /// Generates `rows` of the root table `root` and, depth first, all their
@@ -16,8 +16,9 @@ impl Generators {
         root: usize,
         rows: std::ops::Range<u64>,
         starts: &[(usize, u64)],
-    ) -> Vec<Block> {
-        self.generate_with_stats(root, rows, starts).0
+    ) -> Result<Vec<Block>, ValueError> {
+        self.generate_with_stats(root, rows, starts)
+            .map(|(blocks, _)| blocks)
     }
 
     /// [`Generators::generate`], also returning what generation did.
@@ -26,10 +27,10 @@ impl Generators {
         root: usize,
         rows: std::ops::Range<u64>,
         starts: &[(usize, u64)],
-    ) -> (Vec<Block>, GenStats) {
+    ) -> Result<(Vec<Block>, GenStats), ValueError> {
         let mut spare = Spare::default();
-        let blocks = self.generate_reusing(root, rows, starts, &mut spare);
-        (blocks, spare.work.stats)
+        let blocks = self.generate_reusing(root, rows, starts, &mut spare)?;
+        Ok((blocks, spare.work.stats))
     }
 
     /// [`Generators::generate`] into the vectors and scratch space kept in
@@ -41,7 +42,7 @@ impl Generators {
         rows: std::ops::Range<u64>,
         starts: &[(usize, u64)],
         spare: &mut Spare,
-    ) -> Vec<Block> {
+    ) -> Result<Vec<Block>, ValueError> {
         let mut blocks: Vec<Option<Block>> = vec![None; self.tables.len()];
         for &(table, first) in starts {
             let width = self.tables[table].columns.len();
@@ -52,6 +53,12 @@ impl Generators {
         }
         for row in rows {
             self.emit(root, row, &mut blocks, &mut spare.work);
+            if let Some(problem) = spare.work.problem.take() {
+                for mut block in blocks.into_iter().flatten() {
+                    spare.recycle(&mut block);
+                }
+                return Err(problem);
+            }
         }
         let mut out = Vec::with_capacity(starts.len());
         for mut block in blocks.into_iter().flatten() {
@@ -61,7 +68,7 @@ impl Generators {
                 out.push(block);
             }
         }
-        out
+        Ok(out)
     }
 
     fn emit(&self, table: usize, row: u64, blocks: &mut [Option<Block>], work: &mut Work) {
@@ -77,12 +84,19 @@ impl Generators {
             block.values.resize(row_start + width, Value::Null);
             work.refs.clear();
             work.refs.resize(width, 0);
+            let mut failed = None;
             let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
             for (c, column) in gen.columns.iter().enumerate() {
                 if !column.late {
                     let value = column.value(c, &mut ctx);
                     ctx.set(c, value);
+                    if let Some(problem) = ctx.take_problem() {
+                        failed.get_or_insert((c, problem));
+                    }
                 }
+            }
+            if let Some((c, problem)) = failed {
+                work.fail(gen, c, row, problem);
             }
         }
         // Children first, then the columns that summarise them.
@@ -123,6 +137,7 @@ impl Generators {
         let (before, from_table) = blocks.split_at_mut(table);
         let (block, after) = from_table.split_first_mut().expect("the table's own block");
         let block = block.as_mut().expect("a block for every table of the unit");
+        let mut failed = None;
         let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
         for (c, column) in gen.columns.iter().enumerate() {
             if !column.late {
@@ -149,8 +164,29 @@ impl Generators {
                 _ => column.value(c, &mut ctx),
             };
             ctx.set(c, value);
+            if let Some(problem) = ctx.take_problem() {
+                failed.get_or_insert((c, problem));
+            }
+        }
+        if let Some((c, problem)) = failed {
+            work.fail(gen, c, row, problem);
         }
     }
+}
+
+/// A value that cannot be made: an expression's result, or a sum, beyond
+/// the range of its type. Generation stops at the first, naming where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column `{table}.{column}`, row {row}: {problem}\n  help: keep the expression's values within their type's range (see \"Expressions\" in the README)")]
+pub struct ValueError {
+    /// The table.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// The row, counting from 1.
+    pub row: u64,
+    /// What went wrong.
+    pub problem: &'static str,
 }
 
 #[derive(Debug, Default)]
@@ -158,6 +194,8 @@ struct Work {
     scratch: Scratch,
     stats: GenStats,
     refs: Vec<u64>,
+    /// The first value of the unit that could not be made.
+    problem: Option<ValueError>,
 }
 
 /// What one generator thread keeps between units: the vectors of blocks
@@ -186,6 +224,16 @@ impl Spare {
 }
 
 impl Work {
+    /// Records that column `c` of `row` of `gen` could not be made.
+    fn fail(&mut self, gen: &TableGen, c: usize, row: u64, problem: &'static str) {
+        self.problem.get_or_insert_with(|| ValueError {
+            table: gen.name.clone(),
+            column: gen.column_names[c].clone(),
+            row: row + 1,
+            problem,
+        });
+    }
+
     /// The context of row `row`, whose values start at `row_start` in `block`.
     fn context<'a>(
         &'a mut self,
@@ -243,7 +291,16 @@ fn aggregate(
             }
             match (func, sql) {
                 (AggFunc::Sum, SqlType::Double) => Value::Float(floats),
-                (AggFunc::Sum, SqlType::Decimal { .. }) => Value::Decimal(ints as i64),
+                (AggFunc::Sum, SqlType::Decimal { .. } | SqlType::Integer | SqlType::BigInt) => {
+                    match i64::try_from(ints) {
+                        Ok(sum) if matches!(sql, SqlType::Decimal { .. }) => Value::Decimal(sum),
+                        Ok(sum) => Value::Int(sum),
+                        Err(_) => {
+                            ctx.fail("the sum is beyond the 64-bit integer range");
+                            Value::Null
+                        }
+                    }
+                }
                 (AggFunc::Sum, _) => Value::Int(ints as i64),
                 (_, _) if n == 0 => Value::Null,
                 (_, SqlType::Decimal { .. }) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use toml::Value as TomlValue;
 
 use super::dicts::{self, Builtin, Locale, BUILTIN_DICTIONARIES};
-use super::dist::{Dist, Pick};
+use super::dist::{weights_problem, Dist, Pick};
 use super::{Compile, Def, Family, Params, Sample, Spec};
 use crate::context::SourceContext;
 use crate::diag::{nearest, Diagnostic};
@@ -89,6 +89,18 @@ fn choice(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
             },
         )
     } else if all(|v| v.is_integer() || v.is_float()) {
+        if let Some(x) = items
+            .iter()
+            .filter_map(TomlValue::as_float)
+            .find(|x| !x.is_finite())
+        {
+            p.problem(
+                values.span(),
+                format!("`values` must be finite numbers, found {x}"),
+                None,
+            );
+            return None;
+        }
         (
             items
                 .iter()
@@ -137,14 +149,17 @@ fn choice(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
                     );
                     None
                 }
-                Some(ws)
-                    if ws.iter().any(|x| *x < 0.0 || !x.is_finite())
-                        || ws.iter().sum::<f64>() <= 0.0 =>
-                {
-                    p.problem(w.span(), "weights must be 0 or more and not all 0", None);
-                    None
-                }
-                Some(ws) => Some(ws),
+                Some(ws) => match weights_problem(&ws) {
+                    Some(problem) => {
+                        p.problem(
+                            w.span(),
+                            problem,
+                            Some("weights are numbers, 0 or more, not all 0"),
+                        );
+                        None
+                    }
+                    None => Some(ws),
+                },
                 None => {
                     p.wrong_type("weights", w, "an array of numbers");
                     None

@@ -100,13 +100,41 @@ pub fn tagged(v: &Spanned<TomlValue>) -> Option<(&str, Option<&toml::Table>)> {
     }
 }
 
-/// A number in `{ NAME = { PARAMS } }`.
+/// A finite number in `{ NAME = { PARAMS } }`: NaN and infinities read
+/// as no number.
 pub fn param(params: Option<&toml::Table>, key: &str) -> Option<f64> {
     match params?.get(key)? {
         TomlValue::Integer(i) => Some(*i as f64),
-        TomlValue::Float(f) => Some(*f),
+        TomlValue::Float(f) if f.is_finite() => Some(*f),
         _ => None,
     }
+}
+
+/// Whether `key` holds NaN or an infinity.
+fn not_finite(params: Option<&toml::Table>, key: &str) -> Option<f64> {
+    match params?.get(key)? {
+        TomlValue::Float(f) if !f.is_finite() => Some(*f),
+        _ => None,
+    }
+}
+
+/// What is wrong with relative `weights`, if anything: each must be a
+/// finite number, 0 or more, and not all 0.
+pub fn weights_problem(weights: &[f64]) -> Option<String> {
+    if let Some(w) = weights.iter().find(|w| !w.is_finite()) {
+        return Some(format!("weight {w} is not a finite number"));
+    }
+    if let Some(w) = weights.iter().find(|w| **w < 0.0) {
+        return Some(format!("weight {w} is negative"));
+    }
+    let sum: f64 = weights.iter().sum();
+    if !sum.is_finite() {
+        return Some("the weights add up beyond the largest number".into());
+    }
+    if sum <= 0.0 {
+        return Some("every weight is 0".into());
+    }
+    None
 }
 
 /// Parses a `dist`; `what` names the column.
@@ -124,6 +152,13 @@ pub fn dist(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Opti
         );
     };
     let need = |d: &mut Vec<Diagnostic>, key: &str, positive: bool| -> Option<f64> {
+        if let Some(x) = not_finite(params, key) {
+            d.push(Diagnostic::new(
+                v.span(),
+                format!("{what}: `{name}.{key}` must be a finite number, found {x}"),
+            ));
+            return None;
+        }
         match param(params, key) {
             Some(x) if positive && x <= 0.0 => {
                 d.push(Diagnostic::new(
@@ -222,21 +257,30 @@ pub fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Opt
         },
         "poisson" => match num("lambda") {
             Some(lambda) if lambda > 0.0 => Some(Count::Dist(Dist::Poisson { lambda })),
-            _ => bad(d, "`poisson` count needs `lambda` greater than 0"),
+            _ => bad(d, "`poisson` count needs a finite `lambda` greater than 0"),
         },
         "normal" => match (num("mean"), num("std")) {
             (Some(mean), Some(std)) if std > 0.0 => Some(Count::Dist(Dist::Normal { mean, std })),
-            _ => bad(d, "`normal` count needs `mean` and `std` greater than 0"),
+            _ => bad(
+                d,
+                "`normal` count needs a finite `mean` and a finite `std` greater than 0",
+            ),
         },
         "lognormal" => match (num("mu"), num("sigma")) {
             (Some(mu), Some(sigma)) if sigma > 0.0 => {
                 Some(Count::Dist(Dist::LogNormal { mu, sigma }))
             }
-            _ => bad(d, "`lognormal` count needs `mu` and `sigma` greater than 0"),
+            _ => bad(
+                d,
+                "`lognormal` count needs a finite `mu` and a finite `sigma` greater than 0",
+            ),
         },
         "exponential" => match num("lambda") {
             Some(lambda) if lambda > 0.0 => Some(Count::Dist(Dist::Exponential { lambda })),
-            _ => bad(d, "`exponential` count needs `lambda` greater than 0"),
+            _ => bad(
+                d,
+                "`exponential` count needs a finite `lambda` greater than 0",
+            ),
         },
         "zipf" => match (num("s"), num("max")) {
             (Some(s), Some(max)) if s > 0.0 && max >= 1.0 && max.fract() == 0.0 => {
@@ -244,7 +288,7 @@ pub fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Opt
             }
             _ => bad(
                 d,
-                "`zipf` count needs `s` greater than 0 and a whole `max` of at least 1",
+                "`zipf` count needs a finite `s` greater than 0 and a whole `max` of at least 1",
             ),
         },
         other => {
@@ -266,6 +310,24 @@ pub fn count(d: &mut Vec<Diagnostic>, what: &str, v: &Spanned<TomlValue>) -> Opt
                     .help(help),
             );
             None
+        }
+    }
+}
+
+impl Count {
+    /// The expected number of children per parent, roughly (Zipf's is at
+    /// least 1): what a plan estimates a table's size with before it
+    /// draws the counts.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Count::Fixed(n) => n as f64,
+            Count::Uniform { min, max } => (min as f64 + max as f64) / 2.0,
+            Count::Zipf { .. } => 1.0,
+            Count::Dist(Dist::Poisson { lambda }) => lambda,
+            Count::Dist(Dist::Normal { mean, .. }) => mean.max(0.0),
+            Count::Dist(Dist::LogNormal { mu, sigma }) => (mu + sigma * sigma / 2.0).exp(),
+            Count::Dist(Dist::Exponential { lambda }) => 1.0 / lambda,
+            Count::Dist(Dist::Uniform | Dist::Zipf { .. }) => 0.0,
         }
     }
 }
@@ -344,6 +406,15 @@ impl Real {
             Dist::Exponential { lambda } => Real::Exponential(lambda),
             Dist::Poisson { lambda } => Poisson::new(lambda).map_or(Real::Uniform, Real::Poisson),
             Dist::Zipf { s } => Real::Zipf(s, std::sync::OnceLock::new()),
+        }
+    }
+
+    /// A whole number in `[min, max]`: exactly over the whole `i64` range
+    /// when uniform; a shape is drawn in `f64` and kept in the range.
+    pub fn sample_int(&self, rng: &mut RowRng, min: i64, max: i64) -> i64 {
+        match self {
+            Real::Uniform => rng.random_range(min..=max),
+            _ => (self.sample(rng, min as f64, max as f64, true) as i64).clamp(min, max),
         }
     }
 

@@ -94,6 +94,13 @@ pub trait Spec: fmt::Debug + Send + Sync {
         None
     }
 
+    /// What stops it making `rows` values, and how to fix that: a
+    /// sequence that would pass the end of the integers. Asked once the
+    /// plan knows the table's rows.
+    fn rows_problem(&self, _rows: u64) -> Option<(String, &'static str)> {
+        None
+    }
+
     /// For a generator whose value is a function of the row index alone
     /// (a sequence, a random UUID): that function, so a `ref` can compute
     /// the key of any row without generating it. `values` is the column's

@@ -76,6 +76,29 @@ impl Spec for Sequence {
         Uniqueness::Always
     }
 
+    fn rows_problem(&self, rows: u64) -> Option<(String, &'static str)> {
+        let last = i128::from(self.start) + i128::from(rows - 1) * i128::from(self.step);
+        if i64::try_from(last).is_ok() {
+            return None;
+        }
+        // The first row past the end, counting from 1.
+        let room = if self.step > 0 {
+            i128::from(i64::MAX) - i128::from(self.start)
+        } else {
+            i128::from(self.start) - i128::from(i64::MIN)
+        };
+        let first = room / i128::from(self.step).abs() + 2;
+        Some((
+            format!(
+                "a sequence from {} by {} passes the {} integer at row {first} of {rows}",
+                self.start,
+                self.step,
+                if self.step > 0 { "largest" } else { "smallest" },
+            ),
+            "start it nearer 0, take a smaller `step`, or make fewer rows",
+        ))
+    }
+
     fn row_key(&self, _values: u64) -> Option<Box<dyn RowKey>> {
         Some(Box::new(*self))
     }
@@ -172,10 +195,7 @@ struct IntSample {
 impl Sample for IntSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        Value::Int(
-            self.dist
-                .sample(&mut rng, self.min as f64, self.max as f64, true) as i64,
-        )
+        Value::Int(self.dist.sample_int(&mut rng, self.min, self.max))
     }
 }
 

@@ -203,10 +203,8 @@ struct MomentSample {
 impl Sample for MomentSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
-        let n = self
-            .dist
-            .sample(&mut rng, self.min as f64, self.max as f64, true);
-        self.unit.value(n as i64)
+        self.unit
+            .value(self.dist.sample_int(&mut rng, self.min, self.max))
     }
 }
 

@@ -16,7 +16,7 @@ use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError};
 
 use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
 use crate::failure::{kind_of, ErrorKind, Failure};
-use crate::generate::plan::{plan, PlanError};
+use crate::generate::plan::{plan, Limits, PlanError};
 use crate::generate::Plan;
 use crate::progress::{Progress, Reporter};
 use crate::schema::Schema;
@@ -67,6 +67,11 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Target(e) if e.kind == ErrorKind::Input => 2,
+            RunError::Pipeline(e) | RunError::GaveUp { error: e, .. }
+                if kind_of(e) == ErrorKind::Input =>
+            {
+                2
+            }
             RunError::Plan(e) => e.exit_code(),
             RunError::Interrupted { .. } => 130,
             _ => 1,
@@ -144,13 +149,32 @@ fn announce(schema: &Schema, settings: &Settings, plan: &Plan, buffer: usize) {
 /// Runs the whole pipeline for `schema` with `settings`; blocks until done.
 pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<Summary, RunError> {
     let quiet = mode.quiet;
-    let (mut plan, generators) = plan(
+    let problems = settings.target.check(&schema);
+    if !problems.is_empty() {
+        return Err(PlanError::Invalid(schema.located(problems)).into());
+    }
+    let limits = Limits {
+        max_rows: settings.max_rows,
+        stop: Some(&mode.stop),
+    };
+    let (mut plan, generators) = match plan(
         &schema,
         settings.seed,
         settings.scale,
         UNIT_ROWS,
         settings.workers,
-    )?;
+        &limits,
+    ) {
+        Ok(planned) => planned,
+        Err(PlanError::Interrupted) => {
+            return Err(RunError::Interrupted {
+                rows: 0,
+                target: settings.target.to_string(),
+                resumable: false,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !settings.shard.is_whole() {
         plan.shard(settings.shard, &generators);
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use datagen_actors::{BoxError, Generator};
 
+use crate::failure::{ErrorKind, Failure};
 use crate::generate::{Generators, Spare, Unit};
 use crate::schema::{Gen, Schema};
 use crate::settings::Settings;
@@ -39,9 +40,10 @@ impl Generator for UnitGenerator {
     type Chunk = Block;
 
     fn generate(&mut self, unit: Unit) -> Result<Vec<Block>, BoxError> {
-        let mut blocks =
-            self.generators
-                .generate_reusing(unit.root, unit.rows, &unit.starts, &mut self.spare);
+        let mut blocks = self
+            .generators
+            .generate_reusing(unit.root, unit.rows, &unit.starts, &mut self.spare)
+            .map_err(|e| Failure::new(ErrorKind::Input, e))?;
         let mut stream = unit.stream;
         for block in &mut blocks {
             block.stream = stream;

@@ -47,6 +47,9 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// `[dictionaries.NAME]`, in file order.
     pub dictionaries: Vec<Dictionary>,
+    /// Where values in the Genfile (or the dictionary files it names)
+    /// hold the NUL character, which some targets cannot store.
+    pub nul: Vec<Range<usize>>,
 }
 
 impl Schema {

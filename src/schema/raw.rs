@@ -43,6 +43,9 @@ pub struct GenfileConfig {
     /// deep) and was left out: validating the rest would report its
     /// absence as more problems.
     pub unreadable: bool,
+    /// Where text values hold the NUL character, which some targets
+    /// cannot store.
+    pub nul: Vec<Range<usize>>,
 }
 
 /// `[tables.NAME]`.
@@ -75,6 +78,7 @@ pub fn read(text: &str, d: &mut Vec<Diagnostic>) -> Result<GenfileConfig, toml::
     let mut cx = Cx {
         d,
         unreadable: false,
+        nul: Vec::new(),
     };
     let d = &mut cx;
     for (key, value) in doc {
@@ -103,13 +107,26 @@ pub fn read(text: &str, d: &mut Vec<Diagnostic>) -> Result<GenfileConfig, toml::
         }
     }
     config.unreadable = cx.unreadable;
+    config.nul = cx.nul;
     Ok(config)
 }
 
-/// Where reading reports, and whether a value was left out.
+/// Where reading reports, whether a value was left out, and where text
+/// holds NUL.
 struct Cx<'a> {
     d: &'a mut Vec<Diagnostic>,
     unreadable: bool,
+    nul: Vec<Range<usize>>,
+}
+
+/// Whether text in `v` holds the NUL character.
+fn holds_nul(v: &TomlValue) -> bool {
+    match v {
+        TomlValue::String(s) => s.contains('\0'),
+        TomlValue::Array(items) => items.iter().any(holds_nul),
+        TomlValue::Table(t) => t.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// A key as an owned, spanned string.
@@ -247,7 +264,12 @@ fn leaf(d: &mut Cx<'_>, value: Spanned<DeValue<'_>>) -> Option<Spanned<TomlValue
         return None;
     }
     match TomlValue::deserialize(ValueDeserializer::from(value)) {
-        Ok(v) => Some(Spanned::new(span, v)),
+        Ok(v) => {
+            if holds_nul(&v) {
+                d.nul.push(span.clone());
+            }
+            Some(Spanned::new(span, v))
+        }
         Err(e) => {
             let at = e.span().unwrap_or(span);
             d.d.push(number_problem(at, e.message()));

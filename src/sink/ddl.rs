@@ -1,5 +1,8 @@
 //! CREATE TABLE statements for each SQL dialect, from the schema.
 
+use std::ops::Range;
+
+use crate::diag::Diagnostic;
 use crate::schema::{Column, Gen, Schema, Table, TableSize};
 use crate::value::SqlType;
 
@@ -277,4 +280,104 @@ pub fn script_with(schema: &Schema, dialect: Dialect, options: &DdlOptions) -> S
         }
     }
     out
+}
+
+/// The longest identifier PostgreSQL keeps whole, in bytes; it cuts longer
+/// ones silently, so two long names can become one.
+pub const POSTGRES_MAX_IDENTIFIER: usize = 63;
+
+/// What `schema` asks that a database of `dialect` cannot keep: for
+/// SQLite, table or column names that differ only in ASCII case (SQLite
+/// does not tell them apart); for PostgreSQL, names longer than 63 bytes
+/// and the NUL character in names or text. Each problem is located.
+pub fn problems(schema: &Schema, dialect: Dialect) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    match dialect {
+        Dialect::Sqlite => {
+            let clash =
+                |d: &mut Vec<Diagnostic>,
+                 what: &str,
+                 names: &mut dyn Iterator<Item = (&str, Range<usize>)>| {
+                    let mut seen: Vec<(String, &str)> = Vec::new();
+                    for (name, span) in names {
+                        let folded = name.to_ascii_lowercase();
+                        if let Some((_, first)) = seen.iter().find(|(f, _)| *f == folded) {
+                            d.push(
+                            Diagnostic::new(
+                                span,
+                                format!("{what} `{name}` and `{first}` are one name to SQLite"),
+                            )
+                            .help("SQLite compares names without regard to case: rename one of them"),
+                        );
+                        } else {
+                            seen.push((folded, name));
+                        }
+                    }
+                };
+            clash(
+                &mut d,
+                "tables",
+                &mut schema
+                    .tables
+                    .iter()
+                    .map(|t| (t.name.as_str(), t.span.clone())),
+            );
+            for table in &schema.tables {
+                clash(
+                    &mut d,
+                    &format!("table `{}`: columns", table.name),
+                    &mut table
+                        .columns
+                        .iter()
+                        .map(|c| (c.name.as_str(), c.span.clone())),
+                );
+            }
+        }
+        Dialect::Postgres => {
+            let mut name = |what: String, name: &str, span: Range<usize>| {
+                if name.len() > POSTGRES_MAX_IDENTIFIER {
+                    d.push(
+                        Diagnostic::new(
+                            span,
+                            format!(
+                                "{what}: the name is {} bytes; PostgreSQL keeps {POSTGRES_MAX_IDENTIFIER}",
+                                name.len()
+                            ),
+                        )
+                        .help("shorten it: PostgreSQL would cut it, and two long names could become one"),
+                    );
+                } else if name.contains('\0') {
+                    d.push(
+                        Diagnostic::new(
+                            span,
+                            format!("{what}: PostgreSQL names cannot hold the NUL character"),
+                        )
+                        .help("remove the \\u0000 from the name"),
+                    );
+                }
+            };
+            for table in &schema.tables {
+                name(
+                    format!("table `{}`", table.name),
+                    &table.name,
+                    table.span.clone(),
+                );
+                for c in &table.columns {
+                    name(
+                        format!("column `{}.{}`", table.name, c.name),
+                        &c.name,
+                        c.span.clone(),
+                    );
+                }
+            }
+            for span in &schema.nul {
+                d.push(
+                    Diagnostic::new(span.clone(), "PostgreSQL text cannot hold the NUL character")
+                        .help("remove the \\u0000, or write to a target that keeps it (SQLite, CSV, JSON Lines)"),
+                );
+            }
+        }
+    }
+    d.sort_by_key(|diag| diag.span.as_ref().map_or(0, |s| s.start));
+    d
 }

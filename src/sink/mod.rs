@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
 
+use crate::diag::Diagnostic;
 pub use crate::failure::{classify, io_transient, kind_of, ErrorKind, Failure};
 use crate::progress::Progress;
 use crate::schema::Schema;
@@ -87,6 +88,14 @@ pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
     /// taken back).
     fn restartable(&self) -> bool {
         true
+    }
+
+    /// What in `schema` this target cannot store as asked (names SQLite
+    /// does not tell apart, names PostgreSQL would cut), located in the
+    /// Genfile. Checked by `validate` for the Genfile's own target and
+    /// before a run writes anything.
+    fn check(&self, _schema: &Schema) -> Vec<Diagnostic> {
+        Vec::new()
     }
 
     /// Opens a sink: connects, applies `if_exists`, creates tables or

@@ -21,6 +21,7 @@ use super::{
     commit_rows, io_transient, BlockEncoder, ErrorKind, Failure, Kind, OpenArgs, Resume, Target,
     TargetSink,
 };
+use crate::diag::Diagnostic;
 use crate::format::text;
 use crate::progress::Progress;
 use crate::schema::Schema;
@@ -146,6 +147,10 @@ impl std::fmt::Display for SqliteTarget {
 impl Target for SqliteTarget {
     fn options(&self) -> Vec<(&'static str, String)> {
         self.common.shown()
+    }
+
+    fn check(&self, schema: &Schema) -> Vec<Diagnostic> {
+        super::ddl::problems(schema, super::ddl::Dialect::Sqlite)
     }
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {

@@ -72,9 +72,11 @@ fn genfile_then_environment_then_command_line() {
         scale: Some(2.0),
         workers: Some(1),
         shard: Some("1/3".into()),
+        max_rows: Some(500),
     };
     let s = resolve(&schema, &cli, e).unwrap();
     assert_eq!((s.seed, s.scale, s.workers, s.batch_rows), (8, 2.0, 1, 7));
+    assert_eq!(s.max_rows, 500);
     assert_eq!(s.shard, datagen::shard::Shard { index: 1, count: 3 });
     // A shard writes its own database file.
     assert_eq!(s.target.to_string(), "sqlite://from-cli-00001-of-00003.db");

@@ -151,10 +151,12 @@ rows = 10
 a_id = { ref = "a.id" }
 "#;
     let (out, db) = run_text(dir.path(), "empty-ref", genfile);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("table `b` references `a`, which has no rows"),
+        err.contains(
+            "empty-ref.toml:9:1: error: column `b.a_id` refers to table `a`, which has no rows"
+        ),
         "{err}"
     );
     assert!(!db.exists());

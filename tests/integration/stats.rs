@@ -37,11 +37,15 @@ struct Data {
 fn data() -> Data {
     let schema = genfile::parse("stats.toml".as_ref(), GENFILE.as_bytes()).unwrap();
     let counts = Generators::new(&schema, schema.seed, &vec![0; schema.tables.len()]);
-    let plan = Plan::new(&schema, &counts, 1.0, 4096);
+    let plan = Plan::new(&schema, &counts, 1.0, 4096).expect("a plan");
     let generators = std::sync::Arc::new(Generators::new(&schema, schema.seed, &plan.table_rows));
     let blocks = plan
         .units(generators.clone())
-        .flat_map(|u| generators.generate(u.root, u.rows.clone(), &u.starts))
+        .flat_map(|u| {
+            generators
+                .generate(u.root, u.rows.clone(), &u.starts)
+                .expect("rows")
+        })
         .collect();
     Data { schema, blocks }
 }

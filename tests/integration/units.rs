@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use datagen::generate::plan::Limits;
 use datagen::generate::{Generators, Plan, Unit};
 use datagen::genfile;
 use datagen::shard::Shard;
@@ -25,7 +26,9 @@ fn tables(units: &[Unit], generators: &Generators, order: &[usize]) -> Vec<Vec<B
             let unit = &units[i];
             (
                 i,
-                generators.generate(unit.root, unit.rows.clone(), &unit.starts),
+                generators
+                    .generate(unit.root, unit.rows.clone(), &unit.starts)
+                    .expect("rows"),
             )
         })
         .collect();
@@ -66,8 +69,8 @@ proptest! {
         let schema = genfile::load(&schema("shop.toml")).unwrap();
         let scale = 0.002;
         let counts = Generators::new(&schema, seed, &vec![0; schema.tables.len()]);
-        let whole = Plan::new(&schema, &counts, scale, u64::MAX);
-        let cut = Plan::new(&schema, &counts, scale, unit_rows);
+        let whole = Plan::new(&schema, &counts, scale, u64::MAX).expect("a plan");
+        let cut = Plan::new(&schema, &counts, scale, unit_rows).expect("a plan");
         prop_assert_eq!(&whole.table_rows, &cut.table_rows);
         let generators = Arc::new(Generators::new(&schema, seed, &whole.table_rows));
         let whole: Vec<Unit> = whole.units(generators.clone()).collect();
@@ -98,7 +101,7 @@ proptest! {
     fn shards_partition_the_units(unit_rows in 1u64..2_000, seed in 0u64..1_000, count in 1u64..12) {
         let schema = genfile::load(&schema("shop.toml")).unwrap();
         let counts = Generators::new(&schema, seed, &vec![0; schema.tables.len()]);
-        let plan = Plan::new(&schema, &counts, 0.002, unit_rows);
+        let plan = Plan::new(&schema, &counts, 0.002, unit_rows).expect("a plan");
         let generators = Arc::new(Generators::new(&schema, seed, &plan.table_rows));
         let whole: Vec<Unit> = plan.units(generators.clone()).collect();
 
@@ -152,9 +155,10 @@ fn counting_on_threads_gives_the_same_rows() {
     let schema = genfile::load(&schema("shop.toml")).unwrap();
     let counts = Generators::new(&schema, 7, &vec![0; schema.tables.len()]);
     // 20,000 customers: enough parent rows for every thread to count some.
-    let one = Plan::new(&schema, &counts, 0.2, 4_096);
+    let one = Plan::new(&schema, &counts, 0.2, 4_096).expect("a plan");
     for threads in [2, 3, 8] {
-        let many = Plan::on_threads(&schema, &counts, 0.2, 4_096, threads);
+        let many =
+            Plan::counted(&schema, &counts, 0.2, 4_096, threads, &Limits::NONE).expect("a plan");
         assert_eq!(many.table_rows, one.table_rows, "{threads} threads");
     }
     // And the units drawn one by one account for every row.

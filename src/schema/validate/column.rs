@@ -28,6 +28,49 @@ const COMMON_KEYS: &[&str] = &[
     "locale",
 ];
 
+/// What keeps `ty` from being one column type in a CREATE TABLE: text
+/// that would end the statement, comment out the rest, or leave a
+/// parenthesis or a quote open. A `type` is copied into the DDL as it is,
+/// so it must not be able to write another statement.
+pub(super) fn sql_type_problem(ty: &str) -> Option<&'static str> {
+    if ty.trim().is_empty() {
+        return Some("is empty");
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = ty.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some("closes a parenthesis it did not open"),
+            ')' => depth -= 1,
+            ';' => return Some("holds `;`, which would end the statement"),
+            '-' if chars.peek() == Some(&'-') => {
+                return Some("holds `--`, which would comment out the rest")
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                return Some("holds `/*`, which would comment out the rest")
+            }
+            '\0' => return Some("holds a NUL character"),
+            _ => {}
+        }
+    }
+    if quote.is_some() {
+        Some("leaves a quote open")
+    } else if depth > 0 {
+        Some("leaves a parenthesis open")
+    } else {
+        None
+    }
+}
+
 /// What every column spec may refer to besides its own keys.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Env<'a> {
@@ -80,7 +123,16 @@ pub(super) fn column(
         }
         None => 0.0,
     };
-    let type_override = k.string(d, "type").map(|(s, _)| s.to_owned());
+    let type_override = k.string(d, "type").and_then(|(s, at)| match sql_type_problem(s) {
+        None => Some(s.to_owned()),
+        Some(problem) => {
+            d.push(
+                Diagnostic::new(at, format!("{what}: `type` {problem}"))
+                    .help("give one column type, e.g. `type = \"VARCHAR(40)\"` or `type = \"NUMERIC(12, 2) CHECK (x >= 0)\"`"),
+            );
+            None
+        }
+    });
     let doc = k.string(d, "doc").map(|(s, _)| s.to_owned());
     let locale = match k.get("locale") {
         Some(v) => match v.get_ref() {

@@ -10,6 +10,7 @@ use toml::Value as TomlValue;
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
 use crate::generators::dicts::Dictionary;
+use crate::generators::dist::weights_problem;
 use crate::limits::{read_file, ReadError, MAX_DICTIONARY_BYTES};
 use crate::schema::raw::Entries;
 
@@ -135,7 +136,7 @@ fn inline(
             "{} weights for {n} values: give one weight per value",
             ws.len()
         )),
-        Some(ws) => weight_problem(ws),
+        Some(ws) => weights_problem(ws),
     };
     if let Some(problem) = problem {
         d.push(
@@ -146,24 +147,6 @@ fn inline(
         return None;
     }
     Some((texts, parsed))
-}
-
-/// What is wrong with `weights`, if anything.
-fn weight_problem(weights: &[f64]) -> Option<String> {
-    if let Some(w) = weights.iter().find(|w| !w.is_finite()) {
-        return Some(format!("weight {w} is not a finite number"));
-    }
-    if let Some(w) = weights.iter().find(|w| **w < 0.0) {
-        return Some(format!("weight {w} is negative"));
-    }
-    let sum: f64 = weights.iter().sum();
-    if !sum.is_finite() {
-        return Some("the weights add up beyond the largest number".into());
-    }
-    if sum <= 0.0 {
-        return Some("every weight is 0".into());
-    }
-    None
 }
 
 /// `file = "…"`, relative to the Genfile.
@@ -245,7 +228,7 @@ fn parse_file(text: &str) -> Result<WeightedValues, (usize, String)> {
     }
     match weights.len() {
         0 => Ok((values, None)),
-        n if n == values.len() => match weight_problem(&weights) {
+        n if n == values.len() => match weights_problem(&weights) {
             None => Ok((values, Some(weights))),
             Some(problem) => Err((1, problem)),
         },

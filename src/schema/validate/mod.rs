@@ -141,6 +141,12 @@ pub fn validate(
     }
 
     let dictionaries = dictionaries(&mut d, path, &raw.dictionaries);
+    let mut nul = raw.nul.clone();
+    for ((_, entries), dict) in raw.dictionaries.iter().zip(&dictionaries) {
+        if dict.values.iter().any(|v| v.contains('\0')) {
+            nul.push(entries.span());
+        }
+    }
     let dict_names: Vec<String> = dictionaries.iter().map(|x| x.name.clone()).collect();
     let mut drafts: Vec<TableDraft> = raw
         .tables
@@ -172,6 +178,7 @@ pub fn validate(
         )
         .map(|schema| Schema {
             dictionaries,
+            nul,
             ..schema
         })
     });

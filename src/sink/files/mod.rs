@@ -177,6 +177,16 @@ impl Target for FileTarget {
         self.common.shown()
     }
 
+    fn check(&self, schema: &Schema) -> Vec<crate::diag::Diagnostic> {
+        // A script is run by the database of its dialect.
+        match &self.place {
+            Place::File { dialect, .. } | Place::Stdout(FileFormat::Sql(dialect)) => {
+                super::ddl::problems(schema, *dialect)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn resumable(&self) -> bool {
         !matches!(self.place, Place::Stdout(_))
     }

@@ -131,6 +131,10 @@ impl std::fmt::Display for PgTarget {
 }
 
 impl Target for PgTarget {
+    fn check(&self, schema: &Schema) -> Vec<crate::diag::Diagnostic> {
+        crate::sink::ddl::problems(schema, crate::sink::ddl::Dialect::Postgres)
+    }
+
     fn options(&self) -> Vec<(&'static str, String)> {
         let mut out = self.common.shown();
         out.push(("connections", self.connections.to_string()));

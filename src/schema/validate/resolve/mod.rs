@@ -132,6 +132,7 @@ pub(super) fn resolve(
         path: path.to_path_buf(),
         digest: [0; 32],
         text: Arc::from(""),
+        nul: Vec::new(),
         seed,
         locale,
         pipeline,
