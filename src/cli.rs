@@ -204,11 +204,7 @@ fn run(args: RunArgs) -> ExitCode {
         }) => {
             eprintln!("datagen: interrupted; {rows} rows are committed in {target}");
             if resumable {
-                let again: Vec<String> = std::env::args()
-                    .filter(|a| a != "--resume")
-                    .map(|a| crate::url::redact(&a))
-                    .collect();
-                eprintln!("to finish the run: {} --resume", again.join(" "));
+                eprintln!("to finish the run: {}", resume_command());
             } else {
                 eprintln!("nothing was published; run the same command again to start over");
             }
@@ -226,9 +222,26 @@ fn run(args: RunArgs) -> ExitCode {
         }
         Err(e) => {
             report(&e);
+            if let Some(kept) = e.kept() {
+                eprintln!(
+                    "{} rows are committed in {}; once the cause is fixed, finish the run with:\n  {}",
+                    kept.rows,
+                    kept.target,
+                    resume_command()
+                );
+            }
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// This process's command line with `--resume`, passwords hidden.
+fn resume_command() -> String {
+    let again: Vec<String> = std::env::args()
+        .filter(|a| a != "--resume")
+        .map(|a| crate::url::redact(&a))
+        .collect();
+    format!("{} --resume", again.join(" "))
 }
 
 /// True when `e` comes from writing to a pipe nobody reads any more.
@@ -319,6 +332,12 @@ pub fn main() -> ExitCode {
                 eprintln!("error: unknown dialect `{dialect}`\n  help: use sqlite or postgres");
                 return ExitCode::from(BAD_INPUT);
             };
+            if keys_after && dialect == crate::sink::ddl::Dialect::Sqlite {
+                eprintln!(
+                    "error: --keys-after needs --dialect postgres: SQLite cannot add keys to a table after it is created\n  help: leave out --keys-after; SQLite's statements declare the keys inline"
+                );
+                return ExitCode::from(BAD_INPUT);
+            }
             match load(&config) {
                 Ok(schema) => {
                     let options = crate::sink::ddl::DdlOptions {

@@ -18,6 +18,8 @@ pub const MAX_EXPR_DEPTH: usize = 64;
 pub const MAX_EXPR_HEIGHT: usize = 256;
 /// How many names, values and operators one expression may hold.
 pub const MAX_EXPR_NODES: usize = 4_096;
+/// The longest `len` a generator makes: characters, words or items.
+pub const MAX_LEN: i64 = 1_000_000;
 /// The row total a run refuses beyond unless `--max-rows` allows it.
 pub const DEFAULT_MAX_ROWS: u64 = 10_000_000_000;
 

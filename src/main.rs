@@ -30,6 +30,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person watching: not in files, pipes or CI logs.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // One line per panic: a panic in a worker or the sink is a failure the
     // Supervisor handles (and `--chaos` makes them on purpose).

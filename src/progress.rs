@@ -7,10 +7,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Rows committed so far, per table. Shared by the sink and the reporter.
+/// Rows committed so far, per table, and rows handed to the target but not
+/// committed yet. Shared by the sink, the run and the reporter.
 #[derive(Debug)]
 pub struct Progress {
     written: Vec<AtomicU64>,
+    /// Written to the target, not committed yet: what makes the bar move
+    /// between commits.
+    pending: AtomicU64,
     total: u64,
     /// What the target does after the rows are in (keys, ANALYZE), if anything.
     phase: std::sync::Mutex<Option<String>>,
@@ -21,6 +25,7 @@ impl Progress {
     pub fn new(tables: usize, total: u64) -> Self {
         Progress {
             written: (0..tables).map(|_| AtomicU64::new(0)).collect(),
+            pending: AtomicU64::new(0),
             total,
             phase: std::sync::Mutex::new(None),
         }
@@ -43,11 +48,27 @@ impl Progress {
         for w in &self.written {
             w.store(0, Ordering::Relaxed);
         }
+        self.pending.store(0, Ordering::Relaxed);
     }
 
     /// Records `rows` more committed rows of `table`.
     pub fn add(&self, table: usize, rows: u64) {
         self.written[table].fetch_add(rows, Ordering::Relaxed);
+        let _ = self
+            .pending
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                Some(p.saturating_sub(rows))
+            });
+    }
+
+    /// Records `rows` handed to the target, to be committed later.
+    pub fn wrote(&self, rows: u64) {
+        self.pending.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    /// Rows to show as done: committed, and written since the last commit.
+    pub fn shown(&self) -> u64 {
+        (self.rows() + self.pending.load(Ordering::Relaxed)).min(self.total)
     }
 
     /// Rows committed of `table`.
@@ -99,20 +120,50 @@ impl Drop for Reporter {
     }
 }
 
+/// `n` with its thousands separated.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn bar(progress: &Progress, stop: &AtomicBool) {
+    use indicatif::ProgressState;
+    use std::fmt::Write;
     let bar = indicatif::ProgressBar::new(progress.total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows ({per_sec}, eta {eta}) {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows ({rate}, eta {left}) {msg}",
+    )
+    .map(|style| {
+        style
+            // Whole rows a second; no estimate before the first rows.
+            .with_key("rate", |s: &ProgressState, w: &mut dyn Write| {
+                let _ = write!(w, "{}/s", grouped(s.per_sec() as u64));
+            })
+            .with_key("left", |s: &ProgressState, w: &mut dyn Write| {
+                let _ = if s.pos() == 0 {
+                    write!(w, "-")
+                } else {
+                    write!(w, "{:#}", indicatif::HumanDuration(s.eta()))
+                };
+            })
+    })
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
     while !stop.load(Ordering::Relaxed) {
-        bar.set_position(progress.rows());
+        bar.set_position(progress.shown());
         if let Some(phase) = progress.phase() {
             bar.set_message(phase);
         }
         std::thread::park_timeout(Duration::from_millis(100));
     }
-    bar.set_position(progress.rows());
+    bar.set_position(progress.shown());
     bar.finish_and_clear();
 }
 
@@ -129,7 +180,7 @@ fn lines(progress: &Progress, stop: &AtomicBool) {
         }
         if last.elapsed() >= Duration::from_secs(5) && !stop.load(Ordering::Relaxed) {
             last = Instant::now();
-            let rows = progress.rows();
+            let rows = progress.shown();
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
                 "datagen: {rows} of {} rows ({:.0}%), {:.0} rows/s",

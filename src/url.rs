@@ -97,20 +97,22 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (path, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (rest, None),
-    };
-    let authority_end = path.find('/').unwrap_or(path.len());
-    let (authority, tail) = path.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
+    // The user information ends at the last `@`: a password written by
+    // hand may hold `/`, `?` or `#`, which would otherwise look like the
+    // start of the path or the query. (An `@` further on hides more than
+    // the password, never less.)
+    let rest = match rest.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
+            None => rest.to_owned(),
         },
-        None => authority.to_owned(),
+        None => rest.to_owned(),
     };
-    let mut out = format!("{scheme}://{authority}{tail}");
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest.as_str(), None),
+    };
+    let mut out = format!("{scheme}://{path}");
     if let Some(query) = query {
         let query: Vec<String> = query
             .split('&')
@@ -147,5 +149,13 @@ mod tests {
             "postgresql://u:***@h/d?password=***&x=1"
         );
         assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
+        // Passwords written with the characters that end an authority.
+        for (url, shown) in [
+            ("postgres://u:se/cret@h/d", "postgres://u:***@h/d"),
+            ("postgres://u:se?cret@h:5/d", "postgres://u:***@h:5/d"),
+            ("postgres://u:a@b#c@h/d?x=1", "postgres://u:***@h/d?x=1"),
+        ] {
+            assert_eq!(redact(url), shown);
+        }
     }
 }

@@ -46,6 +46,7 @@ use toml::Value as TomlValue;
 use crate::context::SourceContext;
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
+use crate::limits::MAX_LEN;
 use crate::rng::{stream_key, Purpose};
 use crate::value::{SqlType, Value};
 use dicts::{Dictionary, Locale};
@@ -321,31 +322,40 @@ impl<'p, 'a> Params<'p, 'a> {
         }
     }
 
-    /// `key = [min, max]` (or a single number) for lengths and counts,
-    /// `default` when absent or wrong.
+    /// `key = [min, max]` (or a single number) for lengths and counts, at
+    /// most [`MAX_LEN`], `default` when absent or wrong.
     pub fn len_pair(&mut self, key: &str, default: (u32, u32)) -> (u32, u32) {
         match self.keys.get(key) {
             Some(v) => match v.get_ref() {
                 TomlValue::Array(a) => match a.as_slice() {
                     [TomlValue::Integer(lo), TomlValue::Integer(hi)]
-                        if 0 <= *lo && lo <= hi && *hi <= 1_000_000 =>
+                        if 0 <= *lo && lo <= hi && *hi <= MAX_LEN =>
                     {
                         (*lo as u32, *hi as u32)
                     }
-                    _ => {
+                    items => {
+                        let problem = match items {
+                            [TomlValue::Integer(lo), TomlValue::Integer(hi)] if lo > hi => {
+                                format!("`{key}` has min {lo} greater than max {hi}")
+                            }
+                            [TomlValue::Integer(lo), TomlValue::Integer(hi)] => format!(
+                                "`{key}` must be [min, max] between 0 and {MAX_LEN}, found [{lo}, {hi}]"
+                            ),
+                            _ => format!("`{key}` must be [min, max]: two whole numbers"),
+                        };
                         self.problem(
                             v.span(),
-                            format!("`{key}` must be [min, max] with 0 <= min <= max"),
+                            problem,
                             Some(&format!("e.g. `{key} = [{}, {}]`", default.0, default.1)),
                         );
                         default
                     }
                 },
-                TomlValue::Integer(n) if (0..=1_000_000).contains(n) => (*n as u32, *n as u32),
+                TomlValue::Integer(n) if (0..=MAX_LEN).contains(n) => (*n as u32, *n as u32),
                 TomlValue::Integer(n) => {
                     self.problem(
                         v.span(),
-                        format!("`{key}` must be between 0 and 1000000, found {n}"),
+                        format!("`{key}` must be between 0 and {MAX_LEN}, found {n}"),
                         Some(&format!("e.g. `{key} = [{}, {}]`", default.0, default.1)),
                     );
                     default

@@ -12,7 +12,7 @@ pub mod units;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError};
+use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError, Sink};
 
 use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
 use crate::failure::{kind_of, ErrorKind, Failure};
@@ -22,6 +22,7 @@ use crate::progress::{Progress, Reporter};
 use crate::schema::Schema;
 use crate::settings::Settings;
 use crate::sink::{OpenArgs, Resume, TargetSink};
+use crate::value::Block;
 pub use summary::Summary;
 use units::{buffer_bytes, buffer_rows, UnitGenerator};
 
@@ -38,8 +39,14 @@ pub enum RunError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     /// The pipeline failed.
-    #[error(transparent)]
-    Pipeline(#[from] PipelineError),
+    #[error("the run failed")]
+    Pipeline {
+        /// The failure.
+        #[source]
+        error: PipelineError,
+        /// What stays committed for `--resume`, if the run kept it.
+        kept: Option<Kept>,
+    },
     /// The pipeline failed and went on failing after restarts.
     #[error("gave up after {restarts} restarts")]
     GaveUp {
@@ -48,6 +55,8 @@ pub enum RunError {
         /// The last failure.
         #[source]
         error: PipelineError,
+        /// What stays committed for `--resume`, if the run kept it.
+        kept: Option<Kept>,
     },
     /// Stopped by a signal; what was committed stays, resumable.
     #[error("interrupted: {rows} rows are committed in {target}")]
@@ -67,7 +76,7 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Target(e) if e.kind == ErrorKind::Input => 2,
-            RunError::Pipeline(e) | RunError::GaveUp { error: e, .. }
+            RunError::Pipeline { error: e, .. } | RunError::GaveUp { error: e, .. }
                 if kind_of(e) == ErrorKind::Input =>
             {
                 2
@@ -75,6 +84,47 @@ impl RunError {
             RunError::Plan(e) => e.exit_code(),
             RunError::Interrupted { .. } => 130,
             _ => 1,
+        }
+    }
+}
+
+/// A sink whose written rows show on the progress bar before they are
+/// committed.
+struct Counted {
+    inner: Box<dyn TargetSink>,
+    progress: Arc<Progress>,
+}
+
+impl Sink for Counted {
+    type Chunk = Block;
+
+    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+        let rows: usize = batch.iter().map(Block::len).sum();
+        self.inner.write(batch)?;
+        self.progress.wrote(rows as u64);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        self.inner.finish()
+    }
+}
+
+/// What a failed run leaves committed for `--resume`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    /// Rows committed in all.
+    pub rows: u64,
+    /// Where.
+    pub target: String,
+}
+
+impl RunError {
+    /// What the run left committed for `--resume`, if it failed and kept it.
+    pub fn kept(&self) -> Option<&Kept> {
+        match self {
+            RunError::Pipeline { kept, .. } | RunError::GaveUp { kept, .. } => kept.as_ref(),
+            _ => None,
         }
     }
 }
@@ -194,19 +244,32 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     }
     let progress = Arc::new(Progress::new(schema.tables.len(), plan.shard_total()));
     let target = settings.target.clone();
+    // Set when a part of the run leaves work undone because of a signal.
+    let honoured = Arc::new(AtomicBool::new(false));
     let open_args = |resume: bool| OpenArgs {
         schema: schema.clone(),
         resume: Resume {
             resume,
             fingerprint: fingerprint(&schema, settings),
             stop: mode.stop.clone(),
+            honoured: honoured.clone(),
         },
         batch_rows: settings.batch_rows,
         run_rows: plan.total_rows(),
         shard: settings.shard,
         progress: progress.clone(),
     };
-    let sink = target.open(&open_args(mode.resume))?;
+    let sink = match target.open(&open_args(mode.resume)) {
+        Ok(sink) => sink,
+        Err(e) => {
+            // What the failed open made (a temporary file, tables) goes;
+            // an interrupted run's files stay for the --resume that failed.
+            if !mode.resume {
+                target.discard(&schema);
+            }
+            return Err(e.into());
+        }
+    };
     let encoder = sink.encoder();
     if !sink.committed().is_empty() && !quiet {
         // A shard sees what every shard of the load has committed.
@@ -273,14 +336,24 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         last_committed = committed.rows();
         // Units wholly committed are not generated again; the sink drops
         // the committed rows of the others.
-        let stop = mode.stop.clone();
+        let (stop, cut) = (mode.stop.clone(), honoured.clone());
         let units = plan
             .units(generators.clone())
             .filter(move |u| !committed.covers(u.stream, u.stream + u.total))
-            .take_while(move |_| !stop.load(Ordering::Relaxed));
+            .take_while(move |_| {
+                let stopped = stop.load(Ordering::Relaxed);
+                if stopped {
+                    cut.store(true, Ordering::Relaxed);
+                }
+                !stopped
+            });
+        let counted = Counted {
+            inner: sink,
+            progress: progress.clone(),
+        };
         Ok((
             units,
-            ChaosSink::new(sink, mode.chaos.clone(), chaos_state.clone()),
+            ChaosSink::new(counted, mode.chaos.clone(), chaos_state.clone()),
         ))
     };
     let reporter = Reporter::start(progress.clone(), quiet);
@@ -301,19 +374,34 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     let stats = match supervised.result {
         Ok(stats) => stats,
         Err(error) => {
-            // Nothing was published; leave nothing behind.
-            target.discard(&schema);
+            // Nothing was published. What was committed stays for
+            // --resume when the failure may pass (a server gone away, more
+            // restarts than the policy allows); after one that will not —
+            // bad input, a violated constraint, a full disk, where kept
+            // files would only hold the space that is missing — nothing
+            // the run created is left behind.
+            let rows = progress.rows();
+            let kept = (target.resumable() && rows > 0 && kind_of(&error) == ErrorKind::Transient)
+                .then(|| Kept {
+                    rows,
+                    target: target.to_string(),
+                });
+            if kept.is_none() {
+                target.discard(&schema);
+            }
             return Err(if restarts.total() > 0 {
                 RunError::GaveUp {
                     restarts: restarts.total(),
                     error,
+                    kept,
                 }
             } else {
-                RunError::Pipeline(error)
+                RunError::Pipeline { error, kept }
             });
         }
     };
-    if mode.stop.load(Ordering::Relaxed) {
+    // A signal that came once the target was complete interrupted nothing.
+    if honoured.load(Ordering::Relaxed) {
         return Err(RunError::Interrupted {
             rows: progress.rows(),
             target: target.to_string(),

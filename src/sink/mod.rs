@@ -21,6 +21,7 @@
 //! * [`registry`], [`options`]: finding a target by scheme; its keys.
 //! * [`checkpoint`]: committed ranges of the row stream, for resuming.
 //! * [`ddl`]: CREATE TABLE and key statements per SQL dialect.
+//! * [`place`]: only regular files are replaced; temporary files made afresh.
 //! * [`sqlite`], [`postgres`], [`files`], [`null`]: the targets.
 
 pub mod checkpoint;
@@ -28,6 +29,7 @@ pub mod ddl;
 pub mod files;
 pub mod null;
 pub mod options;
+pub mod place;
 pub mod postgres;
 pub mod registry;
 pub mod sqlite;
@@ -196,12 +198,22 @@ pub struct Resume {
     /// Set when the run is stopped by a signal: `finish` then commits what
     /// it has and leaves the target resumable instead of completing it.
     pub stop: Arc<AtomicBool>,
+    /// Set when some part of the run acted on `stop` (left work undone):
+    /// a signal that came after the target was complete interrupts
+    /// nothing.
+    pub honoured: Arc<AtomicBool>,
 }
 
 impl Resume {
-    /// True when the run was stopped by a signal.
+    /// True when the run was stopped by a signal; the caller then leaves
+    /// its work undone, which is recorded.
     pub fn stopped(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+        use std::sync::atomic::Ordering::Relaxed;
+        let stopped = self.stop.load(Relaxed);
+        if stopped {
+            self.honoured.store(true, Relaxed);
+        }
+        stopped
     }
 }
 

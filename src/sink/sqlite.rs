@@ -26,6 +26,7 @@ use crate::format::text;
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::shard::Shard;
+use crate::sink::place::{self, NotAFile};
 use crate::url::{no_options, Url, UrlError};
 use crate::value::{Block, Value};
 
@@ -55,6 +56,9 @@ pub enum SqliteError {
     /// `--resume` cannot continue from what the file holds.
     #[error("cannot resume: {0}")]
     Resume(String),
+    /// The database path is not a regular file.
+    #[error(transparent)]
+    NotAFile(#[from] NotAFile),
     /// A table exists and `if_exists = "fail"`.
     #[error("table `{table}` already exists in {path}")]
     TableExists {
@@ -69,7 +73,9 @@ impl SqliteError {
     /// What the error means for the run.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SqliteError::TableExists { .. } | SqliteError::Resume(_) => ErrorKind::Input,
+            SqliteError::TableExists { .. } | SqliteError::Resume(_) | SqliteError::NotAFile(_) => {
+                ErrorKind::Input
+            }
             SqliteError::Io { source, .. } if io_transient(source) => ErrorKind::Transient,
             SqliteError::Sqlite { source, .. } if sqlite_transient(source) => ErrorKind::Transient,
             SqliteError::Sqlite { .. } | SqliteError::Io { .. } => ErrorKind::Permanent,
@@ -260,7 +266,9 @@ impl SqliteSink {
             path: display.clone(),
             source,
         };
+        let exists = place::writable_in_place(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            place::directory(dir)?;
             std::fs::create_dir_all(dir).map_err(|source| SqliteError::Io {
                 action: "cannot create directory",
                 path: dir.display().to_string(),
@@ -313,13 +321,17 @@ impl SqliteSink {
                     .map_err(sql_err)?;
             }
             (conn, is_temp.then_some(temp), Some(committed))
-        } else if !path.exists() {
-            if temp.exists() {
-                std::fs::remove_file(&temp).map_err(|source| SqliteError::Io {
-                    action: "cannot remove stale temporary file",
-                    path: temp.display().to_string(),
-                    source,
-                })?;
+        } else if !exists {
+            // Whatever is left there (a link too) is removed, not followed.
+            match std::fs::remove_file(&temp) {
+                Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(SqliteError::Io {
+                        action: "cannot remove stale temporary file",
+                        path: temp.display().to_string(),
+                        source,
+                    })
+                }
+                _ => {}
             }
             for side in journal(&temp) {
                 let _ = std::fs::remove_file(side);
@@ -587,6 +599,7 @@ impl SqliteSink {
             for side in journal(&temp) {
                 let _ = std::fs::remove_file(side);
             }
+            place::publishable(&self.path)?;
             std::fs::rename(&temp, &self.path).map_err(|source| SqliteError::Io {
                 action: "cannot publish",
                 path: self.path.display().to_string(),

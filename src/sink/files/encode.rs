@@ -58,6 +58,18 @@ impl FileEncoder {
                 .collect(),
         }
     }
+
+    /// JSON Lines of several tables in one stream: each line says its
+    /// table, `{"table":"NAME","row":{…}}`.
+    pub fn enveloped(mut self, schema: &Schema) -> Self {
+        for (encoder, table) in self.tables.iter_mut().zip(&schema.tables) {
+            let mut open = String::from("{\"table\":");
+            json::string(&mut open, &table.name);
+            open.push_str(",\"row\":");
+            encoder.envelope = Some(open);
+        }
+        self
+    }
 }
 
 impl BlockEncoder for FileEncoder {
@@ -79,6 +91,8 @@ pub struct TableEncoder {
     keys: Vec<String>,
     /// SQL: `INSERT INTO "t" ("a", "b") VALUES`.
     insert: String,
+    /// JSONL in a stream of several tables: what opens each line.
+    envelope: Option<String>,
 }
 
 impl TableEncoder {
@@ -109,6 +123,7 @@ impl TableEncoder {
                 quote(&table.name),
                 columns.join(", ")
             ),
+            envelope: None,
         }
     }
 
@@ -164,6 +179,9 @@ impl TableEncoder {
     }
 
     fn jsonl(&self, out: &mut String, row: &[Value], block: &Block) {
+        if let Some(open) = &self.envelope {
+            out.push_str(open);
+        }
         out.push('{');
         for (i, &v) in row.iter().enumerate() {
             if i > 0 {
@@ -185,7 +203,11 @@ impl TableEncoder {
                 }
             }
         }
-        out.push_str("}\n");
+        out.push_str(if self.envelope.is_some() {
+            "}}\n"
+        } else {
+            "}\n"
+        });
     }
 
     fn sql(&self, out: &mut String, row: &[Value], block: &Block, dialect: Dialect) {

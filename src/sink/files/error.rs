@@ -3,6 +3,7 @@
 use std::io;
 use std::path::Path;
 
+use crate::sink::place::NotAFile;
 use crate::sink::{ErrorKind, Failure};
 
 /// Why a file target failed.
@@ -22,6 +23,9 @@ pub enum FileError {
     /// `--resume` cannot continue from what the directory holds.
     #[error("cannot resume: {0}")]
     Resume(String),
+    /// The destination is not a regular file (or not a directory).
+    #[error(transparent)]
+    NotAFile(#[from] NotAFile),
     /// The file exists and `if_exists = "fail"`.
     #[error("{path} already exists\n  help: set `if_exists` in [target] to \"replace\" or \"append\", or remove the file")]
     Exists {
@@ -43,7 +47,9 @@ impl FileError {
     /// What the error means for the run.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            FileError::Exists { .. } | FileError::Resume(_) => ErrorKind::Input,
+            FileError::Exists { .. } | FileError::Resume(_) | FileError::NotAFile(_) => {
+                ErrorKind::Input
+            }
             FileError::Io { source, .. } if crate::sink::io_transient(source) => {
                 ErrorKind::Transient
             }

@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use super::error::{io_err, FileError};
+use crate::sink::place;
 
 /// Where one output's bytes go.
 pub(super) enum Dest {
@@ -55,16 +56,11 @@ impl Output {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let temp = dest.with_file_name(format!(".{name}.datagen-tmp"));
+        let mut file = place::fresh(&temp).map_err(io_err("create", &temp))?;
         if keep {
-            std::fs::copy(dest, &temp).map_err(io_err("copy", dest))?;
+            let mut old = File::open(dest).map_err(io_err("read", dest))?;
+            io::copy(&mut old, &mut file).map_err(io_err("copy", dest))?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(keep)
-            .truncate(!keep)
-            .open(&temp)
-            .map_err(io_err("create", &temp))?;
         Ok(Output {
             writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
             publish: Some((temp, dest.to_path_buf())),
@@ -74,13 +70,7 @@ impl Output {
 
     /// A spool with a name, so that an interrupted run can be resumed.
     pub(super) fn named_spool(path: &Path) -> Result<Output, FileError> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .write(true)
-            .truncate(true)
-            .open(path)
-            .map_err(io_err("create", path))?;
+        let file = place::fresh(path).map_err(io_err("create", path))?;
         Ok(Output {
             writer: BufWriter::with_capacity(1 << 20, Dest::File(file)),
             publish: None,

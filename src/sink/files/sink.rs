@@ -1,10 +1,8 @@
 //! The file sink: rows appended to each table's output as they arrive,
 //! checkpointed every `commit_rows` rows, published when complete.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use datagen_actors::{BoxError, Sink};
@@ -18,6 +16,7 @@ use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::sink::checkpoint::Committed;
 use crate::sink::options::IfExists;
+use crate::sink::place;
 use crate::sink::{classify, ddl, encoded, BlockEncoder, Failure, Resume, TargetSink};
 use crate::value::Block;
 
@@ -45,7 +44,7 @@ pub struct FileSink {
     text: String,
     progress: Arc<Progress>,
     /// Set when the run is stopped by a signal: nothing is published.
-    stop: Arc<AtomicBool>,
+    resume: Resume,
     /// For a resumable target (not standard output).
     checkpointing: Option<Checkpointing>,
     /// What an interrupted run committed (when resuming).
@@ -105,7 +104,7 @@ impl FileSink {
             schema.clone(),
             format,
             single,
-            options.resume.stop.clone(),
+            options.resume.clone(),
             progress.clone(),
         );
         for (i, file) in layout.files.iter().enumerate() {
@@ -165,7 +164,7 @@ impl FileSink {
         }
         .text();
         let temp = hidden(&ck.layout.checkpoint, ".tmp");
-        let mut f = File::create(&temp).map_err(io_err("create", &temp))?;
+        let mut f = place::fresh(&temp).map_err(io_err("create", &temp))?;
         f.write_all(text.as_bytes())
             .and_then(|_| f.sync_data())
             .map_err(io_err("write", &temp))?;
@@ -183,8 +182,12 @@ impl FileSink {
         options: FileOptions,
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
-        std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+        place::directory(dir)?;
         let layout = Layout::dir(dir, &schema, format, options.shard);
+        for dest in layout.dests.iter().flatten() {
+            place::publishable(dest)?;
+        }
+        std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         if let Some(sink) = Self::resumed(&layout, &schema, format, false, &options, &progress)? {
             return Ok(sink);
         }
@@ -198,7 +201,7 @@ impl FileSink {
             }
         }
         let _ = std::fs::remove_file(&layout.checkpoint);
-        let mut sink = FileSink::new(schema, format, false, options.resume.stop.clone(), progress);
+        let mut sink = FileSink::new(schema, format, false, options.resume.clone(), progress);
         for (dest, table) in dests.iter().zip(&sink.schema.tables) {
             let keep = if_exists == IfExists::Append && dest.exists();
             let mut output = Output::temp_file(dest, keep)?;
@@ -226,6 +229,9 @@ impl FileSink {
         progress: Arc<Progress>,
     ) -> Result<FileSink, FileError> {
         let if_exists = options.if_exists;
+        if let Some(path) = path {
+            place::publishable(path)?;
+        }
         let layout = path.map(|p| Layout::single(p, schema.tables.len()));
         if let Some(layout) = &layout {
             if let Some(parent) = path
@@ -238,7 +244,7 @@ impl FileSink {
                 return Ok(sink);
             }
         }
-        let mut sink = FileSink::new(schema, format, true, options.resume.stop.clone(), progress);
+        let mut sink = FileSink::new(schema, format, true, options.resume.clone(), progress);
         let (first, keep, spool_dir) = match path {
             Some(path) => {
                 let dir = path
@@ -246,6 +252,7 @@ impl FileSink {
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or(Path::new("."))
                     .to_path_buf();
+                place::directory(&dir)?;
                 std::fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
                 let exists = path.exists();
                 if exists && if_exists == IfExists::Fail {
@@ -310,19 +317,23 @@ impl FileSink {
         schema: Arc<Schema>,
         format: FileFormat,
         single: bool,
-        stop: Arc<AtomicBool>,
+        resume: Resume,
         progress: Arc<Progress>,
     ) -> Self {
         let schema_tables = schema.tables.len();
+        let mut encoder = FileEncoder::new(&schema, format);
+        if single && format == FileFormat::Jsonl && schema_tables > 1 {
+            encoder = encoder.enveloped(&schema);
+        }
         FileSink {
-            encoder: Arc::new(FileEncoder::new(&schema, format)),
+            encoder: Arc::new(encoder),
             outputs: Vec::with_capacity(schema.tables.len()),
             schema,
             single,
             format,
             text: String::with_capacity(1 << 20),
             progress,
-            stop,
+            resume,
             checkpointing: None,
             committed: Committed::default(),
             rows: vec![0; schema_tables],
@@ -363,7 +374,7 @@ impl FileSink {
     }
 
     fn complete(&mut self) -> Result<(), FileError> {
-        if self.stop.load(Ordering::Relaxed) {
+        if self.resume.stopped() {
             // Interrupted: the files stay unpublished, flushed and recorded
             // in the checkpoint for --resume.
             return self.commit();
@@ -412,6 +423,10 @@ impl FileSink {
                 file.sync_data()
                     .map_err(io_err("write", Path::new(&path)))?;
             }
+        }
+        // Something else may have appeared at a destination during the run.
+        for (_, dest) in self.outputs.iter().filter_map(|o| o.publish.as_ref()) {
+            place::publishable(dest)?;
         }
         for output in &mut self.outputs {
             if let Some((temp, dest)) = output.publish.take() {

@@ -53,12 +53,48 @@ impl PgUrl {
             what: "PostgreSQL connection string",
             message: e.to_string(),
         })?;
+        // Checked against the password as the driver reads it: should the
+        // text still show it (written in a way the URL reading did not
+        // expect), the URL is shown rebuilt from the parsed configuration.
+        let mut redacted = redact(url.text);
+        if let Ok(config) = conninfo.parse::<Config>() {
+            let password = config.get_password().map(String::from_utf8_lossy);
+            if password.is_some_and(|p| !p.is_empty() && redacted.contains(&*p)) {
+                redacted = rebuilt(&config, schema.as_deref());
+            }
+        }
         Ok(PgUrl {
-            redacted: redact(url.text),
+            redacted,
             conninfo,
             schema,
         })
     }
+}
+
+/// `postgres://USER:***@HOST:PORT/DB[?schema=NAME]` from a parsed
+/// configuration: what the connection uses, without the password.
+fn rebuilt(config: &Config, schema: Option<&str>) -> String {
+    use tokio_postgres::config::Host;
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(h, port)| match h {
+            Host::Tcp(name) => format!("{name}:{port}"),
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let mut out = format!(
+        "postgres://{}:***@{}/{}",
+        config.get_user().unwrap_or(""),
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    );
+    if let Some(schema) = schema {
+        out.push_str("?schema=");
+        out.push_str(schema);
+    }
+    out
 }
 
 /// The driver configuration for `url`: what the URL says, completed from

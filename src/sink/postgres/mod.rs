@@ -31,7 +31,7 @@ pub mod loader;
 pub mod prepare;
 pub mod sink;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::options::{
     at_least, text, AnyKey, Common, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
@@ -105,6 +105,7 @@ impl Kind for PostgresKind {
             },
             constraints: options.get(&CONSTRAINTS).unwrap_or_default(),
             shard,
+            created: Arc::default(),
         }))
     }
 }
@@ -122,6 +123,8 @@ pub struct PgTarget {
     pub constraints: Constraints,
     /// The slice of the run loaded.
     pub shard: Shard,
+    /// The tables a run into it created, for [`Target::discard`].
+    pub created: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Display for PgTarget {
@@ -151,6 +154,7 @@ impl Target for PgTarget {
             resume: args.resume.clone(),
             shard: args.shard,
             run_rows: args.run_rows,
+            created: self.created.clone(),
         };
         Ok(Box::new(PgSink::open(
             &self.url,
@@ -161,6 +165,14 @@ impl Target for PgTarget {
     }
 
     fn discard(&self, _: &Schema) {
-        // What is committed stays: `--resume` finishes the load.
+        // The run decided nothing it committed is worth keeping: the
+        // tables it created go. A shard's tables are the whole load's.
+        let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
+        if created.is_empty() || !self.shard.is_whole() {
+            return;
+        }
+        if let Err(e) = sink::drop_tables(&self.url, &created) {
+            tracing::warn!(error = %crate::sink::Failure::from(e), "could not drop the tables the failed run created");
+        }
     }
 }

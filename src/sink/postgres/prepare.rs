@@ -1,7 +1,7 @@
 //! Preparing a load: `if_exists` applied, tables created, the progress
 //! table made, and each table's real column types read back for encoding.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datagen_actors::BoxError;
 use tokio_postgres::Client;
@@ -69,6 +69,9 @@ pub struct PgOptions {
     /// Rows of the whole run, all shards together: the load is complete,
     /// and its keys are added, once `datagen_progress` counts them all.
     pub run_rows: u64,
+    /// Where `prepare` records the tables it created (qualified), so a
+    /// run that fails without committing anything can drop them.
+    pub created: Arc<Mutex<Vec<String>>>,
 }
 
 /// A table as it is loaded.
@@ -112,6 +115,7 @@ pub(super) async fn prepare(
         }
         present.push(exists);
     }
+    let had_progress = table_exists(client, &ddl.qualified(PROGRESS_TABLE)).await?;
     let tx = client
         .transaction()
         .await
@@ -172,6 +176,18 @@ pub(super) async fn prepare(
     .await
     .map_err(server(format!("clear {progress}")))?;
     tx.commit().await.map_err(server("commit the tables"))?;
+    let mut record = options.created.lock().unwrap_or_else(|e| e.into_inner());
+    record.extend(
+        schema
+            .tables
+            .iter()
+            .zip(&created)
+            .filter(|(_, c)| **c)
+            .map(|(t, _)| ddl.qualified(&t.name)),
+    );
+    if !had_progress {
+        record.push(progress);
+    }
     Ok(created)
 }
 

@@ -8,7 +8,7 @@ use datagen_actors::{BoxError, Sink};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, Config};
+use tokio_postgres::{Client, Config, NoTls};
 
 use super::binary::{HEADER, TRAILER};
 use super::connect::{config, connect, PgUrl};
@@ -16,14 +16,14 @@ use super::coordination::{
     connect_loader, join_shards, loader_key, lock_scope, resume_state, run_lock,
     run_rows_committed, settle,
 };
-use super::error::PgError;
+use super::error::{server, PgError};
 use super::finish::{existing_constraints, finishing_tasks, schedule};
 use super::loader::{load, Job, Loader};
 use super::prepare::{describe_tables, prepare, Constraints, PgEncoder, PgOptions, PROGRESS_TABLE};
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::sink::checkpoint::Committed;
-use crate::sink::ddl::{constraints, Constraint, DdlOptions};
+use crate::sink::ddl::{constraints, quote, Constraint, DdlOptions};
 use crate::sink::{classify, encoded, BlockEncoder, TargetSink};
 use crate::value::Block;
 
@@ -65,6 +65,36 @@ pub struct PgSink {
     /// For connections made again after one was lost.
     config: Config,
     url: PgUrl,
+}
+
+/// Drops `tables` (qualified names; the progress table only if it holds
+/// no rows of any run): what a failed run created.
+pub(super) fn drop_tables(url: &PgUrl, tables: &[String]) -> Result<(), PgError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let config = config(url)?;
+    let progress = quote(PROGRESS_TABLE);
+    rt.block_on(async {
+        let client = connect(&config, url).await?;
+        for table in tables.iter().rev() {
+            if table.ends_with(&progress) {
+                let empty: bool = client
+                    .query_one(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"), &[])
+                    .await
+                    .map_err(server(format!("read {table}")))?
+                    .get(0);
+                if !empty {
+                    continue;
+                }
+            }
+            client
+                .batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE"))
+                .await
+                .map_err(server(format!("drop table {table}")))?;
+        }
+        Ok(())
+    })
 }
 
 impl PgSink {
@@ -310,7 +340,35 @@ impl PgSink {
         );
         self.progress
             .set_phase("all rows committed; adding keys and running ANALYZE");
-        self.rt.get().block_on(schedule(&clients, tasks))?;
+        // Adding keys to big tables takes a while: a signal stops it at
+        // once. Statements in flight are cancelled (each rolls back whole);
+        // the keys added stay, --resume adds the rest.
+        let resume = self.options.resume.clone();
+        let stopped = async {
+            while !resume.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        };
+        let finished = self.rt.get().block_on(async {
+            match futures::future::select(Box::pin(schedule(&clients, tasks)), Box::pin(stopped))
+                .await
+            {
+                futures::future::Either::Left((done, _)) => Some(done),
+                futures::future::Either::Right(_) => None,
+            }
+        });
+        match finished {
+            Some(done) => done?,
+            None => {
+                for client in &clients {
+                    let token = client.cancel_token();
+                    let _ = self.rt.get().block_on(token.cancel_query(NoTls));
+                }
+                resume.stopped();
+                tracing::info!("stopped while adding keys; --resume adds the rest");
+                return Ok(());
+            }
+        }
         tracing::info!(elapsed = ?start.elapsed(), "keys added and tables analyzed");
         if sharded {
             self.rt

@@ -292,8 +292,18 @@ impl Resolver<'_> {
             // A column whose own problem is reported already.
             None if self.failed[pos].contains(from) => Err(false),
             None => {
-                let later = table.columns[ci..].iter().any(|o| &o.name == from);
+                let later = table.columns[ci + 1..].iter().any(|o| &o.name == from);
                 let name = &table.columns[ci].name;
+                if from == name {
+                    self.d.push(
+                        Diagnostic::new(
+                            span.clone(),
+                            format!("{what}: `{key}` names the column itself"),
+                        )
+                        .help("a column is made from the columns before it: name one of those"),
+                    );
+                    return Err(false);
+                }
                 let diag = Diagnostic::new(
                     span.clone(),
                     format!("{what}: `{key}` names no earlier column `{from}`"),
