@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_ROWS: u64 = 10_000_000_000;
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// Opening or reading failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// Not a regular file.
     #[error("it is {0}, not a regular file")]

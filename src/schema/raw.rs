@@ -46,6 +46,9 @@ pub struct GenfileConfig {
     /// Where text values hold the NUL character, which some targets
     /// cannot store.
     pub nul: Vec<Range<usize>>,
+    /// A table or dictionary was not a table and was left out (reported):
+    /// names that refer to it are not reported again.
+    pub misread: bool,
 }
 
 /// `[tables.NAME]`.
@@ -57,6 +60,10 @@ pub struct TableConfig {
     pub per: Option<Spanned<Entries>>,
     /// Column specs in file order.
     pub columns: Vec<(Spanned<String>, Spanned<Entries>)>,
+    /// Columns that are not tables (reported): not reported again.
+    pub bad_columns: Vec<String>,
+    /// `per` or `columns` was not a table (reported).
+    pub misread: bool,
 }
 
 const TOP_KEYS: [&str; 6] = [
@@ -85,22 +92,46 @@ pub fn read(text: &str, d: &mut Vec<Diagnostic>) -> Result<GenfileConfig, toml::
         let key = name(key);
         match key.get_ref().as_str() {
             "version" => config.version = leaf(d, value),
-            "run" => config.run = section(d, &key, value),
-            "pipeline" => config.pipeline = section(d, &key, value),
-            "target" => config.target = section(d, &key, value),
+            "run" => config.run = top_section(d, &key, value),
+            "pipeline" => config.pipeline = top_section(d, &key, value),
+            "target" => config.target = top_section(d, &key, value),
             "tables" => {
-                for (name, table) in sections(d, &key, value) {
-                    let table = table_config(d, &name, table);
-                    config.tables.push((name, table));
+                let place = Place {
+                    what: "`tables`",
+                    help: "write each table as `[tables.NAME]`",
+                };
+                for (name, table) in sections(d, &place, value).unwrap_or_default() {
+                    match table_config(d, &name, table) {
+                        Some(table) => config.tables.push((name, table)),
+                        None => config.misread = true,
+                    }
                 }
             }
             "dictionaries" => {
-                for (name, dict) in sections(d, &key, value) {
+                let place = Place {
+                    what: "`dictionaries`",
+                    help: "write each dictionary as `[dictionaries.NAME]`",
+                };
+                for (name, dict) in sections(d, &place, value).unwrap_or_default() {
                     let span = dict.span();
-                    let entries = section(d, &name, dict);
-                    config
-                        .dictionaries
-                        .push((name, Spanned::new(span, entries)));
+                    let what = format!("`dictionaries.{}`", name.get_ref());
+                    let help = format!(
+                        "write it as `[dictionaries.{}]` with `values = [...]` or `file = \"...\"`",
+                        name.get_ref()
+                    );
+                    match section(
+                        d,
+                        &Place {
+                            what: &what,
+                            help: &help,
+                        },
+                        dict,
+                    ) {
+                        Some(entries) => config
+                            .dictionaries
+                            .push((name, Spanned::new(span, entries))),
+                        None => config.misread = true,
+                    }
                 }
             }
             _ => d.d.push(unknown(&key, "", &TOP_KEYS)),
@@ -165,87 +196,154 @@ fn de_type_name(v: &DeValue<'_>) -> &'static str {
     }
 }
 
-/// The entries of `value`, which must be a table (reported otherwise, as
-/// `key` holding something else).
+/// Where a table belongs in a Genfile, for messages: what it is and how
+/// it is written.
+struct Place<'a> {
+    /// "`[run]`", "table `t`", "column `t.a`".
+    what: &'a str,
+    /// How to write it.
+    help: &'a str,
+}
+
+/// The entries of `value`, which must be a table; `None`, reported, when
+/// it is something else.
 fn table_entries<'i>(
     d: &mut Cx<'_>,
-    key: &Spanned<String>,
+    place: &Place<'_>,
     value: Spanned<DeValue<'i>>,
-) -> Vec<(Spanned<toml::de::DeString<'i>>, Spanned<DeValue<'i>>)> {
+) -> Option<Vec<(Spanned<toml::de::DeString<'i>>, Spanned<DeValue<'i>>)>> {
     let span = value.span();
     match value.into_inner() {
-        DeValue::Table(t) => t.into_iter().collect(),
+        DeValue::Table(t) => Some(t.into_iter().collect()),
         other => {
             d.d.push(
                 Diagnostic::new(
                     span,
                     format!(
-                        "`{}` must be a table, found {}",
-                        key.get_ref(),
+                        "{} must be a table, found {}",
+                        place.what,
                         de_type_name(&other)
                     ),
                 )
-                .help(format!(
-                    "write it as `[{0}]` followed by its keys, or `{0} = {{ … }}`",
-                    key.get_ref()
-                )),
+                .help(place.help.to_owned()),
             );
-            Vec::new()
+            None
         }
     }
 }
 
 /// A table whose values are plain TOML values: `[run]`, a column spec.
-fn section(d: &mut Cx<'_>, key: &Spanned<String>, value: Spanned<DeValue<'_>>) -> Entries {
-    table_entries(d, key, value)
-        .into_iter()
-        .filter_map(|(k, v)| Some((name(k), leaf(d, v)?)))
-        .collect()
+fn section(d: &mut Cx<'_>, place: &Place<'_>, value: Spanned<DeValue<'_>>) -> Option<Entries> {
+    let entries = table_entries(d, place, value)?;
+    Some(
+        entries
+            .into_iter()
+            .filter_map(|(k, v)| Some((name(k), leaf(d, v)?)))
+            .collect(),
+    )
+}
+
+/// A section at the top (`[run]`, `[pipeline]`, `[target]`).
+fn top_section(d: &mut Cx<'_>, key: &Spanned<String>, value: Spanned<DeValue<'_>>) -> Entries {
+    let what = format!("`{}`", key.get_ref());
+    let help = format!(
+        "write it as a section: `[{}]` on a line of its own, its keys below",
+        key.get_ref()
+    );
+    section(
+        d,
+        &Place {
+            what: &what,
+            help: &help,
+        },
+        value,
+    )
+    .unwrap_or_default()
 }
 
 /// A table of named tables: `[tables]`, `[dictionaries]`, `columns`.
 fn sections<'i>(
     d: &mut Cx<'_>,
-    key: &Spanned<String>,
+    place: &Place<'_>,
     value: Spanned<DeValue<'i>>,
-) -> Vec<(Spanned<String>, Spanned<DeValue<'i>>)> {
-    table_entries(d, key, value)
-        .into_iter()
-        .map(|(k, v)| (name(k), v))
-        .collect()
+) -> Option<Vec<(Spanned<String>, Spanned<DeValue<'i>>)>> {
+    let entries = table_entries(d, place, value)?;
+    Some(entries.into_iter().map(|(k, v)| (name(k), v)).collect())
 }
 
-/// `[tables.NAME]`: `rows`, `per` and `columns`.
+/// `[tables.NAME]`: `rows`, `per` and `columns`; `None` when it is not a
+/// table.
 fn table_config(
     d: &mut Cx<'_>,
     table: &Spanned<String>,
     value: Spanned<DeValue<'_>>,
-) -> TableConfig {
-    let what = format!("table `{}`", table.get_ref());
+) -> Option<TableConfig> {
+    let t = table.get_ref();
+    let what = format!("table `{t}`");
+    let help = format!("write it as `[tables.{t}]` with `rows = N`, then `[tables.{t}.columns]`");
     let mut config = TableConfig::default();
-    for (key, value) in table_entries(d, table, value) {
+    let whole = format!("`tables.{t}`");
+    for (key, value) in table_entries(
+        d,
+        &Place {
+            what: &whole,
+            help: &help,
+        },
+        value,
+    )? {
         let key = name(key);
         match key.get_ref().as_str() {
             "rows" => config.rows = leaf(d, value),
             "per" => {
                 let span = value.span();
-                config.per = Some(Spanned::new(span, section(d, &key, value)));
+                let what = format!("table `{t}`: `per`");
+                let place = Place {
+                    what: &what,
+                    help: "e.g. `per = { parent = \"orders\", count = { uniform = { min = 1, max = 5 } } }`",
+                };
+                match section(d, &place, value) {
+                    Some(per) => config.per = Some(Spanned::new(span, per)),
+                    None => config.misread = true,
+                }
             }
             "columns" => {
-                for (column, spec) in sections(d, &key, value) {
+                let what = format!("table `{t}`: `columns`");
+                let help = format!("write `[tables.{t}.columns]`, then one line per column, e.g. `id = {{ gen = \"sequence\" }}`");
+                let Some(columns) = sections(
+                    d,
+                    &Place {
+                        what: &what,
+                        help: &help,
+                    },
+                    value,
+                ) else {
+                    config.misread = true;
+                    continue;
+                };
+                for (column, spec) in columns {
                     let span = spec.span();
-                    let display = Spanned::new(
-                        column.span(),
-                        format!("{}.{}", table.get_ref(), column.get_ref()),
+                    let what = format!("column `{t}.{}`", column.get_ref());
+                    let help = format!(
+                        "e.g. `{} = {{ gen = \"int\", min = 0, max = 9 }}`",
+                        column.get_ref()
                     );
-                    let entries = section(d, &display, spec);
-                    config.columns.push((column, Spanned::new(span, entries)));
+                    match section(
+                        d,
+                        &Place {
+                            what: &what,
+                            help: &help,
+                        },
+                        spec,
+                    ) {
+                        Some(entries) => config.columns.push((column, Spanned::new(span, entries))),
+                        None => config.bad_columns.push(column.into_inner()),
+                    }
                 }
             }
             _ => d.d.push(unknown(&key, &what, &TABLE_KEYS)),
         }
     }
-    config
+    Some(config)
 }
 
 /// `value` as a plain TOML value; a number beyond 64 bits or nesting

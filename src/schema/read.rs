@@ -44,7 +44,8 @@ pub fn read(
             return Err(fail(vec![diag]));
         }
     };
-    if raw.unreadable {
+    // A value or a table left out would be reported again as missing.
+    if raw.unreadable || raw.misread {
         return Err(fail(early));
     }
     let mut schema = validate::validate(path, raw, early, target).map_err(fail)?;
@@ -73,6 +74,8 @@ fn toml_help(message: &str) -> Option<&'static str> {
         "quote a key that holds other characters, e.g. \"my column\" = { … }"
     } else if message.starts_with("string values must be quoted") {
         "put text in double quotes; a Genfile is plain TOML text"
+    } else if message.contains("recursion") {
+        "tables, arrays or dotted keys nest too deep; a Genfile needs a few levels at most"
     } else if message.starts_with("invalid table header") || message.starts_with("unclosed") {
         "check the brackets and quotes on this line"
     } else {

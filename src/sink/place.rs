@@ -9,7 +9,8 @@
 
 use std::fs::File;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::limits::file_kind;
 
@@ -80,4 +81,60 @@ pub fn fresh(path: &Path) -> io::Result<File> {
         .write(true)
         .create_new(true)
         .open(path)
+}
+
+/// Directories a target made for a run, so that a run that fails for good
+/// removes them again (when they are empty).
+#[derive(Debug, Default)]
+pub struct MadeDirs(Mutex<Vec<PathBuf>>);
+
+impl MadeDirs {
+    /// Makes `dir` and whatever of its parents is missing, after checking
+    /// that it is not something else ([`directory`]); records what it made.
+    pub fn make(&self, dir: &Path) -> Result<(), MakeError> {
+        if dir.as_os_str().is_empty() {
+            return Ok(());
+        }
+        directory(dir)?;
+        let mut missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        std::fs::create_dir_all(dir).map_err(|source| MakeError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        missing.reverse();
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(missing);
+        Ok(())
+    }
+
+    /// Removes the directories made, deepest first, where they are empty.
+    pub fn remove(&self) {
+        let made = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        for dir in made.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Why a target's directory could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    /// Something else has its name.
+    #[error(transparent)]
+    NotAFile(#[from] NotAFile),
+    /// Making it failed.
+    #[error("cannot create directory {path}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
 }

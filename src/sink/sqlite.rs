@@ -26,7 +26,7 @@ use crate::format::text;
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::shard::Shard;
-use crate::sink::place::{self, NotAFile};
+use crate::sink::place::{self, MadeDirs, MakeError, NotAFile};
 use crate::url::{no_options, Url, UrlError};
 use crate::value::{Block, Value};
 
@@ -78,6 +78,12 @@ impl SqliteError {
             }
             SqliteError::Io { source, .. } if io_transient(source) => ErrorKind::Transient,
             SqliteError::Sqlite { source, .. } if sqlite_transient(source) => ErrorKind::Transient,
+            // A file that is not a database was named as one.
+            SqliteError::Sqlite { source, .. }
+                if source.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) =>
+            {
+                ErrorKind::Input
+            }
             SqliteError::Sqlite { .. } | SqliteError::Io { .. } => ErrorKind::Permanent,
         }
     }
@@ -131,6 +137,7 @@ impl Kind for SqliteKind {
             // Each shard writes a database of its own.
             path: shard.file_path(&path),
             common: Common::read(options),
+            made: Arc::default(),
         }))
     }
 }
@@ -142,6 +149,8 @@ pub struct SqliteTarget {
     pub path: PathBuf,
     /// `if_exists`, `commit_rows`.
     pub common: Common,
+    /// Directories a run made, removed again if it fails.
+    pub made: Arc<MadeDirs>,
 }
 
 impl std::fmt::Display for SqliteTarget {
@@ -160,6 +169,16 @@ impl Target for SqliteTarget {
     }
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
+        if let Some(dir) = self.path.parent() {
+            self.made.make(dir).map_err(|e| match e {
+                MakeError::NotAFile(e) => SqliteError::NotAFile(e),
+                MakeError::Io { path, source } => SqliteError::Io {
+                    action: "cannot create directory",
+                    path,
+                    source,
+                },
+            })?;
+        }
         Ok(Box::new(SqliteSink::open(
             &self.path,
             args.schema.clone(),
@@ -177,6 +196,7 @@ impl Target for SqliteTarget {
         if !self.path.exists() {
             discard(&self.path);
         }
+        self.made.remove();
     }
 }
 

@@ -227,6 +227,7 @@ fn table_draft(
             );
             None
         }
+        (None, None) if t.misread => None,
         (None, None) => {
             d.push(
                 Diagnostic::new(name.span(), format!("{what}: no row count")).help(
@@ -238,7 +239,7 @@ fn table_draft(
         (Some(_), None) => rows.map(DraftSize::Rows),
         (None, Some(per)) => per_size(d, &what, per),
     };
-    if t.columns.is_empty() {
+    if t.columns.is_empty() && t.bad_columns.is_empty() && !t.misread {
         d.push(
             Diagnostic::new(name.span(), format!("{what}: no columns")).help(format!(
                 "add `[tables.{}.columns]` with at least one column",
@@ -247,7 +248,7 @@ fn table_draft(
         );
     }
     let mut seen: HashMap<&str, ()> = HashMap::new();
-    let mut failed = Vec::new();
+    let mut failed = t.bad_columns.clone();
     let columns = t
         .columns
         .iter()

@@ -3,7 +3,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::sink::place::NotAFile;
+use crate::sink::place::{MakeError, NotAFile};
 use crate::sink::{ErrorKind, Failure};
 
 /// Why a file target failed.
@@ -61,5 +61,18 @@ impl FileError {
 impl From<FileError> for Failure {
     fn from(e: FileError) -> Self {
         Failure::new(e.kind(), e)
+    }
+}
+
+impl From<MakeError> for FileError {
+    fn from(e: MakeError) -> Self {
+        match e {
+            MakeError::NotAFile(e) => FileError::NotAFile(e),
+            MakeError::Io { path, source } => FileError::Io {
+                action: "create directory",
+                path,
+                source,
+            },
+        }
     }
 }

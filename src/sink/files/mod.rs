@@ -28,11 +28,13 @@ use std::sync::Arc;
 
 use super::ddl::Dialect;
 use super::options::{AnyKey, Common, Options};
+use super::place::MadeDirs;
 use super::{commit_rows, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{no_options, Url, UrlError};
 use encode::FileFormat;
+use error::FileError;
 use layout::Layout;
 use sink::{FileOptions, FileSink};
 
@@ -121,6 +123,7 @@ impl Kind for FilesKind {
             place,
             common: Common::read(options),
             shard,
+            made: Arc::default(),
         }))
     }
 }
@@ -155,6 +158,8 @@ pub struct FileTarget {
     pub common: Common,
     /// The slice of the run written (it names the files of a directory).
     pub shard: Shard,
+    /// Directories a run made, removed again if it fails.
+    pub made: Arc<MadeDirs>,
 }
 
 impl std::fmt::Display for FileTarget {
@@ -204,6 +209,16 @@ impl Target for FileTarget {
             shard: args.shard,
         };
         let (schema, progress) = (args.schema.clone(), args.progress.clone());
+        // The directory is checked and made here, so that a failed run
+        // knows what to remove.
+        let dir = match &self.place {
+            Place::Dir { dir, .. } => Some(dir.as_path()),
+            Place::File { path, .. } => path.parent(),
+            Place::Stdout(_) => None,
+        };
+        if let Some(dir) = dir {
+            self.made.make(dir).map_err(FileError::from)?;
+        }
         Ok(Box::new(match &self.place {
             Place::Dir { dir, format } => FileSink::dir(dir, *format, schema, options, progress)?,
             Place::File { path, dialect } => FileSink::single(
@@ -223,5 +238,6 @@ impl Target for FileTarget {
             Place::File { path, .. } => Layout::single(path, schema.tables.len()).discard(),
             Place::Stdout(_) => {}
         }
+        self.made.remove();
     }
 }
