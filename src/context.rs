@@ -45,7 +45,9 @@ pub struct GenStats {
 pub struct Scratch {
     rows: Vec<(Block, Vec<u64>)>,
     buffers: Vec<String>,
-    problem: Option<&'static str>,
+    /// What went wrong with the value being made, and its column once
+    /// known.
+    problem: Option<(&'static str, Option<usize>)>,
 }
 
 /// The context of the row being generated.
@@ -92,11 +94,22 @@ impl<'a> SourceContext<'a> {
     /// NULL and the generation of the unit fails, naming the column and
     /// row. The first problem is kept.
     pub fn fail(&mut self, what: &'static str) {
-        self.scratch.problem.get_or_insert(what);
+        self.scratch.problem.get_or_insert((what, None));
     }
 
-    /// The problem recorded since the last call, if any.
-    pub fn take_problem(&mut self) -> Option<&'static str> {
+    /// Says which column a problem recorded since belongs to, unless it
+    /// was said already. Called by the sources that can fail (expressions,
+    /// conditions, sums) once their value is made, so that the row loop
+    /// checks once a row, not once a value.
+    #[inline]
+    pub fn locate(&mut self, column: usize) {
+        if let Some((_, at @ None)) = &mut self.scratch.problem {
+            *at = Some(column);
+        }
+    }
+
+    /// The problem recorded since the last call, and its column, if any.
+    pub fn take_problem(&mut self) -> Option<(&'static str, Option<usize>)> {
         self.scratch.problem.take()
     }
 
@@ -223,6 +236,10 @@ impl<'a> SourceContext<'a> {
                 let v = self.lookups.value(table, c, &mut inner);
                 inner.block.values[c] = v;
             }
+        }
+        // A problem in the row looked up belongs to the column reading it.
+        if let Some((_, at)) = &mut self.scratch.problem {
+            *at = None;
         }
         let value = block.values[column];
         let value = self.adopt(value, &block);

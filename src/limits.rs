@@ -20,6 +20,9 @@ pub const MAX_EXPR_HEIGHT: usize = 256;
 pub const MAX_EXPR_NODES: usize = 4_096;
 /// The longest `len` a generator makes: characters, words or items.
 pub const MAX_LEN: i64 = 1_000_000;
+/// The most rows under one row of a table with `rows`: a row and all its
+/// descendants are generated together, in memory.
+pub const MAX_ROWS_UNDER_A_ROW: u64 = 10_000_000;
 /// The row total a run refuses beyond unless `--max-rows` allows it.
 pub const DEFAULT_MAX_ROWS: u64 = 10_000_000_000;
 

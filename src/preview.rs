@@ -5,7 +5,7 @@
 //! only the first units are generated.
 
 use crate::format::text;
-use crate::generate::plan::{Limits, PlanError};
+use crate::generate::plan::{Limits, PlanError, UnitTooLarge};
 use crate::generate::ValueError;
 use crate::schema::Schema;
 use crate::value::SqlType;
@@ -38,6 +38,9 @@ pub enum PreviewError {
     /// A value cannot be made.
     #[error(transparent)]
     Value(#[from] ValueError),
+    /// A row has more rows below it than fit in memory.
+    #[error(transparent)]
+    TooLarge(#[from] UnitTooLarge),
 }
 
 impl PreviewError {
@@ -45,7 +48,7 @@ impl PreviewError {
     pub fn exit_code(&self) -> u8 {
         match self {
             PreviewError::Plan(e) => e.exit_code(),
-            PreviewError::Value(_) => 2,
+            PreviewError::Value(_) | PreviewError::TooLarge(_) => 2,
         }
     }
 }
@@ -84,6 +87,7 @@ pub fn preview(
         {
             continue;
         }
+        unit.check_size(&generators)?;
         for block in generators.generate(unit.root, unit.rows.clone(), &unit.starts)? {
             let table = &schema.tables[block.table];
             let out = &mut cells[block.table];

@@ -176,15 +176,46 @@ pub fn resolve(
             .filter(|(k, _)| k.starts_with("DATAGEN_"))
             .collect()
     });
+    // Every value from the environment is checked here, each problem
+    // naming its variable, all reported together.
+    let mut problems = Vec::new();
     for key in WHOLE {
         let var = format!("DATAGEN_{}", key.to_ascii_uppercase());
         if let Some(value) = env.get(&var) {
-            if value.trim().parse::<u64>().is_err() {
-                return Err(SettingsError::Invalid(format!(
+            match value.trim().parse::<u64>() {
+                Ok(0) if ["batch_rows", "buffer_rows"].contains(&key) => {
+                    problems.push(format!("{var}: must be at least 1, found 0"))
+                }
+                Ok(_) => {}
+                Err(_) => problems.push(format!(
                     "{var}: must be a whole number, 0 or more, found `{value}`"
-                )));
+                )),
             }
         }
+    }
+    if let Some(value) = env.get("DATAGEN_SCALE") {
+        if !value
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|f| f.is_finite() && f >= 0.0)
+        {
+            problems.push(format!(
+                "DATAGEN_SCALE: must be a finite number, 0 or more, found `{value}`"
+            ));
+        }
+    }
+    if let Some(value) = env.get("DATAGEN_SHARD").filter(|_| cli.shard.is_none()) {
+        if let Err(e) = parse_shard(value) {
+            problems.push(format!(
+                "DATAGEN_SHARD: {}",
+                e.to_string().trim_start_matches("invalid setting: ")
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(SettingsError::Invalid(
+            problems.join("\nerror: invalid setting: "),
+        ));
     }
     let environment = config::Environment::with_prefix("DATAGEN")
         .try_parsing(true)
@@ -203,7 +234,7 @@ pub fn resolve(
 
     if !(layered.scale.is_finite() && layered.scale >= 0.0) {
         return Err(SettingsError::Invalid(format!(
-            "scale must be a finite number, 0 or more, found {}",
+            "--scale: must be a finite number, 0 or more, found {}",
             layered.scale
         )));
     }

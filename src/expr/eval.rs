@@ -322,7 +322,13 @@ fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>, ctx: &mut SourceContext<'_>) -> 
             match op {
                 BinOp::Mul => {
                     let scale = (s + t).min(9);
-                    match a.checked_mul(b) {
+                    // Two 64-bit factors (the usual case) multiply exactly
+                    // in 128 bits; wider ones are checked.
+                    let product = match (i64::try_from(a), i64::try_from(b)) {
+                        (Ok(x), Ok(y)) => Some(i128::from(x) * i128::from(y)),
+                        _ => a.checked_mul(b),
+                    };
+                    match product {
                         Some(p) => decimal(ctx, rescale(p, s + t, scale), scale),
                         None => fail(ctx, DECIMAL_OVERFLOW),
                     }

@@ -143,6 +143,11 @@ impl Generators {
         Generators { tables }
     }
 
+    /// The name of table `table`, for messages.
+    pub fn table_name(&self, table: usize) -> &str {
+        &self.tables[table].name
+    }
+
     /// Children of `parent_row` in the `per` table `table`.
     pub fn count(&self, table: usize, parent_row: u64) -> u64 {
         let Some((key, counter)) = &self.tables[table].count else {
@@ -253,7 +258,9 @@ impl ColumnGen {
             return Value::Null;
         }
         if let Some(when) = &self.when {
-            if eval(when, ctx) != Val::Bool(true) {
+            let holds = eval(when, ctx) == Val::Bool(true);
+            ctx.locate(c);
+            if !holds {
                 ctx.stats().nulls += 1;
                 return Value::Null;
             }
@@ -278,7 +285,9 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
         },
         Kind::Expr { expr, sql } => {
             let v = eval(expr, ctx);
-            store(ctx, v, *sql)
+            let v = store(ctx, v, *sql);
+            ctx.locate(c);
+            v
         }
         Kind::Lookup {
             via,
@@ -298,6 +307,7 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
                     Some(w) => eval(w, ctx) == Val::Bool(true),
                     None => true,
                 };
+                ctx.locate(c);
                 if matched {
                     return kind_value(&case.kind, case.values, c, ctx);
                 }

@@ -16,6 +16,7 @@ use super::columns::Generators;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::generators::dist::Count;
 use crate::generators::Uniqueness;
+use crate::limits::MAX_ROWS_UNDER_A_ROW;
 use crate::schema::{Gen, Schema, TableSize};
 use crate::shard::Shard;
 
@@ -32,6 +33,37 @@ pub struct Unit {
     pub total: u64,
     /// Position of the unit's first row in the run's row stream.
     pub stream: u64,
+}
+
+/// A unit too large to generate: a row of a table with `rows` with more
+/// rows below it than [`MAX_ROWS_UNDER_A_ROW`] (a row and its descendants
+/// are made together, in memory).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("row {row} of `{table}` has about {} rows below it, more than the {} one row may have\n  help: datagen makes a row and everything below it together, in memory: spread the children over more parent rows, or lower the counts", grouped(*below), grouped(MAX_ROWS_UNDER_A_ROW))]
+pub struct UnitTooLarge {
+    /// The table with `rows`.
+    pub table: String,
+    /// The row, counting from 1.
+    pub row: u64,
+    /// Rows below it, about (the unit's rows but its own).
+    pub below: u64,
+}
+
+impl Unit {
+    /// Refuses a unit whose rows would not fit in memory: a run cuts units
+    /// after a few thousand rows, so one larger than
+    /// [`MAX_ROWS_UNDER_A_ROW`] holds a row with about that many below it.
+    pub fn check_size(&self, generators: &Generators) -> Result<(), UnitTooLarge> {
+        if self.total <= MAX_ROWS_UNDER_A_ROW {
+            return Ok(());
+        }
+        // A unit ends with the row that made it large.
+        Err(UnitTooLarge {
+            table: generators.table_name(self.root).to_owned(),
+            row: self.rows.end,
+            below: self.total - (self.rows.end - self.rows.start),
+        })
+    }
 }
 
 /// What makes a plan impossible, found before anything is written.

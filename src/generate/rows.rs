@@ -84,18 +84,14 @@ impl Generators {
             block.values.resize(row_start + width, Value::Null);
             work.refs.clear();
             work.refs.resize(width, 0);
-            let mut failed = None;
             let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
             for (c, column) in gen.columns.iter().enumerate() {
                 if !column.late {
                     let value = column.value(c, &mut ctx);
                     ctx.set(c, value);
-                    if let Some(problem) = ctx.take_problem() {
-                        failed.get_or_insert((c, problem));
-                    }
                 }
             }
-            if let Some((c, problem)) = failed {
+            if let Some((problem, c)) = ctx.take_problem() {
                 work.fail(gen, c, row, problem);
             }
         }
@@ -137,7 +133,6 @@ impl Generators {
         let (before, from_table) = blocks.split_at_mut(table);
         let (block, after) = from_table.split_first_mut().expect("the table's own block");
         let block = block.as_mut().expect("a block for every table of the unit");
-        let mut failed = None;
         let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
         for (c, column) in gen.columns.iter().enumerate() {
             if !column.late {
@@ -159,16 +154,15 @@ impl Generators {
                         .as_ref()
                         .expect("the child's block");
                     let from = marks.get(k).copied().unwrap_or(0);
-                    aggregate(*func, *sql, child_block, from, *cc, &mut ctx)
+                    let value = aggregate(*func, *sql, child_block, from, *cc, &mut ctx);
+                    ctx.locate(c);
+                    value
                 }
                 _ => column.value(c, &mut ctx),
             };
             ctx.set(c, value);
-            if let Some(problem) = ctx.take_problem() {
-                failed.get_or_insert((c, problem));
-            }
         }
-        if let Some((c, problem)) = failed {
+        if let Some((problem, c)) = ctx.take_problem() {
             work.fail(gen, c, row, problem);
         }
     }
@@ -225,10 +219,14 @@ impl Spare {
 
 impl Work {
     /// Records that column `c` of `row` of `gen` could not be made.
-    fn fail(&mut self, gen: &TableGen, c: usize, row: u64, problem: &'static str) {
+    fn fail(&mut self, gen: &TableGen, c: Option<usize>, row: u64, problem: &'static str) {
         self.problem.get_or_insert_with(|| ValueError {
             table: gen.name.clone(),
-            column: gen.column_names[c].clone(),
+            // Every source that can fail says its column.
+            column: c
+                .and_then(|c| gen.column_names.get(c))
+                .cloned()
+                .unwrap_or_default(),
             row: row + 1,
             problem,
         });

@@ -438,8 +438,13 @@ impl Real {
             Real::Uniform => {
                 if min == max {
                     min
-                } else {
+                } else if (max - min).is_finite() {
                     rng.random_range(min..=max)
+                } else {
+                    // Wider than the largest double (-1e308..1e308): mixed
+                    // from the ends, each term finite.
+                    let u: f64 = rng.random();
+                    ((1.0 - u) * min + u * max).clamp(min, max)
                 }
             }
             _ => {

@@ -40,6 +40,8 @@ impl Generator for UnitGenerator {
     type Chunk = Block;
 
     fn generate(&mut self, unit: Unit) -> Result<Vec<Block>, BoxError> {
+        unit.check_size(&self.generators)
+            .map_err(|e| Failure::new(ErrorKind::Input, e))?;
         let mut blocks = self
             .generators
             .generate_reusing(unit.root, unit.rows, &unit.starts, &mut self.spare)

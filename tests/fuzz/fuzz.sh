@@ -28,8 +28,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_odr_violation=0}
 
 CORPUS=corpus/$TARGET
 mkdir -p "$CORPUS" "seeds/$TARGET"
-cp seeds/"$TARGET"/* "$CORPUS"/ 2>/dev/null || true
-for f in ../../schemas/*.toml ../golden/*.toml ../errors/*/genfile.toml; do
+# Every target's seeds: a Genfile that exercises the parser is a start for
+# generation too.
+cp seeds/*/* "$CORPUS"/ 2>/dev/null || true
+for f in ../../schemas/*.toml ../golden/*.toml ../errors/*/genfile.toml ../hostile/*/genfile.toml; do
     cp "$f" "$CORPUS/example-$(sha1sum "$f" | cut -c1-16)"
 done
 DICT=()

@@ -299,7 +299,23 @@ pub fn sql_literal(out: &mut String, v: Value, block: &Block, scale: u8, dialect
             (Dialect::Sqlite, true) => "1",
             (Dialect::Sqlite, false) => "0",
         }),
-        Value::Text(s, e) => sql_string(out, block.str(s, e)),
+        Value::Text(s, e) => {
+            let s = block.str(s, e);
+            if s.contains('\0') && dialect == Dialect::Sqlite {
+                // SQLite reads a script as C strings: a NUL inside a
+                // literal would end the statement. It is spliced in.
+                out.push('(');
+                for (i, piece) in s.split('\0').enumerate() {
+                    if i > 0 {
+                        out.push_str(" || char(0) || ");
+                    }
+                    sql_string(out, piece);
+                }
+                out.push(')');
+            } else {
+                sql_string(out, s);
+            }
+        }
         Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
             out.push('\'');
             text::value(out, v, block, scale);
