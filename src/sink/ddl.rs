@@ -99,7 +99,9 @@ pub struct DdlOptions {
     /// added after the load by [`constraints`].
     pub keys_after: bool,
     /// Declare foreign keys `DEFERRABLE INITIALLY DEFERRED` (PostgreSQL),
-    /// so rows may reference rows later in the same transaction.
+    /// so rows may reference rows later in the same transaction. A table
+    /// that references itself has its own foreign keys declared so in
+    /// either case and dialect.
     pub deferred_foreign_keys: bool,
 }
 
@@ -155,7 +157,11 @@ pub fn create_table_with(
                     options.qualified(&target.name),
                     quote(&target.columns[c].name)
                 );
-                if options.deferred_foreign_keys && dialect == Dialect::Postgres {
+                // A table's rows may reference rows of the same table that
+                // a later statement inserts: checked at commit, in both
+                // dialects, not per statement.
+                let own_table = target.name == table.name;
+                if own_table || (options.deferred_foreign_keys && dialect == Dialect::Postgres) {
                     line.push_str(" DEFERRABLE INITIALLY DEFERRED");
                 }
                 lines.push((line, None));

@@ -632,3 +632,62 @@ fn environment_variables_complete_the_url() {
     ok(&out);
     assert!(!canon::pg_tables(&db, &model)[0].is_empty());
 }
+
+#[test]
+fn scripts_of_a_table_that_references_itself_load_with_foreign_keys_on() {
+    // 20,000 rows are 40 INSERT statements: most rows reference a row a
+    // later statement inserts, so the foreign key must be checked at commit.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let genfile = d.join("staff.toml");
+    std::fs::write(
+        &genfile,
+        "[run]\nseed = 7\n\n[tables.staff]\nrows = 20000\n\n[tables.staff.columns]\n\
+         id = { gen = \"sequence\", primary_key = true }\n\
+         manager = { ref = \"staff.id\" }\n",
+    )
+    .unwrap();
+    let script = d.join("pg.sql");
+    ok(&load(
+        &genfile,
+        &format!("sql://{}?dialect=postgres", script.display()),
+        &[],
+    ));
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        text.matches("INSERT INTO").count() > 1,
+        "one statement only"
+    );
+    let db = TestSchema::new("self_reference");
+    db.pg.execute(&format!(
+        "CREATE SCHEMA \"{0}\"; SET search_path = \"{0}\"",
+        db.name
+    ));
+    db.pg.execute(&text);
+    let orphans = db.pg.value(
+        "SELECT count(*) FROM staff s WHERE NOT EXISTS (SELECT 1 FROM staff m WHERE m.id = s.manager)",
+    );
+    assert_eq!(orphans, "0");
+    assert_eq!(db.pg.value("SELECT count(*) FROM staff"), "20000");
+
+    let script = d.join("lite.sql");
+    ok(&load(
+        &genfile,
+        &format!("sql://{}?dialect=sqlite", script.display()),
+        &[],
+    ));
+    let lite = rusqlite::Connection::open_in_memory().unwrap();
+    lite.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    lite.execute_batch(&std::fs::read_to_string(&script).unwrap())
+        .unwrap();
+    let rows: i64 = lite
+        .query_row("SELECT count(*) FROM staff", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 20_000);
+    let violations: i64 = lite
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(violations, 0);
+}
