@@ -47,7 +47,7 @@ impl Resolver<'_> {
         let table_names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
         match link {
             Link::Ref { target, span } => {
-                let (tp, cp) = self.table_column(target, span, what, &table_names)?;
+                let (tp, cp) = self.table_column((pos, ci), target, span, what, &table_names)?;
                 let col = &self.tables[tp].columns[cp];
                 let keylike = matches!(&col.gen, Gen::Catalogue(g) if g.spec.row_key(0).is_some());
                 if !keylike || !col.unique {
@@ -116,7 +116,7 @@ impl Resolver<'_> {
                 span,
                 via_span,
             } => {
-                let (tp, cp) = self.table_column(target, span, what, &table_names)?;
+                let (tp, cp) = self.table_column((pos, ci), target, span, what, &table_names)?;
                 let table = &self.tables[pos];
                 let Some(vi) = table.columns[..ci].iter().position(|c| &c.name == via) else {
                     self.d.push(
@@ -326,6 +326,7 @@ impl Resolver<'_> {
 
     fn table_column(
         &mut self,
+        (pos, ci): (usize, usize),
         target: &str,
         span: &Range<usize>,
         what: &str,
@@ -362,6 +363,22 @@ impl Resolver<'_> {
             return Err(false);
         };
         if !self.resolved[tp][cp] && !self.late[tp][cp] {
+            if tp == pos && cp >= ci {
+                // Its own table: rows refer to a column made before this one.
+                let name = &cols[ci].name;
+                let diag = if cp == ci {
+                    Diagnostic::new(span.clone(), format!("{what}: `{target}` is the column itself"))
+                        .help("refer to a key column of the table (a sequence or uuid), declared above this one")
+                } else {
+                    Diagnostic::new(
+                        span.clone(),
+                        format!("{what}: `{target}` comes after this column in its own table"),
+                    )
+                    .help(format!("move `{cn}` above `{name}`: a column sees only the columns before it"))
+                };
+                self.d.push(diag);
+            }
+            // Otherwise a column whose own problem is reported already.
             return Err(false);
         }
         Ok((tp, cp))

@@ -81,6 +81,7 @@ pub(super) fn resolve(
         links.push(table_links);
     }
     let spans: Vec<Range<usize>> = order.iter().map(|&i| drafts[i].span.clone()).collect();
+    let reported = d.len();
     let mut r = Resolver {
         d,
         tables,
@@ -107,6 +108,23 @@ pub(super) fn resolve(
                 if let Outcome::Done(mut c) = r.column(pos, ci, link, true) {
                     c.late = true;
                     r.set(pos, ci, *c);
+                }
+            }
+        }
+    }
+    if r.d.len() == reported {
+        // Every column that failed said why; one that did not is a defect
+        // of datagen, reported rather than carried into the run.
+        for (pos, table) in r.tables.iter().enumerate() {
+            for (ci, column) in table.columns.iter().enumerate() {
+                if !r.resolved[pos][ci] {
+                    r.d.push(
+                        Diagnostic::new(
+                            column.span.clone(),
+                            format!("column `{}.{}` could not be resolved", table.name, column.name),
+                        )
+                        .help("this is a defect of datagen: please report it with this Genfile"),
+                    );
                 }
             }
         }
