@@ -45,6 +45,8 @@ pub struct GenStats {
 pub struct Scratch {
     rows: Vec<(Block, Vec<u64>)>,
     buffers: Vec<String>,
+    /// Digits of a numbered value (`unique` over a space of positions).
+    digits: Vec<u32>,
     /// What went wrong with the value being made, and its column once
     /// known.
     problem: Option<(&'static str, Option<usize>)>,
@@ -258,6 +260,16 @@ impl<'a> SourceContext<'a> {
     /// Returns a buffer taken with [`SourceContext::buffer`].
     pub fn give_back(&mut self, buffer: String) {
         self.scratch.buffers.push(buffer);
+    }
+
+    /// A vector for the digits of a numbered value, reused between rows.
+    pub fn digits(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.scratch.digits)
+    }
+
+    /// Returns the vector taken with [`SourceContext::digits`].
+    pub fn give_back_digits(&mut self, digits: Vec<u32>) {
+        self.scratch.digits = digits;
     }
 
     // ── stats ───────────────────────────────────────────────────────────

@@ -52,6 +52,12 @@ pub fn arith_type(op: BinOp, a: Ty, b: Ty) -> Option<Ty> {
         (BinOp::Add | BinOp::Sub, Timestamp, Int) => Timestamp,
         (BinOp::Add, Int, Timestamp) => Timestamp,
         (BinOp::Sub, Timestamp, Timestamp) => Int,
+        // As in SQL, a date moved by an interval is a timestamp (the
+        // interval may hold hours): `born + years(16)` is that midnight.
+        (BinOp::Add | BinOp::Sub, Date | Timestamp, Interval)
+        | (BinOp::Add, Interval, Date | Timestamp) => Timestamp,
+        (BinOp::Add | BinOp::Sub, Interval, Interval) => Interval,
+        (BinOp::Mul, Interval, Int) | (BinOp::Mul, Int, Interval) => Interval,
         _ => return None,
     })
 }
@@ -221,6 +227,13 @@ pub(super) fn call(
         }
         Func::Min | Func::Max | Func::Coalesce => {
             arity(2)?;
+            if func != Func::Coalesce && args.iter().any(|(e, _)| e.ty == Ty::Interval) {
+                return Err(ExprError::new(
+                    span.clone(),
+                    format!("`{name}` cannot compare intervals: a month has no fixed length"),
+                )
+                .help("compare the dates or timestamps they give instead"));
+            }
             unify(args[0].0.ty, args[1].0.ty).ok_or_else(|| {
                 ExprError::new(
                     span.clone(),
@@ -246,12 +259,23 @@ pub(super) fn call(
             want(0, &is_text, "text")?;
             Ty::Int
         }
+        Func::Span(_) => {
+            arity(1)?;
+            want(0, &|t| t == Ty::Int, "a whole number")?;
+            Ty::Interval
+        }
         Func::Concat => {
             if args.is_empty() {
                 return Err(ExprError::new(
                     span.clone(),
                     "`concat` needs at least one argument",
                 ));
+            }
+            if let Some((_, s)) = args.iter().find(|(e, _)| e.ty == Ty::Interval) {
+                return Err(
+                    ExprError::new(s.clone(), "`concat` cannot write an interval")
+                        .help("add it to a date or a timestamp first"),
+                );
             }
             Ty::Text
         }

@@ -8,7 +8,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{BinOp, Const, Expr, Func, Node, Ty};
+use super::{interval, BinOp, Const, Expr, Func, Node, Ty};
 use crate::context::SourceContext;
 use crate::format::text;
 use crate::value::SqlType;
@@ -44,6 +44,8 @@ pub enum Val<'e> {
     Date(i32),
     /// Microseconds since the epoch.
     Ts(i64),
+    /// Calendar months and microseconds.
+    Interval(i64, i64),
 }
 
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
@@ -154,6 +156,10 @@ pub fn eval<'e>(e: &'e Expr, ctx: &mut SourceContext<'_>) -> Val<'e> {
         },
         Node::Neg(x) => match eval(x, ctx) {
             Val::Int(i) => int(ctx, i.checked_neg()),
+            Val::Interval(m, us) => match (m.checked_neg(), us.checked_neg()) {
+                (Some(m), Some(us)) => Val::Interval(m, us),
+                _ => fail(ctx, INTERVAL_OVERFLOW),
+            },
             Val::Float(f) => Val::Float(-f),
             Val::Dec(u, s) => Val::Dec(-u, s),
             _ => Val::Null,
@@ -214,6 +220,8 @@ const INT_OVERFLOW: &str = "integer overflow: the result is beyond the 64-bit ra
 const DATE_OVERFLOW: &str = "date overflow: the result is beyond the years datagen writes";
 /// What a float result beyond `f64` is called.
 const FLOAT_OVERFLOW: &str = "float overflow: the result is beyond the largest double";
+/// What an interval beyond 64 bits of months or microseconds is called.
+const INTERVAL_OVERFLOW: &str = "interval overflow: the result is beyond the 64-bit range";
 /// What a decimal result beyond its type is called.
 const DECIMAL_OVERFLOW: &str = "decimal overflow: the result is beyond the 64-bit range";
 
@@ -262,6 +270,39 @@ fn compare(x: Val<'_>, y: Val<'_>, ctx: &SourceContext<'_>) -> Option<std::cmp::
 
 fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>, ctx: &mut SourceContext<'_>) -> Val<'e> {
     match (x, y) {
+        (Val::Date(_) | Val::Ts(_), Val::Interval(..))
+        | (Val::Interval(..), Val::Date(_) | Val::Ts(_)) => {
+            let (moment, Val::Interval(months, micros)) = (match x {
+                Val::Interval(..) => (y, x),
+                _ => (x, y),
+            }) else {
+                return Val::Null;
+            };
+            let sign = if op == BinOp::Sub { -1 } else { 1 };
+            let at = match moment {
+                Val::Date(d) => i64::from(d) * 86_400_000_000,
+                Val::Ts(t) => t,
+                _ => return Val::Null,
+            };
+            let moved = interval::timestamp_plus(at, sign, months, micros).map(Val::Ts);
+            moved.unwrap_or_else(|| fail(ctx, DATE_OVERFLOW))
+        }
+        (Val::Interval(a, b), Val::Interval(c, d)) => {
+            let sum = match op {
+                BinOp::Add => a.checked_add(c).zip(b.checked_add(d)),
+                _ => a.checked_sub(c).zip(b.checked_sub(d)),
+            };
+            sum.map_or_else(
+                || fail(ctx, INTERVAL_OVERFLOW),
+                |(m, us)| Val::Interval(m, us),
+            )
+        }
+        (Val::Interval(m, us), Val::Int(n)) | (Val::Int(n), Val::Interval(m, us)) => {
+            m.checked_mul(n).zip(us.checked_mul(n)).map_or_else(
+                || fail(ctx, INTERVAL_OVERFLOW),
+                |(m, us)| Val::Interval(m, us),
+            )
+        }
         (Val::Date(d), Val::Int(n)) | (Val::Int(n), Val::Date(d)) => {
             let days = match op {
                 BinOp::Add => i64::from(d).checked_add(n),
@@ -369,7 +410,7 @@ fn decimal<'e>(ctx: &mut SourceContext<'_>, units: i128, scale: u8) -> Val<'e> {
 
 fn push_val(ctx: &mut SourceContext<'_>, v: Val<'_>) {
     let piece: &str = match v {
-        Val::Null => return,
+        Val::Null | Val::Interval(..) => return, // intervals are refused in `concat` when checked
         Val::Text(Txt::Lit(s)) => s,
         Val::Text(Txt::Row(s, e)) => {
             let (s, e) = (s as usize, e as usize);
@@ -431,6 +472,13 @@ fn call<'e>(f: Func, args: &'e [Expr], ty: Ty, ctx: &mut SourceContext<'_>) -> V
             v => v,
         },
         Func::IsNull => Val::Bool(eval(&args[0], ctx) == Val::Null),
+        Func::Span(unit) => match eval(&args[0], ctx) {
+            Val::Int(n) => interval::of(unit, n).map_or_else(
+                || fail(ctx, INTERVAL_OVERFLOW),
+                |(m, us)| Val::Interval(m, us),
+            ),
+            _ => Val::Null,
+        },
         Func::Concat => {
             let start = ctx.text_start();
             for a in args {
@@ -601,5 +649,6 @@ pub fn store(ctx: &mut SourceContext<'_>, v: Val<'_>, sql: SqlType) -> Value {
         }
         (Val::Date(d), _) => Value::Date(d),
         (Val::Ts(t), _) => Value::Timestamp(t),
+        (Val::Interval(..), _) => Value::Null, // refused as a column's value when checked
     }
 }

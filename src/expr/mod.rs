@@ -24,6 +24,7 @@
 
 mod check;
 pub mod eval;
+mod interval;
 mod lex;
 mod parse;
 
@@ -52,6 +53,10 @@ pub enum Ty {
     Date,
     /// A timestamp.
     Timestamp,
+    /// A span of calendar months and microseconds (`days(30)`,
+    /// `years(18)`): added to or taken from dates and timestamps, never
+    /// stored.
+    Interval,
     /// The literal `null`: fits any type.
     Null,
 }
@@ -80,7 +85,8 @@ impl Ty {
                 scale,
             },
             Ty::Bool => SqlType::Boolean,
-            Ty::Text | Ty::Null => SqlType::Text,
+            // An interval is refused as a column's value before this.
+            Ty::Text | Ty::Null | Ty::Interval => SqlType::Text,
             Ty::Date => SqlType::Date,
             Ty::Timestamp => SqlType::Timestamp,
         }
@@ -100,6 +106,7 @@ impl Ty {
             Ty::Text => "text",
             Ty::Date => "a date",
             Ty::Timestamp => "a timestamp",
+            Ty::Interval => "an interval",
             Ty::Null => "null",
         }
     }
@@ -175,6 +182,28 @@ pub enum Func {
     Concat,
     /// `length(s)`
     Length,
+    /// `years(n)`, `months(n)`, `weeks(n)`, `days(n)`, `hours(n)`,
+    /// `minutes(n)`, `seconds(n)`: an interval of `n` of that unit.
+    Span(Unit),
+}
+
+/// The unit of an interval function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Calendar years (twelve months).
+    Years,
+    /// Calendar months.
+    Months,
+    /// Seven days.
+    Weeks,
+    /// Days of 24 hours.
+    Days,
+    /// Hours.
+    Hours,
+    /// Minutes.
+    Minutes,
+    /// Seconds.
+    Seconds,
 }
 
 /// A constant.

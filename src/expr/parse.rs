@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::check::{arith, call, logic, same_kind};
 use super::lex::{lex, Tok};
-use super::{BinOp, Const, Expr, ExprError, Func, Node, Scope, Ty};
+use super::{BinOp, Const, Expr, ExprError, Func, Node, Scope, Ty, Unit};
 use crate::limits::{MAX_EXPR_DEPTH, MAX_EXPR_HEIGHT, MAX_EXPR_NODES};
 
 const FUNCS: &[(&str, Func)] = &[
@@ -27,6 +27,13 @@ const FUNCS: &[(&str, Func)] = &[
     ("upper", Func::Upper),
     ("concat", Func::Concat),
     ("length", Func::Length),
+    ("years", Func::Span(Unit::Years)),
+    ("months", Func::Span(Unit::Months)),
+    ("weeks", Func::Span(Unit::Weeks)),
+    ("days", Func::Span(Unit::Days)),
+    ("hours", Func::Span(Unit::Hours)),
+    ("minutes", Func::Span(Unit::Minutes)),
+    ("seconds", Func::Span(Unit::Seconds)),
 ];
 
 /// Parses and checks `src` against `scope`. An expression longer than
@@ -257,7 +264,7 @@ impl Parser<'_> {
         if self.eat_sym("-") {
             let (e, span) = self.nested(Self::unary)?;
             let span = start.start..span.end;
-            if !e.ty.numeric() {
+            if !e.ty.numeric() && e.ty != Ty::Interval {
                 return Err(ExprError::new(
                     span,
                     format!("cannot negate {}", e.ty.name()),

@@ -23,6 +23,9 @@ use crate::value::{SqlType, Value};
 pub(super) enum Kind {
     /// A generator of the catalogue.
     Gen(Box<dyn Sample>),
+    /// A generator of the catalogue whose parameters are expressions of
+    /// the row: it can fail (crossed bounds), so its column is located.
+    Bounded(Box<dyn Sample>),
     /// A key of a row of another table, picked by `pick`.
     Ref {
         key: Box<dyn RowKey>,
@@ -109,6 +112,7 @@ impl Generators {
                             stream: column.name.clone(),
                             unique: column.unique,
                             reads: &[],
+                            exprs: &[],
                             types: &types,
                             dictionaries: &schema.dictionaries,
                         };
@@ -182,10 +186,18 @@ fn compile(
     gen: &Gen,
 ) -> Kind {
     match gen {
-        Gen::Catalogue(g) => Kind::Gen(g.spec.compile(&Compile {
-            reads: &g.reads,
-            ..cx.clone()
-        })),
+        Gen::Catalogue(g) => {
+            let sample = g.spec.compile(&Compile {
+                reads: &g.reads,
+                exprs: &g.exprs,
+                ..cx.clone()
+            });
+            if g.exprs.is_empty() {
+                Kind::Gen(sample)
+            } else {
+                Kind::Bounded(sample)
+            }
+        }
         Gen::Expr { expr, .. } => Kind::Expr {
             expr: expr.clone(),
             sql: column.sql_type,
@@ -273,6 +285,11 @@ impl ColumnGen {
 fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> Value {
     match kind {
         Kind::Gen(sample) => sample.value(key, ctx),
+        Kind::Bounded(sample) => {
+            let v = sample.value(key, ctx);
+            ctx.locate(c);
+            v
+        }
         Kind::Ref { key: row_key, pick } => {
             let picked = pick.pick(&mut ctx.rng(key));
             ctx.picked(c, picked);

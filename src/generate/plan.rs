@@ -202,14 +202,14 @@ pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Dia
                     );
                 }
                 if column.unique {
-                    if let Uniqueness::Space { values, of, widen } = g.spec.uniqueness() {
+                    if let Uniqueness::Space { values, of, help } = g.spec.uniqueness() {
                         if u128::from(rows) > values {
                             d.push(
                                 Diagnostic::new(
                                     column.span.clone(),
                                     format!("{what} is unique but its {of} holds {values} values for {rows} rows{at_scale}"),
                                 )
-                                .help(format!("widen {widen} or lower the row count")),
+                                .help(help),
                             );
                         }
                     }

@@ -168,10 +168,22 @@ impl Generators {
     }
 }
 
+/// How to fix `problem`.
+fn help(problem: &str) -> &'static str {
+    if problem.starts_with("bounds cross") {
+        "bound `min` and `max` so they cannot cross, e.g. `max = \"max(start, date('2024-06-30'))\"` (see \"Bounds from earlier columns\" in the README)"
+    } else {
+        "keep the expression's values within their type's range (see \"Expressions\" in the README)"
+    }
+}
+
 /// A value that cannot be made: an expression's result, or a sum, beyond
-/// the range of its type. Generation stops at the first, naming where.
+/// the range of its type, or bounds that cross. Generation stops at the first, naming where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("column `{table}.{column}`, row {row}: {problem}\n  help: keep the expression's values within their type's range (see \"Expressions\" in the README)")]
+#[error(
+    "column `{table}.{column}`, row {row}: {problem}\n  help: {}",
+    help(problem)
+)]
 pub struct ValueError {
     /// The table.
     pub table: String,

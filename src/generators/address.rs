@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::dicts::{self, Dictionaries};
-use super::{Compile, Def, Family, Params, Sample, Spec};
+use super::phone::Plan;
+use super::unique::permute;
+use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::value::{SqlType, Value};
 
@@ -16,8 +18,8 @@ pub const FAMILY: Family = Family {
         Def {
             name: "phone",
             keys: &[],
-            unique: None,
-            parse: |p| address(p, Part::Phone),
+            unique: Some("`phone`"),
+            parse: phone,
         },
         Def {
             name: "address.street",
@@ -55,7 +57,6 @@ pub const FAMILY: Family = Family {
 /// Which part of an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    Phone,
     Street,
     City,
     State,
@@ -90,12 +91,66 @@ impl Sample for Address {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let (mut rng, dict) = (ctx.rng(key), self.dict);
         ctx.write_text(|out| match self.part {
-            Part::Phone => dict.phone(&mut rng, out),
             Part::Street => dict.street(&mut rng, out),
             Part::City => out.push_str(dict.city(&mut rng)),
             Part::State => out.push_str(dict.state(&mut rng)),
             Part::Zip => dict.zip(&mut rng, out),
             Part::Country => out.push_str(dict.country(&mut rng)),
+        })
+    }
+}
+
+/// A telephone number of the locale's numbering plan.
+#[derive(Debug, Clone, Copy)]
+struct Phone {
+    plan: Plan,
+    /// Distinct numbers: the permuted row index numbers the plan.
+    unique: bool,
+}
+
+fn phone(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    Some(Arc::new(Phone {
+        plan: dicts::dictionaries(p.locale()).phone_plan,
+        unique: false,
+    }))
+}
+
+impl Spec for Phone {
+    fn sql_type(&self) -> SqlType {
+        SqlType::Text
+    }
+
+    fn text_bytes(&self) -> u64 {
+        16
+    }
+
+    fn uniqueness(&self) -> Uniqueness {
+        Uniqueness::Space {
+            values: u128::from(self.plan.size()),
+            of: "numbering plan",
+            help: "lower the row count (the numbering plan is the country's)",
+        }
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(Phone {
+            plan: self.plan,
+            unique: cx.unique,
+        })
+    }
+}
+
+impl Sample for Phone {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let number = self.unique.then(|| {
+            self.plan
+                .nth(permute(ctx.row(), self.plan.size(), key), None)
+        });
+        let mut rng = ctx.rng(key);
+        let plan = self.plan;
+        ctx.write_text(|out| {
+            let number = number.unwrap_or_else(|| plan.random(&mut rng, None));
+            plan.write(number, &mut rng, out);
         })
     }
 }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use super::{Compile, Def, Family, Params, Sample, Spec};
+use super::unique::permute;
+use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::rng::RowRng;
 use crate::value::{SqlType, Value};
@@ -22,13 +23,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "br.cpf",
             keys: &["formatted"],
-            unique: None,
+            unique: Some("`br.cpf`"),
             parse: |p| document(p, false),
         },
         Def {
             name: "br.cnpj",
             keys: &["formatted"],
-            unique: None,
+            unique: Some("`br.cnpj`"),
             parse: |p| document(p, true),
         },
     ],
@@ -48,27 +49,112 @@ fn document(p: &mut Params<'_, '_>, cnpj: bool) -> Option<Arc<dyn Spec>> {
     Some(Arc::new(BrDoc { cnpj, formatted }))
 }
 
+impl BrDoc {
+    /// Base digits: nine for a CPF, eight for a CNPJ (before the branch).
+    fn base_digits(&self) -> u32 {
+        if self.cnpj {
+            8
+        } else {
+            9
+        }
+    }
+
+    /// Valid bases: every number of the base digits but the ten whose
+    /// digits are all equal.
+    fn space(&self) -> u64 {
+        10u64.pow(self.base_digits()) - 10
+    }
+}
+
 impl Spec for BrDoc {
     fn sql_type(&self) -> SqlType {
         SqlType::Text
     }
 
-    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
-        Box::new(*self)
+    fn uniqueness(&self) -> Uniqueness {
+        Uniqueness::Space {
+            values: u128::from(self.space()),
+            of: if self.cnpj {
+                "space of CNPJ head offices"
+            } else {
+                "space of CPF numbers"
+            },
+            help: "lower the row count (the numbering is national)",
+        }
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(BrDocSample {
+            doc: *self,
+            unique: cx.unique,
+        })
     }
 }
 
-impl Sample for BrDoc {
+#[derive(Debug)]
+struct BrDocSample {
+    doc: BrDoc,
+    /// Distinct numbers: the base is the permuted row index.
+    unique: bool,
+}
+
+impl Sample for BrDocSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let doc = self.doc;
+        let base = if self.unique {
+            Some(nth_base(
+                permute(ctx.row(), doc.space(), key),
+                doc.base_digits(),
+            ))
+        } else {
+            None
+        };
         let mut rng = ctx.rng(key);
         ctx.write_text(|out| {
-            if self.cnpj {
-                write(&cnpj_digits(&mut rng), CNPJ_MASK, self.formatted, out);
+            if doc.cnpj {
+                let d = base.map_or_else(|| cnpj_digits(&mut rng), cnpj_of);
+                write(&d, CNPJ_MASK, doc.formatted, out);
             } else {
-                write(&cpf_digits(&mut rng), CPF_MASK, self.formatted, out);
+                let d = base.map_or_else(|| cpf_digits(&mut rng), cpf_of);
+                write(&d, CPF_MASK, doc.formatted, out);
             }
         })
     }
+}
+
+/// The `i`-th number of `digits` digits whose digits are not all equal:
+/// between two consecutive repdigits `k·11…1` lie `11…10` such numbers.
+fn nth_base(i: u64, digits: u32) -> u64 {
+    let repunit = (10u64.pow(digits) - 1) / 9;
+    let gap = repunit - 1;
+    (i / gap) * repunit + 1 + i % gap
+}
+
+/// The decimal digits of `n`, `N` of them, most significant first.
+fn decimal<const N: usize>(mut n: u64, count: usize) -> [u8; N] {
+    let mut d = [0u8; N];
+    for slot in d[..count].iter_mut().rev() {
+        *slot = (n % 10) as u8;
+        n /= 10;
+    }
+    d
+}
+
+/// The CPF of base `base` (nine digits, not all equal).
+fn cpf_of(base: u64) -> [u8; 11] {
+    let mut d: [u8; 11] = decimal(base, 9);
+    d[9] = check(&d[..9], &[10, 9, 8, 7, 6, 5, 4, 3, 2]);
+    d[10] = check(&d[..10], &[11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
+    d
+}
+
+/// The CNPJ of head office `base` (eight digits, not all equal).
+fn cnpj_of(base: u64) -> [u8; 14] {
+    let mut d: [u8; 14] = decimal(base, 8);
+    d[8..12].copy_from_slice(&[0, 0, 0, 1]);
+    d[12] = check(&d[..12], &[5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]);
+    d[13] = check(&d[..13], &[6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]);
+    d
 }
 
 /// The mod-11 check digit of `digits` with weights `weights`.
@@ -176,6 +262,26 @@ mod tests {
         assert!(!valid_cpf("111.111.111-11"));
         assert!(valid_cnpj("11.222.333/0001-81"));
         assert!(!valid_cnpj("11.222.333/0001-82"));
+    }
+
+    #[test]
+    fn bases_skip_only_the_repdigits() {
+        // Around each repdigit: the one before, the one after.
+        assert_eq!(nth_base(0, 9), 1);
+        assert_eq!(nth_base(111_111_109, 9), 111_111_110);
+        assert_eq!(nth_base(111_111_110, 9), 111_111_112);
+        assert_eq!(nth_base(10u64.pow(9) - 11, 9), 999_999_998);
+        assert_eq!(nth_base(10u64.pow(8) - 11, 8), 99_999_998);
+        for i in [0, 5, 11_111_110, 55_555_555, 10u64.pow(8) - 11] {
+            let d: [u8; 14] = decimal(nth_base(i, 8), 8);
+            assert!(d[..8].iter().any(|&x| x != d[0]), "{i}");
+        }
+        let mut s = String::new();
+        write(&cpf_of(529_982_247), CPF_MASK, true, &mut s);
+        assert_eq!(s, "529.982.247-25");
+        s.clear();
+        write(&cnpj_of(11_222_333), CNPJ_MASK, true, &mut s);
+        assert_eq!(s, "11.222.333/0001-81");
     }
 
     #[test]

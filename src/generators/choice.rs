@@ -7,7 +7,8 @@ use toml::Value as TomlValue;
 
 use super::dicts::{self, Builtin, Locale, BUILTIN_DICTIONARIES};
 use super::dist::{weights_problem, Dist, Pick};
-use super::{Compile, Def, Family, Params, Sample, Spec};
+use super::unique::permute;
+use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::diag::{nearest, Diagnostic};
 use crate::value::{SqlType, Value};
@@ -19,13 +20,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "choice",
             keys: &["values", "weights", "dist"],
-            unique: None,
+            unique: Some("`choice` without `weights` or `dist`"),
             parse: choice,
         },
         Def {
             name: "dict",
             keys: &["dict", "dist"],
-            unique: None,
+            unique: Some("`dict` without `dist`"),
             parse: dict,
         },
     ],
@@ -176,6 +177,31 @@ fn choice(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     }))
 }
 
+impl Literal {
+    /// A key equal for equal literals (floats by their bits).
+    fn identity(&self) -> (u8, &str, u64) {
+        match self {
+            Literal::Text(s) => (0, s, 0),
+            Literal::Int(i) => (1, "", *i as u64),
+            Literal::Float(f) => (2, "", f.to_bits()),
+            Literal::Bool(b) => (3, "", u64::from(*b)),
+        }
+    }
+}
+
+/// The items of `items` in order, each once (its first occurrence).
+fn distinct<'a, T, K: std::hash::Hash + Eq>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Vec<&'a T> {
+    let mut seen = std::collections::HashSet::new();
+    items.iter().filter(|x| seen.insert(key(x))).collect()
+}
+
+/// With `unique`, each value is used once: weights and distributions would
+/// shape how often, so they are refused.
+const UNIQUE_HINT: &str = "with `unique` every value is used at most once, so `weights` and `dist` cannot shape how often: remove them (or remove `unique`)";
+
 impl Spec for Choice {
     fn sql_type(&self) -> SqlType {
         self.sql_type
@@ -185,10 +211,37 @@ impl Spec for Choice {
         24
     }
 
-    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+    fn uniqueness(&self) -> Uniqueness {
+        if self.weights.is_some() || self.dist != Dist::Uniform {
+            return Uniqueness::Repeats;
+        }
+        Uniqueness::Space {
+            values: distinct(&self.values, Literal::identity).len() as u128,
+            of: "`values` list",
+            help: "add to `values` or lower the row count: each value is used at most once",
+        }
+    }
+
+    fn unique_hint(&self) -> Option<&'static str> {
+        Some(UNIQUE_HINT)
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if cx.unique {
+            let values: Vec<Literal> = distinct(&self.values, Literal::identity)
+                .into_iter()
+                .cloned()
+                .collect();
+            return Box::new(ChoiceSample {
+                pick: Pick::Uniform(values.len() as u64),
+                values,
+                unique: true,
+            });
+        }
         Box::new(ChoiceSample {
             pick: Pick::new(self.values.len() as u64, self.dist, self.weights.as_deref()),
             values: self.values.clone(),
+            unique: false,
         })
     }
 }
@@ -197,11 +250,18 @@ impl Spec for Choice {
 struct ChoiceSample {
     values: Vec<Literal>,
     pick: Pick,
+    /// Without replacement: the permuted row index is the value's index.
+    unique: bool,
 }
 
 impl Sample for ChoiceSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        match &self.values[self.pick.pick(&mut ctx.rng(key)) as usize] {
+        let i = if self.unique {
+            permute(ctx.row(), self.values.len() as u64, key)
+        } else {
+            self.pick.pick(&mut ctx.rng(key))
+        };
+        match &self.values[i as usize] {
             Literal::Text(s) => ctx.push_text(s),
             Literal::Int(i) => Value::Int(*i),
             Literal::Float(f) => Value::Float(*f),
@@ -225,12 +285,14 @@ struct Dict {
     source: Source,
     /// How the index is picked (user weights win).
     dist: Dist,
+    /// Distinct words in the dictionary.
+    distinct: u64,
 }
 
 fn dict(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     let name = p.string("dict");
     let (name, span) = p.require("dict", name, "\"cities\"")?;
-    let source = if let Some(i) = p.dictionaries().iter().position(|n| n == name) {
+    let source = if let Some(i) = p.dictionaries().iter().position(|d| d.name == name) {
         Source::User(i)
     } else if let Some(&(_, b)) = BUILTIN_DICTIONARIES.iter().find(|(n, _)| *n == name) {
         Source::Builtin(b, p.locale())
@@ -238,7 +300,7 @@ fn dict(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
         let all: Vec<&str> = p
             .dictionaries()
             .iter()
-            .map(String::as_str)
+            .map(|d| d.name.as_str())
             .chain(BUILTIN_DICTIONARIES.iter().map(|(n, _)| *n))
             .collect();
         let diag = Diagnostic::new(span, format!("{}: unknown dictionary `{name}`", p.what()));
@@ -251,9 +313,16 @@ fn dict(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
         });
         return None;
     };
+    let distinct = match source {
+        Source::Builtin(list, locale) => {
+            distinct(dicts::dictionaries(locale).list(list), |w| *w).len()
+        }
+        Source::User(i) => distinct(&p.dictionaries()[i].values, String::as_str).len(),
+    } as u64;
     Some(Arc::new(Dict {
         source,
         dist: p.dist(),
+        distinct,
     }))
 }
 
@@ -262,7 +331,44 @@ impl Spec for Dict {
         SqlType::Text
     }
 
+    fn uniqueness(&self) -> Uniqueness {
+        if self.dist != Dist::Uniform {
+            return Uniqueness::Repeats;
+        }
+        Uniqueness::Space {
+            values: u128::from(self.distinct),
+            of: "dictionary",
+            help: "use a larger dictionary or lower the row count: each word is used at most once",
+        }
+    }
+
+    fn unique_hint(&self) -> Option<&'static str> {
+        Some(UNIQUE_HINT)
+    }
+
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if cx.unique {
+            // Without replacement, a dictionary's own weights do not apply.
+            let words = match self.source {
+                Source::Builtin(list, locale) => Words::User(
+                    distinct(dicts::dictionaries(locale).list(list), |w| *w)
+                        .into_iter()
+                        .map(|w| (*w).to_owned())
+                        .collect(),
+                ),
+                Source::User(i) => Words::User(
+                    distinct(&cx.dictionaries[i].values, String::as_str)
+                        .into_iter()
+                        .cloned()
+                        .collect(),
+                ),
+            };
+            return Box::new(DictSample {
+                pick: Pick::Uniform(words.len() as u64),
+                words,
+                unique: true,
+            });
+        }
         let (words, weights) = match self.source {
             Source::Builtin(list, locale) => {
                 (Words::Builtin(dicts::dictionaries(locale).list(list)), None)
@@ -275,6 +381,7 @@ impl Spec for Dict {
         Box::new(DictSample {
             pick: Pick::new(words.len() as u64, self.dist, weights),
             words,
+            unique: false,
         })
     }
 }
@@ -306,11 +413,17 @@ impl Words {
 struct DictSample {
     words: Words,
     pick: Pick,
+    /// Without replacement: the permuted row index is the word's index.
+    unique: bool,
 }
 
 impl Sample for DictSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let i = self.pick.pick(&mut ctx.rng(key)) as usize;
+        let i = if self.unique {
+            permute(ctx.row(), self.words.len() as u64, key) as usize
+        } else {
+            self.pick.pick(&mut ctx.rng(key)) as usize
+        };
         ctx.push_text(self.words.get(i))
     }
 }

@@ -9,6 +9,7 @@
 use fake::locales::{Data, EN, PT_BR};
 use rand::RngExt;
 
+use super::phone::Plan;
 use crate::rng::RowRng;
 
 /// Locale of the built-in dictionaries.
@@ -91,7 +92,8 @@ pub struct Dictionaries {
     street_type_first: bool,
     zip_formats: &'static [&'static str],
     countries: &'static [&'static str],
-    phone_formats: &'static [&'static str],
+    /// The country's telephone numbering plan.
+    pub phone_plan: Plan,
     company_suffixes: &'static [&'static str],
     departments: &'static [&'static str],
     product_adjectives: &'static [&'static str],
@@ -189,12 +191,7 @@ static EN_US: Dictionaries = Dictionaries {
     street_type_first: false,
     zip_formats: &["#####"],
     countries: <EN as Data>::ADDRESS_COUNTRY,
-    phone_formats: &[
-        "(^##) ###-####",
-        "^##-###-####",
-        "+1 ^##-###-####",
-        "^##.###.####",
-    ],
+    phone_plan: Plan::Nanp,
     company_suffixes: <EN as Data>::COMPANY_SUFFIX,
     departments: &[
         "Books",
@@ -382,7 +379,7 @@ static PT_BR_DICT: Dictionaries = Dictionaries {
         "Egito",
         "Marrocos",
     ],
-    phone_formats: &["(^#) 9####-####", "(^#) 3###-####", "+55 ^# 9####-####"],
+    phone_plan: Plan::Brazil,
     company_suffixes: <PT_BR as Data>::COMPANY_SUFFIX,
     departments: &[
         "Livros",
@@ -571,10 +568,10 @@ impl Dictionaries {
         digits(rng, format, out);
     }
 
-    /// Appends a phone number.
+    /// Appends a phone number of the locale's numbering plan.
     pub fn phone(&self, rng: &mut RowRng, out: &mut String) {
-        let format = pick(rng, self.phone_formats);
-        digits(rng, format, out);
+        let number = self.phone_plan.random(rng, None);
+        self.phone_plan.write(number, rng, out);
     }
 
     /// Appends a company name: a family name or two and a suffix.

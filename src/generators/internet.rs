@@ -214,7 +214,7 @@ impl Spec for Ipv4 {
             Some((_, size)) => Uniqueness::Space {
                 values: u128::from(size),
                 of: "network",
-                widen: "`cidr`",
+                help: "widen `cidr` or lower the row count",
             },
             None => Uniqueness::Repeats,
         }

@@ -16,12 +16,14 @@
 //! * [`registry`]: the families, and finding a generator by name.
 //! * [`dist`]: distributions and child counts, shared by every family.
 //! * [`dicts`]: locales and word lists, built in and user-defined.
-//! * [`unique`]: keyed permutations, for `unique` over a range.
+//! * [`unique`]: keyed permutations, for `unique` over a space.
+//! * [`phone`]: telephone numbering plans.
 //! * the families: [`numeric`], [`text`], [`temporal`], [`uuid`](mod@uuid),
 //!   [`choice`], [`person`], [`internet`], [`address`], [`commerce`],
 //!   [`br`], [`document`].
 
 pub mod address;
+pub mod bound;
 pub mod br;
 pub mod choice;
 pub mod commerce;
@@ -31,6 +33,7 @@ pub mod document;
 pub mod internet;
 pub mod numeric;
 pub mod person;
+pub mod phone;
 pub mod registry;
 pub mod temporal;
 pub mod text;
@@ -46,6 +49,7 @@ use toml::Value as TomlValue;
 use crate::context::SourceContext;
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
+use crate::expr::{Expr, Ty};
 use crate::limits::MAX_LEN;
 use crate::rng::{stream_key, Purpose};
 use crate::value::{SqlType, Value};
@@ -145,8 +149,9 @@ pub enum Uniqueness {
         values: u128,
         /// What the space is, for the refusal ("range", "network").
         of: &'static str,
-        /// The keys that would widen it ("`min`..`max`", "`cidr`").
-        widen: &'static str,
+        /// How to make room: the hint of the refusal ("widen `cidr` or
+        /// lower the row count").
+        help: &'static str,
     },
 }
 
@@ -161,6 +166,9 @@ pub struct Generator {
     /// Indices of the earlier columns it reads, in the order of
     /// [`Params::read_column`] calls.
     pub reads: Vec<usize>,
+    /// The expressions its parameters hold, in the order of
+    /// [`Params::expr`] calls, checked against the row's earlier columns.
+    pub exprs: Vec<Expr>,
 }
 
 /// A field of an `object`, or the item of an `array`: a nested column spec
@@ -189,6 +197,20 @@ pub struct Read {
     pub help: &'static str,
 }
 
+/// A parameter that holds an expression of the row's earlier columns
+/// (`min = "parent.signed_up"`), to be parsed once every column is known.
+#[derive(Debug, Clone)]
+pub struct ParamExpr {
+    /// The key that holds it.
+    pub key: &'static str,
+    /// The expression.
+    pub src: String,
+    /// Where it is written (the quoted string).
+    pub span: Range<usize>,
+    /// The types it may have.
+    pub want: &'static [Ty],
+}
+
 /// Parses a nested column spec: `(params, name, spec, span)`.
 pub type FieldParser = fn(&mut Params<'_, '_>, &str, &TomlValue, Range<usize>) -> Option<Field>;
 
@@ -200,8 +222,9 @@ pub struct Params<'p, 'a> {
     what: &'p str,
     span: Range<usize>,
     locale: Locale,
-    dictionaries: &'p [String],
+    dictionaries: &'p [Dictionary],
     reads: Vec<Read>,
+    exprs: Vec<ParamExpr>,
     field: FieldParser,
 }
 
@@ -216,7 +239,7 @@ impl<'p, 'a> Params<'p, 'a> {
         what: &'p str,
         span: Range<usize>,
         locale: Locale,
-        dictionaries: &'p [String],
+        dictionaries: &'p [Dictionary],
         field: FieldParser,
     ) -> Self {
         Params {
@@ -227,6 +250,7 @@ impl<'p, 'a> Params<'p, 'a> {
             locale,
             dictionaries,
             reads: Vec::new(),
+            exprs: Vec::new(),
             field,
         }
     }
@@ -246,8 +270,8 @@ impl<'p, 'a> Params<'p, 'a> {
         self.locale
     }
 
-    /// The names of the user dictionaries, in index order.
-    pub fn dictionaries(&self) -> &'p [String] {
+    /// The user dictionaries, in index order.
+    pub fn dictionaries(&self) -> &'p [Dictionary] {
         self.dictionaries
     }
 
@@ -393,6 +417,30 @@ impl<'p, 'a> Params<'p, 'a> {
         std::mem::take(&mut self.reads)
     }
 
+    /// Records that parameter `key` holds expression `src` (written at
+    /// `span`), whose type must be one of `want`; the compiled generator
+    /// finds it, checked, at the returned position of [`Compile::exprs`].
+    pub fn expr(
+        &mut self,
+        key: &'static str,
+        src: &str,
+        span: Range<usize>,
+        want: &'static [Ty],
+    ) -> usize {
+        self.exprs.push(ParamExpr {
+            key,
+            src: src.to_owned(),
+            span,
+            want,
+        });
+        self.exprs.len() - 1
+    }
+
+    /// The parameter expressions recorded so far.
+    pub(crate) fn take_exprs(&mut self) -> Vec<ParamExpr> {
+        std::mem::take(&mut self.exprs)
+    }
+
     /// Parses a nested column spec (an object's field, an array's item)
     /// named `name`, located at `span`.
     pub fn field(&mut self, name: &str, spec: &TomlValue, span: Range<usize>) -> Option<Field> {
@@ -414,6 +462,7 @@ impl<'p, 'a> Params<'p, 'a> {
             locale: self.locale,
             dictionaries: self.dictionaries,
             reads: Vec::new(),
+            exprs: Vec::new(),
             field: self.field,
         }
     }
@@ -438,6 +487,8 @@ pub struct Compile<'a> {
     pub unique: bool,
     /// Indices of the earlier columns the generator reads.
     pub reads: &'a [usize],
+    /// The expressions its parameters hold, checked.
+    pub exprs: &'a [Expr],
     /// The logical types of the table's columns.
     pub types: &'a [SqlType],
     /// The user dictionaries.
@@ -457,6 +508,7 @@ impl<'a> Compile<'a> {
             stream,
             unique: false,
             reads: &[],
+            exprs: &[],
             ..self.clone()
         }
     }

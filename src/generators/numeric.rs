@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use rand::RngExt;
+use toml::Value as TomlValue;
 
+use super::bound::{self, Bound, RowBound, Units};
 use super::dist::{Dist, Real};
 use super::unique::permute;
 use super::{Compile, Def, Family, Params, RowKey, Sample, Spec, Uniqueness};
@@ -126,60 +128,88 @@ impl Sample for Sequence {
 /// Integers in `[min, max]`.
 #[derive(Debug, Clone, Copy)]
 struct Int {
-    min: i64,
-    max: i64,
+    min: Bound,
+    max: Bound,
     dist: Dist,
 }
 
 fn int(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let min = p.int("min");
-    let max = p.int("max");
-    let (min, max) = (p.require("min", min, "0")?, p.require("max", max, "100")?);
-    if min.0 > max.0 {
-        p.range_error(min.1.clone(), &min.0, &max.0);
+    let one = |p: &mut Params<'_, '_>, key: &'static str, example: &str| -> Option<Bound> {
+        let found = bound::read(p, key, Units::Int, TomlValue::as_integer, |_| false);
+        match p.require(key, found, example)? {
+            (Ok(b), _) => Some(b),
+            (Err(()), span) => {
+                p.problem(
+                    span,
+                    format!("`{key}` must be an integer, or an expression of earlier columns"),
+                    Some(&format!(
+                        "e.g. `{key} = {example}` or `{key} = \"parent.quantity\"`"
+                    )),
+                );
+                None
+            }
+        }
+    };
+    let min = one(p, "min", "0");
+    let max = one(p, "max", "100");
+    let (min, max) = (min?, max?);
+    if let (Some(lo), Some(hi)) = (min.fixed(), max.fixed()) {
+        if lo > hi {
+            let span = p.get("min").map_or_else(|| p.span(), |v| v.span());
+            p.range_error(span, &lo, &hi);
+        }
     }
-    Some(Arc::new(Int {
-        min: min.0,
-        max: max.0,
-        dist: p.dist(),
-    }))
+    let dist = p.dist();
+    bound::check_dist(p, min, max, dist);
+    Some(Arc::new(Int { min, max, dist }))
+}
+
+impl Int {
+    /// Values in `[min, max]`, when both are fixed.
+    fn span(&self) -> Option<u128> {
+        let (lo, hi) = (self.min.fixed()?, self.max.fixed()?);
+        Some((i128::from(hi) - i128::from(lo) + 1) as u128)
+    }
 }
 
 impl Spec for Int {
     fn sql_type(&self) -> SqlType {
-        if i32::try_from(self.min).is_ok() && i32::try_from(self.max).is_ok() {
-            SqlType::Integer
-        } else {
-            SqlType::BigInt
+        match (self.min.fixed(), self.max.fixed()) {
+            (Some(lo), Some(hi)) if i32::try_from(lo).is_ok() && i32::try_from(hi).is_ok() => {
+                SqlType::Integer
+            }
+            _ => SqlType::BigInt,
         }
     }
 
     fn unique_hint(&self) -> Option<&'static str> {
-        Some("remove `dist`: only a uniform range can be made distinct")
+        Some(match self.span() {
+            None => "a range computed for each row cannot keep `unique` (rows with the same bounds would have to know each other's values): give fixed `min` and `max`, or remove `unique`",
+            Some(_) => "remove `dist` (or `unique`): distinct values are each drawn once, so a distribution cannot shape how often they occur; only a uniform range can be made distinct",
+        })
     }
 
     fn uniqueness(&self) -> Uniqueness {
-        match self.dist {
-            Dist::Uniform => Uniqueness::Space {
-                values: (i128::from(self.max) - i128::from(self.min) + 1) as u128,
+        match (self.dist, self.span()) {
+            (Dist::Uniform, Some(values)) => Uniqueness::Space {
+                values,
                 of: "range",
-                widen: "`min`..`max`",
+                help: "widen `min`..`max` or lower the row count",
             },
             _ => Uniqueness::Repeats,
         }
     }
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
-        if cx.unique {
-            let span = (i128::from(self.max) - i128::from(self.min) + 1) as u128;
+        if let (true, Some(span)) = (cx.unique, self.span()) {
             return Box::new(UniqueInt {
-                min: self.min,
+                min: self.min.fixed().unwrap_or_default(),
                 span: span.min(u128::from(u64::MAX)) as u64,
             });
         }
         Box::new(IntSample {
-            min: self.min,
-            max: self.max,
+            min: RowBound::new(self.min, cx.exprs),
+            max: RowBound::new(self.max, cx.exprs),
             dist: Real::new(self.dist),
         })
     }
@@ -187,15 +217,22 @@ impl Spec for Int {
 
 #[derive(Debug)]
 struct IntSample {
-    min: i64,
-    max: i64,
+    min: RowBound,
+    max: RowBound,
     dist: Real,
 }
 
 impl Sample for IntSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let (min, max) = match (&self.min, &self.max) {
+            (RowBound::Fixed(lo), RowBound::Fixed(hi)) => (*lo, *hi),
+            (lo, hi) => match bound::range(lo, hi, Units::Int, ctx) {
+                Some(range) => range,
+                None => return Value::Null,
+            },
+        };
         let mut rng = ctx.rng(key);
-        Value::Int(self.dist.sample_int(&mut rng, self.min, self.max))
+        Value::Int(self.dist.sample_int(&mut rng, min, max))
     }
 }
 

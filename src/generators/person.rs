@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::dicts::{self, Dictionaries};
-use super::{Compile, Def, Family, Params, Sample, Spec};
+use super::unique::permute;
+use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::value::{SqlType, Value};
 
@@ -15,19 +16,19 @@ pub const FAMILY: Family = Family {
         Def {
             name: "person.first_name",
             keys: &[],
-            unique: None,
+            unique: Some("`person.*`"),
             parse: |p| person(p, Part::First),
         },
         Def {
             name: "person.last_name",
             keys: &[],
-            unique: None,
+            unique: Some("`person.*`"),
             parse: |p| person(p, Part::Last),
         },
         Def {
             name: "person.name",
             keys: &[],
-            unique: None,
+            unique: Some("`person.*`"),
             parse: |p| person(p, Part::Full),
         },
     ],
@@ -67,8 +68,78 @@ impl Spec for Person {
         24
     }
 
-    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+    fn uniqueness(&self) -> Uniqueness {
+        let (first, last) = self.names();
+        Uniqueness::Space {
+            values: match self.part {
+                Part::First => first.len() as u128,
+                Part::Last => last.len() as u128,
+                Part::Full => first.len() as u128 * last.len() as u128,
+            },
+            of: match self.part {
+                Part::First => "list of given names",
+                Part::Last => "list of family names",
+                Part::Full => "given × family names",
+            },
+            help: match self.part {
+                Part::Full => "lower the row count (every given name of the locale with every family name)",
+                _ => "lower the row count, or use `person.name` (every given name with every family name)",
+            },
+        }
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if cx.unique {
+            let (first, last) = self.names();
+            return Box::new(UniquePerson {
+                part: self.part,
+                first,
+                last,
+            });
+        }
         Box::new(*self)
+    }
+}
+
+impl Person {
+    /// The locale's given and family names, each once.
+    fn names(&self) -> (Vec<&'static str>, Vec<&'static str>) {
+        fn once(words: &'static [&'static str]) -> Vec<&'static str> {
+            let mut seen = std::collections::HashSet::new();
+            words.iter().copied().filter(|w| seen.insert(*w)).collect()
+        }
+        (
+            once(self.dict.list(dicts::Builtin::FirstNames)),
+            once(self.dict.list(dicts::Builtin::LastNames)),
+        )
+    }
+}
+
+/// Distinct names: the permuted row index numbers the given names, the
+/// family names, or their pairs.
+#[derive(Debug)]
+struct UniquePerson {
+    part: Part,
+    first: Vec<&'static str>,
+    last: Vec<&'static str>,
+}
+
+impl Sample for UniquePerson {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let (f, l) = (self.first.len() as u64, self.last.len() as u64);
+        match self.part {
+            Part::First => ctx.push_text(self.first[permute(ctx.row(), f, key) as usize]),
+            Part::Last => ctx.push_text(self.last[permute(ctx.row(), l, key) as usize]),
+            Part::Full => {
+                let i = permute(ctx.row(), f * l, key);
+                let (first, last) = (self.first[(i / l) as usize], self.last[(i % l) as usize]);
+                ctx.write_text(|out| {
+                    out.push_str(first);
+                    out.push(' ');
+                    out.push_str(last);
+                })
+            }
+        }
     }
 }
 

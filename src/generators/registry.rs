@@ -62,14 +62,18 @@ pub fn unique_help() -> String {
 /// Reads generator `def`'s keys from `p`: the generator (none when a
 /// problem leaves nothing to build) and the earlier columns it names, to be
 /// resolved into its `reads` once every column is known.
-pub fn parse(def: &'static Def, p: &mut Params<'_, '_>) -> (Option<Generator>, Vec<super::Read>) {
+pub fn parse(
+    def: &'static Def,
+    p: &mut Params<'_, '_>,
+) -> (Option<Generator>, Vec<super::Read>, Vec<super::ParamExpr>) {
     let spec = (def.parse)(p);
     let generator = spec.map(|spec| Generator {
         name: def.name,
         spec,
         reads: Vec::new(),
+        exprs: Vec::new(),
     });
-    (generator, p.take_reads())
+    (generator, p.take_reads(), p.take_exprs())
 }
 
 /// A field of an `object` (or the item of an `array`): a column spec made
@@ -117,14 +121,14 @@ pub fn field(
         Some((gen_name, gen_span)) => match find(gen_name) {
             Some(def) => {
                 allowed.extend(def.keys);
-                let (made, reads) = parse(def, &mut p);
-                if reads.is_empty() {
+                let (made, reads, exprs) = parse(def, &mut p);
+                if reads.is_empty() && exprs.is_empty() {
                     made
                 } else {
                     p.problem(
                         span.clone(),
                         "fields cannot read other columns",
-                        Some("remove `from` / `of` inside object fields"),
+                        Some("remove `from` / `of` and expressions inside object fields"),
                     );
                     None
                 }

@@ -1,10 +1,10 @@
 //! Time: `date` and `timestamp`.
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use toml::Value as TomlValue;
 
+use super::bound::{self, Bound, RowBound, Units};
 use super::dist::{Dist, Real};
 use super::unique::permute;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
@@ -65,36 +65,50 @@ pub fn parse_timestamp(v: &TomlValue) -> Option<i64> {
     parse_date(v).map(|days| i64::from(days) * 86_400)
 }
 
-/// Reads `min` and `max` (both required) with `parse`; `kind` names the
-/// generator in messages and `example` shows the form.
+/// Whether `s` was meant as a date or timestamp literal (it starts with a
+/// year and a dash), so a typo in it is reported as a bad literal rather
+/// than read as an expression.
+fn looks_literal(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+}
+
+/// Reads `min` and `max` (both required): literals with `parse`, or
+/// expressions of the row in `units`; `kind` names the generator in
+/// messages and `example` shows the form.
 fn bounds(
     p: &mut Params<'_, '_>,
     kind: &str,
     example: &str,
+    units: Units,
     parse: fn(&TomlValue) -> Option<i64>,
-) -> Option<(i64, i64)> {
-    let bound = |p: &mut Params<'_, '_>, key: &str| -> Option<(i64, Range<usize>)> {
-        let v = p.get(key);
-        let v = p.require(key, v, example)?;
-        match parse(v.get_ref()) {
-            Some(x) => Some((x, v.span())),
-            None => {
+) -> Option<(Bound, Bound)> {
+    let one = |p: &mut Params<'_, '_>, key: &'static str| -> Option<Bound> {
+        let found = bound::read(p, key, units, parse, looks_literal);
+        match p.require(key, found, example)? {
+            (Ok(b), _) => Some(b),
+            (Err(()), span) => {
                 p.problem(
-                    v.span(),
+                    span,
                     format!("`{key}` is not a valid {kind}"),
-                    Some(&format!("write it like {example}")),
+                    Some(&format!(
+                        "write it like {example}, or as an expression of earlier columns (e.g. \"parent.signed_up\")"
+                    )),
                 );
                 None
             }
         }
     };
-    let min = bound(p, "min");
-    let max = bound(p, "max");
+    let min = one(p, "min");
+    let max = one(p, "max");
     let (min, max) = (min?, max?);
-    if min.0 > max.0 {
-        p.range_error(min.1.clone(), &"min", &"max");
+    if let (Some(lo), Some(hi)) = (min.fixed(), max.fixed()) {
+        if lo > hi {
+            let span = p.get("min").map_or_else(|| p.span(), |v| v.span());
+            p.range_error(span, &"min", &"max");
+        }
     }
-    Some((min.0, max.0))
+    Some((min, max))
 }
 
 /// Whole days or whole seconds.
@@ -120,35 +134,55 @@ impl Unit {
 #[derive(Debug, Clone, Copy)]
 struct Moment {
     unit: Unit,
-    min: i64,
-    max: i64,
+    min: Bound,
+    max: Bound,
     dist: Dist,
 }
 
 fn date(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let (min, max) = bounds(p, "date", "2024-01-01", |v| parse_date(v).map(i64::from))?;
+    let (min, max) = bounds(p, "date", "2024-01-01", Units::Days, |v| {
+        parse_date(v).map(i64::from)
+    })?;
+    let dist = p.dist();
+    bound::check_dist(p, min, max, dist);
     Some(Arc::new(Moment {
         unit: Unit::Day,
         min,
         max,
-        dist: p.dist(),
+        dist,
     }))
 }
 
 fn timestamp(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let (min, max) = bounds(p, "timestamp", "2024-01-01T00:00:00Z", parse_timestamp)?;
+    let (min, max) = bounds(
+        p,
+        "timestamp",
+        "2024-01-01T00:00:00Z",
+        Units::Seconds,
+        parse_timestamp,
+    )?;
+    let dist = p.dist();
+    bound::check_dist(p, min, max, dist);
     Some(Arc::new(Moment {
         unit: Unit::Second,
         min,
         max,
-        dist: p.dist(),
+        dist,
     }))
 }
 
 impl Moment {
-    /// Units in `[min, max]`.
-    fn span(&self) -> u128 {
-        (i128::from(self.max) - i128::from(self.min) + 1) as u128
+    /// Units in `[min, max]`, when both are fixed.
+    fn span(&self) -> Option<u128> {
+        let (lo, hi) = (self.min.fixed()?, self.max.fixed()?);
+        Some((i128::from(hi) - i128::from(lo) + 1) as u128)
+    }
+
+    fn units(&self) -> Units {
+        match self.unit {
+            Unit::Day => Units::Days,
+            Unit::Second => Units::Seconds,
+        }
     }
 }
 
@@ -161,32 +195,36 @@ impl Spec for Moment {
     }
 
     fn uniqueness(&self) -> Uniqueness {
-        match self.dist {
-            Dist::Uniform => Uniqueness::Space {
-                values: self.span(),
+        match (self.dist, self.span()) {
+            (Dist::Uniform, Some(values)) => Uniqueness::Space {
+                values,
                 of: "range",
-                widen: "`min`..`max`",
+                help: "widen `min`..`max` or lower the row count",
             },
             _ => Uniqueness::Repeats,
         }
     }
 
     fn unique_hint(&self) -> Option<&'static str> {
-        Some("remove `dist`: only a uniform range can be made distinct")
+        Some(match self.span() {
+            None => "a range computed for each row cannot keep `unique` (rows with the same bounds would have to know each other's values): give fixed `min` and `max`, or remove `unique`",
+            Some(_) => "remove `dist` (or `unique`): distinct values are each drawn once, so a distribution cannot shape how often they occur; only a uniform range can be made distinct",
+        })
     }
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
-        if cx.unique {
+        if let (true, Some(span)) = (cx.unique, self.span()) {
             return Box::new(UniqueMoment {
                 unit: self.unit,
-                min: self.min,
-                span: self.span().min(u128::from(u64::MAX)) as u64,
+                min: self.min.fixed().unwrap_or_default(),
+                span: span.min(u128::from(u64::MAX)) as u64,
             });
         }
         Box::new(MomentSample {
             unit: self.unit,
-            min: self.min,
-            max: self.max,
+            units: self.units(),
+            min: RowBound::new(self.min, cx.exprs),
+            max: RowBound::new(self.max, cx.exprs),
             dist: Real::new(self.dist),
         })
     }
@@ -195,16 +233,23 @@ impl Spec for Moment {
 #[derive(Debug)]
 struct MomentSample {
     unit: Unit,
-    min: i64,
-    max: i64,
+    units: Units,
+    min: RowBound,
+    max: RowBound,
     dist: Real,
 }
 
 impl Sample for MomentSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let (min, max) = match (&self.min, &self.max) {
+            (RowBound::Fixed(lo), RowBound::Fixed(hi)) => (*lo, *hi),
+            (lo, hi) => match bound::range(lo, hi, self.units, ctx) {
+                Some(range) => range,
+                None => return Value::Null,
+            },
+        };
         let mut rng = ctx.rng(key);
-        self.unit
-            .value(self.dist.sample_int(&mut rng, self.min, self.max))
+        self.unit.value(self.dist.sample_int(&mut rng, min, max))
     }
 }
 

@@ -6,7 +6,8 @@ use md5::Digest;
 use rand::{Rng, RngExt};
 
 use super::dicts::{self, Dictionaries};
-use super::{Compile, Def, Family, Params, Sample, Spec};
+use super::unique::{permute128, Radix, EXACT_SPACE};
+use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::format::text;
 use crate::value::{SqlType, Value};
@@ -18,13 +19,13 @@ pub const FAMILY: Family = Family {
         Def {
             name: "string",
             keys: &["len", "charset"],
-            unique: None,
+            unique: Some("`string`"),
             parse: string,
         },
         Def {
             name: "pattern",
             keys: &["pattern"],
-            unique: None,
+            unique: Some("`pattern`"),
             parse: pattern,
         },
         Def {
@@ -98,6 +99,29 @@ fn string(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     }))
 }
 
+impl Str {
+    /// Strings of the charset of every length from `min` to `max`, when
+    /// they number at most [`EXACT_SPACE`].
+    fn exact_space(&self) -> Option<u128> {
+        let c = self.chars.len() as u128;
+        (self.min..=self.max).try_fold(0u128, |sum, len| {
+            let n = c.checked_pow(len)?;
+            sum.checked_add(n).filter(|&s| s <= EXACT_SPACE)
+        })
+    }
+
+    /// For spaces beyond [`EXACT_SPACE`]: the trailing characters that are
+    /// permuted (the fewest holding 2^64 values: more than any table has).
+    fn permuted_tail(&self) -> u32 {
+        let c = self.chars.len() as u128;
+        let mut m = 1;
+        while c.pow(m) <= u128::from(u64::MAX) {
+            m += 1;
+        }
+        m
+    }
+}
+
 impl Spec for Str {
     fn sql_type(&self) -> SqlType {
         SqlType::Text
@@ -107,8 +131,81 @@ impl Spec for Str {
         u64::from(self.max)
     }
 
-    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+    fn uniqueness(&self) -> Uniqueness {
+        Uniqueness::Space {
+            values: self
+                .exact_space()
+                .unwrap_or_else(|| (self.chars.len() as u128).pow(self.permuted_tail())),
+            of: "strings of that charset and length",
+            help: "widen `len` or `charset`, or lower the row count",
+        }
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if cx.unique {
+            return Box::new(UniqueStr {
+                spec: *self,
+                exact: self.exact_space(),
+                tail: self.permuted_tail(),
+            });
+        }
         Box::new(*self)
+    }
+}
+
+/// Distinct strings. When every string of the charset from `min` to `max`
+/// characters numbers at most [`EXACT_SPACE`], the permuted row index is
+/// the string's number in that space (longer strings are the most
+/// numerous, so most values have the longest length, as in any uniform
+/// draw of distinct strings); beyond it, the length and leading characters
+/// are drawn at random and the last `tail` characters are a permuted number.
+#[derive(Debug)]
+struct UniqueStr {
+    spec: Str,
+    exact: Option<u128>,
+    tail: u32,
+}
+
+impl Sample for UniqueStr {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let row = ctx.row();
+        let chars = self.spec.chars;
+        let c = chars.len() as u128;
+        let mut rng = ctx.rng(key);
+        ctx.write_text(|out| {
+            let (len, mut i, tail) = match self.exact {
+                Some(space) => {
+                    let mut i = permute128(u128::from(row), space, key);
+                    let mut len = self.spec.max;
+                    loop {
+                        let n = c.pow(len);
+                        if i < n || len == self.spec.min {
+                            break;
+                        }
+                        i -= n;
+                        len -= 1;
+                    }
+                    (len, i, len)
+                }
+                None => {
+                    let len = rng.random_range(self.spec.min.max(self.tail)..=self.spec.max);
+                    let i = permute128(u128::from(row), c.pow(self.tail), key);
+                    (len, i, self.tail)
+                }
+            };
+            for _ in tail..len {
+                out.push(chars[rng.random_range(0..chars.len())] as char);
+            }
+            // The number's digits, most significant first (at most 128:
+            // no space of two or more characters beyond 2^120 needs more).
+            let mut digits = [0u8; 128];
+            let tail = tail as usize;
+            for slot in digits[..tail].iter_mut().rev() {
+                *slot = chars[(i % c) as usize];
+                i /= c;
+            }
+            out.extend(digits[..tail].iter().map(|&b| char::from(b)));
+        })
     }
 }
 
@@ -178,6 +275,23 @@ fn pattern(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     Some(Arc::new(Pattern(pattern_parts(text))))
 }
 
+impl Pattern {
+    /// The placeholders' symbols, in order: the pattern's space.
+    fn radix(&self) -> Radix {
+        Radix::new(
+            self.0
+                .iter()
+                .filter_map(|part| match part {
+                    PatternPart::Literal(_) => None,
+                    PatternPart::Digit => Some(10),
+                    PatternPart::Letter => Some(26),
+                    PatternPart::Alnum => Some(62),
+                })
+                .collect(),
+        )
+    }
+}
+
 impl Spec for Pattern {
     fn sql_type(&self) -> SqlType {
         SqlType::Text
@@ -187,8 +301,59 @@ impl Spec for Pattern {
         24
     }
 
-    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
+    fn uniqueness(&self) -> Uniqueness {
+        Uniqueness::Space {
+            values: self.radix().distinct(),
+            of: "pattern",
+            help: "add `#`, `?` or `*` to `pattern`, or lower the row count",
+        }
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if cx.unique {
+            return Box::new(UniquePattern {
+                radix: self.radix(),
+                parts: self.0.clone(),
+            });
+        }
         Box::new(self.clone())
+    }
+}
+
+/// Distinct strings of a pattern: the placeholders spell the permuted row
+/// index in their mixed radix.
+#[derive(Debug)]
+struct UniquePattern {
+    parts: Vec<PatternPart>,
+    radix: Radix,
+}
+
+impl Sample for UniquePattern {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let row = ctx.row();
+        let mut rng = ctx.rng(key);
+        let mut digits = ctx.digits();
+        self.radix
+            .digits(row, key, |r| rng.random_range(0..r), &mut digits);
+        let value = ctx.write_text(|out| {
+            let mut next = digits.iter();
+            for part in &self.parts {
+                let d = match part {
+                    PatternPart::Literal(s) => {
+                        out.push_str(s);
+                        continue;
+                    }
+                    _ => next.next().copied().unwrap_or(0) as usize,
+                };
+                out.push(match part {
+                    PatternPart::Digit => (b'0' + d as u8) as char,
+                    PatternPart::Letter => (b'A' + d as u8) as char,
+                    _ => Charset::Alnum.chars()[d] as char,
+                });
+            }
+        });
+        ctx.give_back_digits(digits);
+        value
     }
 }
 

@@ -7,6 +7,7 @@ use rand::{Rng, RngExt};
 use super::temporal::parse_timestamp;
 use super::{Compile, Def, Family, Params, RowKey, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
+use crate::expr::{eval, Expr, Ty, Val};
 use crate::rng::{row_rng, RowRng};
 use crate::value::{SqlType, Value};
 
@@ -15,7 +16,7 @@ pub const FAMILY: Family = Family {
     name: "uuid",
     generators: &[Def {
         name: "uuid",
-        keys: &["version", "min", "max"],
+        keys: &["version", "min", "max", "at"],
         unique: Some("`uuid`"),
         parse: uuid,
     }],
@@ -51,7 +52,10 @@ fn uuid(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
                 let span = p.span();
                 p.range_error(span, &"min", &"max");
             }
-            Some(Arc::new(UuidV7 { min, max }))
+            let at = p
+                .string("at")
+                .map(|(src, span)| p.expr("at", src, span, &[Ty::Timestamp, Ty::Date]));
+            Some(Arc::new(UuidV7 { min, max, at }))
         }
         Some((v, s)) if v != 4 => {
             p.problem(
@@ -111,11 +115,15 @@ impl RowKey for UuidV4 {
     }
 }
 
-/// Time-ordered UUIDs (version 7) with a timestamp in `[min, max]` (ms).
+/// Time-ordered UUIDs (version 7) with a timestamp in `[min, max]` (ms),
+/// or the moment of expression `at` (a column of the row: `at =
+/// "started_at"`), drawn from the range only where `at` is NULL.
 #[derive(Debug, Clone, Copy)]
 struct UuidV7 {
     min: i64,
     max: i64,
+    /// The position of `at` in the generator's expressions.
+    at: Option<usize>,
 }
 
 impl Spec for UuidV7 {
@@ -127,15 +135,38 @@ impl Spec for UuidV7 {
         Uniqueness::Always
     }
 
-    fn compile(&self, _: &Compile<'_>) -> Box<dyn Sample> {
-        Box::new(*self)
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(UuidV7Sample {
+            min: self.min,
+            max: self.max,
+            at: self.at.map(|i| cx.exprs[i].clone()),
+        })
     }
 }
 
-impl Sample for UuidV7 {
+#[derive(Debug)]
+struct UuidV7Sample {
+    min: i64,
+    max: i64,
+    at: Option<Expr>,
+}
+
+/// The last millisecond a version 7 UUID holds (48 bits).
+const V7_LAST: i64 = (1 << 48) - 1;
+
+impl Sample for UuidV7Sample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let at = match &self.at {
+            Some(e) => match eval(e, ctx) {
+                Val::Ts(t) => Some(t.div_euclid(1_000)),
+                Val::Date(d) => Some(i64::from(d) * 86_400_000),
+                _ => None,
+            },
+            None => None,
+        };
         let mut rng = ctx.rng(key);
-        let ms = rng.random_range(self.min..=self.max) as u64;
+        let drawn = rng.random_range(self.min..=self.max);
+        let ms = at.unwrap_or(drawn).clamp(0, V7_LAST) as u64;
         let mut bytes = [0u8; 16];
         rng.fill_bytes(&mut bytes);
         bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);

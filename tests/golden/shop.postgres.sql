@@ -14,11 +14,13 @@ CREATE TABLE "customers" (
   "spent" numeric(18,2) NOT NULL
 );
 COMMENT ON COLUMN "customers"."birth_date" IS 'customers are adults when they sign up';
+COMMENT ON COLUMN "customers"."signed_up" IS 'at 18 or later';
 COMMENT ON COLUMN "customers"."spent" IS 'sum of the customer''s order totals';
 
 CREATE TABLE "products" (
   "id" bigint NOT NULL PRIMARY KEY,
-  "sku" text NOT NULL,
+  "sku" text NOT NULL UNIQUE,
+  "name" text NOT NULL,
   "department" text NOT NULL,
   "price" numeric(6,2) NOT NULL,
   "weight_kg" double precision NOT NULL,
@@ -37,6 +39,7 @@ CREATE TABLE "orders" (
   "total" numeric(18,2) NOT NULL,
   FOREIGN KEY ("customer_id") REFERENCES "customers" ("id")
 );
+COMMENT ON COLUMN "orders"."placed_at" IS 'after the customer signed up';
 COMMENT ON COLUMN "orders"."total" IS 'equals the sum of its item lines';
 
 CREATE TABLE "order_items" (

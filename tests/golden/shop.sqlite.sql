@@ -5,7 +5,7 @@ CREATE TABLE "customers" (
   "phone" TEXT,
   "loyalty" TEXT NOT NULL,
   "birth_date" DATE NOT NULL, -- customers are adults when they sign up
-  "signed_up" TIMESTAMP NOT NULL,
+  "signed_up" TIMESTAMP NOT NULL, -- at 18 or later
   "marketing" BOOLEAN NOT NULL,
   "age" INTEGER NOT NULL,
   "segment" TEXT NOT NULL,
@@ -16,7 +16,8 @@ CREATE TABLE "customers" (
 
 CREATE TABLE "products" (
   "id" INTEGER NOT NULL PRIMARY KEY,
-  "sku" TEXT NOT NULL,
+  "sku" TEXT NOT NULL UNIQUE,
+  "name" TEXT NOT NULL,
   "department" TEXT NOT NULL,
   "price" DECIMAL(6,2) NOT NULL,
   "weight_kg" REAL NOT NULL,
@@ -27,7 +28,7 @@ CREATE TABLE "products" (
 CREATE TABLE "orders" (
   "id" INTEGER NOT NULL PRIMARY KEY,
   "customer_id" INTEGER NOT NULL,
-  "placed_at" TIMESTAMP NOT NULL,
+  "placed_at" TIMESTAMP NOT NULL, -- after the customer signed up
   "status" TEXT NOT NULL,
   "channel" TEXT NOT NULL,
   "coupon" TEXT,

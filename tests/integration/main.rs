@@ -21,4 +21,6 @@ mod shards;
 mod sqlite;
 mod stats;
 mod support;
+mod time;
+mod unique;
 mod units;

@@ -57,6 +57,7 @@ fn shop_has_four_tables_with_valid_foreign_keys() {
     let expect = [
         ("id", "INTEGER", 1, 1),
         ("sku", "TEXT", 1, 0),
+        ("name", "TEXT", 1, 0),
         ("department", "TEXT", 1, 0),
         ("price", "DECIMAL(6,2)", 1, 0),
         ("weight_kg", "REAL", 1, 0),

@@ -12,7 +12,7 @@ use toml::Value as TomlValue;
 use super::draft::{CaseDraft, Draft, Link};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
-use crate::generators::dicts::Locale;
+use crate::generators::dicts::{Dictionary, Locale};
 use crate::generators::dist::{self, Dist};
 use crate::generators::{registry, Params, Uniqueness};
 use crate::schema::raw::Entries;
@@ -77,7 +77,7 @@ pub(super) struct Env<'a> {
     /// The default locale of built-in dictionaries.
     pub(super) locale: Locale,
     /// The names of the user dictionaries, in index order.
-    pub(super) dicts: &'a [String],
+    pub(super) dicts: &'a [Dictionary],
 }
 
 /// The keys that say where a column's values come from; exactly one is given.
@@ -472,9 +472,9 @@ fn catalogue(
     };
     allowed.extend(def.keys);
     let mut p = Params::new(k, d, what, span, env.locale, env.dicts, registry::field);
-    let (made, reads) = registry::parse(def, &mut p);
-    if !reads.is_empty() {
-        *link = Some(Link::Reads(reads));
+    let (made, reads, exprs) = registry::parse(def, &mut p);
+    if !reads.is_empty() || !exprs.is_empty() {
+        *link = Some(Link::Reads(reads, exprs));
     }
     let g = made?;
     let ty = g.spec.sql_type();

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::generators::dist::Count;
-use crate::generators::Read;
+use crate::generators::{ParamExpr, Read};
 use crate::schema::{AggFunc, Column, Gen};
 use crate::value::SqlType;
 
@@ -40,8 +40,9 @@ pub(super) enum Link {
         column: String,
         span: Range<usize>,
     },
-    /// Earlier columns a catalogue generator reads (`from`, `of`).
-    Reads(Vec<Read>),
+    /// Earlier columns a catalogue generator reads (`from`, `of`), and
+    /// expressions its parameters hold (`min = "parent.signed_up"`).
+    Reads(Vec<Read>, Vec<ParamExpr>),
     Expr {
         src: String,
         span: Range<usize>,

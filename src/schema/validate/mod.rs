@@ -147,7 +147,6 @@ pub fn validate(
             nul.push(entries.span());
         }
     }
-    let dict_names: Vec<String> = dictionaries.iter().map(|x| x.name.clone()).collect();
     let mut drafts: Vec<TableDraft> = raw
         .tables
         .iter()
@@ -156,7 +155,7 @@ pub fn validate(
                 &mut d,
                 Env {
                     locale,
-                    dicts: &dict_names,
+                    dicts: &dictionaries,
                 },
                 name,
                 table,

@@ -99,15 +99,37 @@ impl Resolver<'_> {
                 *gen = Gen::Parent { column: cp };
                 Ok(self.tables[pp].columns[cp].sql_type)
             }
-            Link::Reads(reads) => {
+            Link::Reads(reads, exprs) => {
                 let mut indices = Vec::with_capacity(reads.len());
                 for read in reads {
                     indices.push(self.read(pos, ci, read, what)?);
+                }
+                let mut checked = Vec::with_capacity(exprs.len());
+                for p in exprs {
+                    let e = self.value(pos, ci, &p.src, &p.span, what)?;
+                    if e.ty != Ty::Null && !p.want.contains(&e.ty) {
+                        let wanted: Vec<&str> = p.want.iter().map(|t| t.name()).collect();
+                        self.d.push(
+                            Diagnostic::new(
+                                p.span.clone(),
+                                format!(
+                                    "{what}: `{}` must be {}, found {}",
+                                    p.key,
+                                    wanted.join(" or "),
+                                    e.ty.name()
+                                ),
+                            )
+                            .help("e.g. \"parent.signed_up + days(1)\""),
+                        );
+                        return Err(false);
+                    }
+                    checked.push(e);
                 }
                 let Gen::Catalogue(g) = gen else {
                     unreachable!("only catalogue generators read columns")
                 };
                 g.reads = indices;
+                g.exprs = checked;
                 Ok(g.spec.sql_type())
             }
             Link::Lookup {
@@ -374,7 +396,9 @@ impl Resolver<'_> {
                         span.clone(),
                         format!("{what}: `{target}` comes after this column in its own table"),
                     )
-                    .help(format!("move `{cn}` above `{name}`: a column sees only the columns before it"))
+                    .help(format!(
+                        "move `{cn}` above `{name}`: a column sees only the columns before it"
+                    ))
                 };
                 self.d.push(diag);
             }

@@ -81,7 +81,6 @@ pub(super) fn resolve(
         links.push(table_links);
     }
     let spans: Vec<Range<usize>> = order.iter().map(|&i| drafts[i].span.clone()).collect();
-    let reported = d.len();
     let mut r = Resolver {
         d,
         tables,
@@ -112,16 +111,20 @@ pub(super) fn resolve(
             }
         }
     }
-    if r.d.len() == reported {
-        // Every column that failed said why; one that did not is a defect
-        // of datagen, reported rather than carried into the run.
+    if r.d.is_empty() {
+        // A column fails only with a problem reported (its own, or one of a
+        // column it reads); a column unresolved with no problem anywhere is
+        // a defect of datagen, reported rather than carried into the run.
         for (pos, table) in r.tables.iter().enumerate() {
             for (ci, column) in table.columns.iter().enumerate() {
                 if !r.resolved[pos][ci] {
                     r.d.push(
                         Diagnostic::new(
                             column.span.clone(),
-                            format!("column `{}.{}` could not be resolved", table.name, column.name),
+                            format!(
+                                "column `{}.{}` could not be resolved",
+                                table.name, column.name
+                            ),
                         )
                         .help("this is a defect of datagen: please report it with this Genfile"),
                     );
@@ -259,6 +262,30 @@ impl Resolver<'_> {
 
     /// Parses `src` for column `ci` of table `pos`; `Err(true)` means it
     /// reads a late column.
+    /// [`Resolver::expr`] for an expression whose value a column holds:
+    /// not an interval.
+    pub(super) fn value(
+        &mut self,
+        pos: usize,
+        ci: usize,
+        src: &str,
+        span: &Range<usize>,
+        what: &str,
+    ) -> Result<Expr, bool> {
+        let e = self.expr(pos, ci, src, span, what)?;
+        if e.ty == Ty::Interval {
+            self.d.push(
+                Diagnostic::new(
+                    span.clone(),
+                    format!("{what}: the expression gives an interval, which no column holds"),
+                )
+                .help("add it to a date or a timestamp, e.g. \"signed_up + days(30)\""),
+            );
+            return Err(false);
+        }
+        Ok(e)
+    }
+
     fn expr(
         &mut self,
         pos: usize,
@@ -339,7 +366,7 @@ impl Resolver<'_> {
         }
         let resolved = match link {
             None => Some(column.sql_type),
-            Some(Link::Expr { src, span }) => match self.expr(pos, ci, src, span, &what) {
+            Some(Link::Expr { src, span }) => match self.value(pos, ci, src, span, &what) {
                 Ok(e) => {
                     let ty = match (e.ty, column.gen.clone()) {
                         (
@@ -432,21 +459,23 @@ impl Resolver<'_> {
             };
             let mut gen = case.gen.clone();
             let case_ty = match &case.link {
-                Some(Link::Expr { src, span }) => match self.expr(pos, ci, src, span, &case_what) {
-                    Ok(e) => {
-                        let t = e.ty.column_type();
-                        gen = Gen::Expr {
-                            expr: e,
-                            scale: None,
-                        };
-                        t
+                Some(Link::Expr { src, span }) => {
+                    match self.value(pos, ci, src, span, &case_what) {
+                        Ok(e) => {
+                            let t = e.ty.column_type();
+                            gen = Gen::Expr {
+                                expr: e,
+                                scale: None,
+                            };
+                            t
+                        }
+                        Err(true) => {
+                            late = true;
+                            continue;
+                        }
+                        Err(false) => return Err(false),
                     }
-                    Err(true) => {
-                        late = true;
-                        continue;
-                    }
-                    Err(false) => return Err(false),
-                },
+                }
                 Some(other) => self.link(pos, ci, other, &case_what, &mut gen)?,
                 None => case.sql_type,
             };

@@ -14,6 +14,8 @@ pub(super) fn gen_nullable(
         Gen::Expr { expr, .. } => expr_nullable(expr, row, parent),
         Gen::Lookup { via, table, column } => row(*via) || tables[*table].columns[*column].nullable,
         Gen::Agg { func, .. } => !matches!(func, AggFunc::Sum | AggFunc::Count),
+        // A bound computed from a NULL makes the value NULL.
+        Gen::Catalogue(g) => g.exprs.iter().any(|e| expr_nullable(e, row, parent)),
         Gen::Cases(cases) => {
             cases.last().is_none_or(|c| c.when.is_some())
                 || cases
@@ -44,7 +46,12 @@ fn expr_nullable(e: &Expr, row: &dyn Fn(usize) -> bool, parent: &dyn Fn(usize) -
 pub fn gen_columns(gen: &Gen, row: &mut Vec<usize>, parent: &mut Vec<usize>) {
     match gen {
         Gen::Expr { expr: e, .. } => expr::columns(e, row, parent),
-        Gen::Catalogue(g) => row.extend(&g.reads),
+        Gen::Catalogue(g) => {
+            row.extend(&g.reads);
+            for e in &g.exprs {
+                expr::columns(e, row, parent);
+            }
+        }
         Gen::Lookup { via, .. } => row.push(*via),
         Gen::Parent { column } => parent.push(*column),
         Gen::Cases(cases) => {

@@ -1,0 +1,164 @@
+//! Bounds fixed in the Genfile or computed for each row: `min` and `max` of
+//! `int`, `date` and `timestamp` may be expressions of the row's earlier
+//! columns and of the parent row (`min = "parent.signed_up"`, `max =
+//! "placed_at + days(30)"`), so time flows forward: an order after its
+//! customer's signup, a shipment after its order.
+
+use std::ops::Range;
+
+use toml::Value as TomlValue;
+
+use super::dist::Dist;
+use super::Params;
+use crate::context::SourceContext;
+use crate::expr::{eval, Expr, Ty, Val};
+
+/// A bound as the spec keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Written in the Genfile, in the generator's units.
+    Fixed(i64),
+    /// The expression at this position of the generator's expressions.
+    Expr(usize),
+}
+
+impl Bound {
+    /// The fixed value, if it is one.
+    pub fn fixed(self) -> Option<i64> {
+        match self {
+            Bound::Fixed(n) => Some(n),
+            Bound::Expr(_) => None,
+        }
+    }
+}
+
+/// The units a generator counts in, and so how an expression's value
+/// becomes a bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Units {
+    /// Whole numbers.
+    Int,
+    /// Days since the epoch.
+    Days,
+    /// Seconds since the epoch.
+    Seconds,
+}
+
+impl Units {
+    /// The expression types a bound in these units may have.
+    pub fn types(self) -> &'static [Ty] {
+        match self {
+            Units::Int => &[Ty::Int],
+            Units::Days => &[Ty::Date, Ty::Timestamp],
+            Units::Seconds => &[Ty::Timestamp, Ty::Date],
+        }
+    }
+
+    /// `v` in these units, rounded up for a lower bound (`up`) and down for
+    /// an upper one, so a value drawn between them lies between the
+    /// moments themselves; `None` for NULL.
+    fn of(self, v: Val<'_>, up: bool) -> Option<i64> {
+        const DAY: i64 = 86_400_000_000;
+        let div = |t: i64, unit: i64| {
+            let q = t.div_euclid(unit);
+            if up && t.rem_euclid(unit) != 0 {
+                q + 1
+            } else {
+                q
+            }
+        };
+        match (self, v) {
+            (Units::Int, Val::Int(i)) => Some(i),
+            (Units::Days, Val::Date(d)) => Some(i64::from(d)),
+            (Units::Days, Val::Ts(t)) => Some(div(t, DAY)),
+            (Units::Seconds, Val::Date(d)) => Some(i64::from(d) * 86_400),
+            (Units::Seconds, Val::Ts(t)) => Some(div(t, 1_000_000)),
+            _ => None,
+        }
+    }
+}
+
+/// Reads `key` as a bound: `literal` turns a TOML value into a fixed one
+/// (`None` when it is not one); a string that is not a literal is an
+/// expression of the row, unless `looks_literal` says it was meant as one
+/// (then it is reported as a bad literal by the caller). Returns the bound
+/// and its place, or `None` when absent.
+pub fn read(
+    p: &mut Params<'_, '_>,
+    key: &'static str,
+    units: Units,
+    literal: impl Fn(&TomlValue) -> Option<i64>,
+    looks_literal: impl Fn(&str) -> bool,
+) -> Option<(Result<Bound, ()>, Range<usize>)> {
+    let v = p.get(key)?;
+    let span = v.span();
+    if let Some(n) = literal(v.get_ref()) {
+        return Some((Ok(Bound::Fixed(n)), span));
+    }
+    match v.get_ref() {
+        TomlValue::String(s) if !looks_literal(s) => {
+            let i = p.expr(key, s, span.clone(), units.types());
+            Some((Ok(Bound::Expr(i)), span))
+        }
+        _ => Some((Err(()), span)),
+    }
+}
+
+/// What a spec with bounds per row cannot do, reported at `span`: keep
+/// `unique` (refused through its uniqueness) or draw a Zipf shape, whose
+/// table is built for one range.
+pub fn check_dist(p: &mut Params<'_, '_>, min: Bound, max: Bound, dist: Dist) {
+    if (min.fixed().is_none() || max.fixed().is_none()) && matches!(dist, Dist::Zipf { .. }) {
+        let span = p.span();
+        p.problem(
+            span,
+            "`zipf` needs a fixed range, but `min` or `max` is computed for each row",
+            Some(
+                "use another `dist` (exponential from `min`, normal, log-normal), or fixed bounds",
+            ),
+        );
+    }
+}
+
+/// A bound compiled for a run.
+#[derive(Debug, Clone)]
+pub enum RowBound {
+    /// Fixed.
+    Fixed(i64),
+    /// Computed for each row.
+    Expr(Expr),
+}
+
+impl RowBound {
+    /// `bound`, its expression taken from the generator's checked ones.
+    pub fn new(bound: Bound, exprs: &[Expr]) -> RowBound {
+        match bound {
+            Bound::Fixed(n) => RowBound::Fixed(n),
+            Bound::Expr(i) => RowBound::Expr(exprs[i].clone()),
+        }
+    }
+}
+
+/// The row's `[min, max]` in `units`; `None` when either is NULL (the
+/// value is NULL). Crossed bounds are recorded as the row's problem (the
+/// run stops, naming the column and the row) and give `None` too.
+pub fn range(
+    min: &RowBound,
+    max: &RowBound,
+    units: Units,
+    ctx: &mut SourceContext<'_>,
+) -> Option<(i64, i64)> {
+    let mut at = |b: &RowBound, up: bool| match b {
+        RowBound::Fixed(n) => Some(*n),
+        RowBound::Expr(e) => {
+            let v = eval(e, ctx);
+            units.of(v, up)
+        }
+    };
+    let (lo, hi) = (at(min, true)?, at(max, false)?);
+    if lo > hi {
+        ctx.fail("bounds cross: this row's `min` is after its `max`");
+        return None;
+    }
+    Some((lo, hi))
+}
