@@ -1,14 +1,23 @@
-//! Places and how to reach them: `address.street`, `address.city`,
-//! `address.state`, `address.zip`, `address.country` and `phone`, in the
-//! locale's forms.
+//! Places and how to reach them: `address.city`, `address.state`,
+//! `address.zip`, `address.lat`, `address.lon` and `phone` from one place
+//! per row (see [`places`](super::places)), and `address.street` and
+//! `address.country`, in the locale's forms.
+//!
+//! Every place generator takes `place = "NAME"`: columns of a row with the
+//! same name (the default is one unnamed group) describe the same city, so
+//! a billing and a shipping address can be told apart.
 
 use std::sync::Arc;
 
+use rand::RngExt;
+
 use super::dicts::{self, Dictionaries};
 use super::phone::Plan;
+use super::places::{self, Places};
 use super::unique::permute;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
+use crate::rng::{stream_key, Purpose};
 use crate::value::{SqlType, Value};
 
 /// The address generators.
@@ -17,7 +26,7 @@ pub const FAMILY: Family = Family {
     generators: &[
         Def {
             name: "phone",
-            keys: &[],
+            keys: &["place"],
             unique: Some("`phone`"),
             parse: phone,
         },
@@ -29,21 +38,33 @@ pub const FAMILY: Family = Family {
         },
         Def {
             name: "address.city",
-            keys: &[],
+            keys: &["place"],
             unique: None,
-            parse: |p| address(p, Part::City),
+            parse: |p| located(p, At::City),
         },
         Def {
             name: "address.state",
-            keys: &[],
+            keys: &["place", "abbr"],
             unique: None,
-            parse: |p| address(p, Part::State),
+            parse: |p| located(p, At::State),
         },
         Def {
             name: "address.zip",
-            keys: &[],
+            keys: &["place"],
             unique: None,
-            parse: |p| address(p, Part::Zip),
+            parse: |p| located(p, At::Zip),
+        },
+        Def {
+            name: "address.lat",
+            keys: &["place"],
+            unique: None,
+            parse: |p| located(p, At::Lat),
+        },
+        Def {
+            name: "address.lon",
+            keys: &["place"],
+            unique: None,
+            parse: |p| located(p, At::Lon),
         },
         Def {
             name: "address.country",
@@ -54,13 +75,119 @@ pub const FAMILY: Family = Family {
     ],
 };
 
-/// Which part of an address.
+/// The stream of place group `group` of `table`: every column of the
+/// group draws the row's place from it, so they agree.
+fn group_key(cx: &Compile<'_>, group: &str) -> u64 {
+    stream_key(
+        cx.seed,
+        cx.table,
+        &format!("place#{group}"),
+        Purpose::Values,
+    )
+}
+
+/// `place = "NAME"`, or the unnamed group.
+fn group(p: &mut Params<'_, '_>) -> String {
+    p.string("place")
+        .map_or_else(String::new, |(g, _)| g.to_owned())
+}
+
+/// What a place generator writes of the row's place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Street,
+enum At {
     City,
     State,
     Zip,
+    Lat,
+    Lon,
+}
+
+/// A part of the row's place.
+#[derive(Debug, Clone)]
+struct Located {
+    at: At,
+    places: &'static Places,
+    group: String,
+    /// `address.state`: the abbreviation.
+    abbr: bool,
+}
+
+fn located(p: &mut Params<'_, '_>, at: At) -> Option<Arc<dyn Spec>> {
+    let abbr = at == At::State && p.bool("abbr").unwrap_or(false);
+    Some(Arc::new(Located {
+        at,
+        places: places::places(p.locale()),
+        group: group(p),
+        abbr,
+    }))
+}
+
+impl Spec for Located {
+    fn sql_type(&self) -> SqlType {
+        match self.at {
+            At::Lat | At::Lon => SqlType::Double,
+            _ => SqlType::Text,
+        }
+    }
+
+    fn text_bytes(&self) -> u64 {
+        16
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(LocatedSample {
+            at: self.at,
+            places: self.places,
+            group: group_key(cx, &self.group),
+            abbr: self.abbr,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LocatedSample {
+    at: At,
+    places: &'static Places,
+    group: u64,
+    abbr: bool,
+}
+
+/// Degrees around a city's center that its coordinates spread over (about
+/// 5 km of latitude).
+const SPREAD: f64 = 0.05;
+
+impl Sample for LocatedSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let place = self.places.pick(&mut ctx.rng(self.group));
+        match self.at {
+            At::City => ctx.push_text(place.city),
+            At::State => {
+                let state = self.places.state(place);
+                ctx.push_text(if self.abbr { state.abbr } else { state.name })
+            }
+            At::Zip => {
+                let code = ctx
+                    .rng(key)
+                    .random_range(place.postcode.0..=place.postcode.1);
+                let places = self.places;
+                ctx.write_text(|out| places.write_postcode(code, out))
+            }
+            At::Lat | At::Lon => {
+                let (center, limit) = match self.at {
+                    At::Lat => (place.lat, 90.0),
+                    _ => (place.lon, 180.0),
+                };
+                let x = center + ctx.rng(key).random_range(-SPREAD..=SPREAD);
+                Value::Float(((x * 1e6).round() / 1e6).clamp(-limit, limit))
+            }
+        }
+    }
+}
+
+/// Parts of an address that do not depend on the place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Street,
     Country,
 }
 
@@ -92,26 +219,25 @@ impl Sample for Address {
         let (mut rng, dict) = (ctx.rng(key), self.dict);
         ctx.write_text(|out| match self.part {
             Part::Street => dict.street(&mut rng, out),
-            Part::City => out.push_str(dict.city(&mut rng)),
-            Part::State => out.push_str(dict.state(&mut rng)),
-            Part::Zip => dict.zip(&mut rng, out),
             Part::Country => out.push_str(dict.country(&mut rng)),
         })
     }
 }
 
-/// A telephone number of the locale's numbering plan.
-#[derive(Debug, Clone, Copy)]
+/// A telephone number of the locale's numbering plan, with an area code of
+/// the row's place.
+#[derive(Debug, Clone)]
 struct Phone {
     plan: Plan,
-    /// Distinct numbers: the permuted row index numbers the plan.
-    unique: bool,
+    places: &'static Places,
+    group: String,
 }
 
 fn phone(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     Some(Arc::new(Phone {
         plan: dicts::dictionaries(p.locale()).phone_plan,
-        unique: false,
+        places: places::places(p.locale()),
+        group: group(p),
     }))
 }
 
@@ -133,24 +259,36 @@ impl Spec for Phone {
     }
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
-        Box::new(Phone {
+        Box::new(PhoneSample {
             plan: self.plan,
+            places: self.places,
+            group: group_key(cx, &self.group),
             unique: cx.unique,
         })
     }
 }
 
-impl Sample for Phone {
+#[derive(Debug)]
+struct PhoneSample {
+    plan: Plan,
+    places: &'static Places,
+    group: u64,
+    /// Distinct numbers: the permuted row index numbers the whole plan, so
+    /// the area code is the number's, not the place's.
+    unique: bool,
+}
+
+impl Sample for PhoneSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let number = self.unique.then(|| {
-            self.plan
-                .nth(permute(ctx.row(), self.plan.size(), key), None)
-        });
-        let mut rng = ctx.rng(key);
         let plan = self.plan;
-        ctx.write_text(|out| {
-            let number = number.unwrap_or_else(|| plan.random(&mut rng, None));
-            plan.write(number, &mut rng, out);
-        })
+        let mut rng = ctx.rng(key);
+        let number = if self.unique {
+            plan.nth(permute(ctx.row(), plan.size(), key), None)
+        } else {
+            let place = self.places.pick(&mut ctx.rng(self.group));
+            let area = place.areas[rng.random_range(0..place.areas.len())];
+            plan.random(&mut rng, Some(area))
+        };
+        ctx.write_text(|out| plan.write(number, &mut rng, out))
     }
 }

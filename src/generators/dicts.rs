@@ -90,7 +90,6 @@ pub struct Dictionaries {
     street_types: &'static [&'static str],
     /// Street type before the name ("Rua X") or after it ("X Street").
     street_type_first: bool,
-    zip_formats: &'static [&'static str],
     countries: &'static [&'static str],
     /// The country's telephone numbering plan.
     pub phone_plan: Plan,
@@ -189,7 +188,6 @@ static EN_US: Dictionaries = Dictionaries {
         "Terrace",
     ],
     street_type_first: false,
-    zip_formats: &["#####"],
     countries: <EN as Data>::ADDRESS_COUNTRY,
     phone_plan: Plan::Nanp,
     company_suffixes: <EN as Data>::COMPANY_SUFFIX,
@@ -334,7 +332,6 @@ static PT_BR_DICT: Dictionaries = Dictionaries {
         "Rua", "Avenida", "Travessa", "Alameda", "Praça", "Largo", "Estrada", "Rodovia",
     ],
     street_type_first: true,
-    zip_formats: <PT_BR as Data>::ADDRESS_POSTCODE_FORMATS,
     countries: &[
         "Brasil",
         "Argentina",
@@ -471,17 +468,6 @@ fn pick<'a>(rng: &mut RowRng, words: &[&'a str]) -> &'a str {
     words[rng.random_range(0..words.len())]
 }
 
-/// Appends `format` with `#` as a digit and `^` as a digit from 1 to 9.
-pub fn digits(rng: &mut RowRng, format: &str, out: &mut String) {
-    for c in format.chars() {
-        match c {
-            '#' => out.push((b'0' + rng.random_range(0..10u8)) as char),
-            '^' => out.push((b'1' + rng.random_range(0..9u8)) as char),
-            c => out.push(c),
-        }
-    }
-}
-
 impl Dictionaries {
     /// The words of a built-in list.
     pub fn list(&self, list: Builtin) -> &'static [&'static str] {
@@ -547,31 +533,9 @@ impl Dictionaries {
         }
     }
 
-    /// A city.
-    pub fn city(&self, rng: &mut RowRng) -> &'static str {
-        pick(rng, self.cities)
-    }
-
-    /// A state.
-    pub fn state(&self, rng: &mut RowRng) -> &'static str {
-        pick(rng, self.states)
-    }
-
     /// A country.
     pub fn country(&self, rng: &mut RowRng) -> &'static str {
         pick(rng, self.countries)
-    }
-
-    /// Appends a postal code.
-    pub fn zip(&self, rng: &mut RowRng, out: &mut String) {
-        let format = pick(rng, self.zip_formats);
-        digits(rng, format, out);
-    }
-
-    /// Appends a phone number of the locale's numbering plan.
-    pub fn phone(&self, rng: &mut RowRng, out: &mut String) {
-        let number = self.phone_plan.random(rng, None);
-        self.phone_plan.write(number, rng, out);
     }
 
     /// Appends a company name: a family name or two and a suffix.

@@ -34,6 +34,7 @@ pub mod internet;
 pub mod numeric;
 pub mod person;
 pub mod phone;
+pub mod places;
 pub mod registry;
 pub mod temporal;
 pub mod text;

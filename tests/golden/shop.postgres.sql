@@ -3,6 +3,9 @@ CREATE TABLE "customers" (
   "name" text NOT NULL,
   "email" text NOT NULL UNIQUE,
   "phone" text,
+  "city" text NOT NULL,
+  "state" text NOT NULL,
+  "zip" text NOT NULL,
   "loyalty" text NOT NULL,
   "birth_date" date NOT NULL,
   "signed_up" timestamptz NOT NULL,
@@ -13,6 +16,7 @@ CREATE TABLE "customers" (
   "orders" bigint NOT NULL,
   "spent" numeric(18,2) NOT NULL
 );
+COMMENT ON COLUMN "customers"."phone" IS 'an area code of the customer''s city';
 COMMENT ON COLUMN "customers"."birth_date" IS 'customers are adults when they sign up';
 COMMENT ON COLUMN "customers"."signed_up" IS 'at 18 or later';
 COMMENT ON COLUMN "customers"."spent" IS 'sum of the customer''s order totals';
@@ -35,11 +39,16 @@ CREATE TABLE "orders" (
   "status" text NOT NULL,
   "channel" text NOT NULL,
   "coupon" text,
+  "ship_street" text NOT NULL,
+  "ship_city" text NOT NULL,
+  "ship_state" text NOT NULL,
+  "ship_zip" text NOT NULL,
   "items" bigint NOT NULL,
   "total" numeric(18,2) NOT NULL,
   FOREIGN KEY ("customer_id") REFERENCES "customers" ("id")
 );
 COMMENT ON COLUMN "orders"."placed_at" IS 'after the customer signed up';
+COMMENT ON COLUMN "orders"."ship_zip" IS 'a postal code of ship_city';
 COMMENT ON COLUMN "orders"."total" IS 'equals the sum of its item lines';
 
 CREATE TABLE "order_items" (

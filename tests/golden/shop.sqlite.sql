@@ -2,7 +2,10 @@ CREATE TABLE "customers" (
   "id" INTEGER NOT NULL PRIMARY KEY,
   "name" TEXT NOT NULL,
   "email" TEXT NOT NULL UNIQUE,
-  "phone" TEXT,
+  "phone" TEXT, -- an area code of the customer's city
+  "city" TEXT NOT NULL,
+  "state" TEXT NOT NULL,
+  "zip" TEXT NOT NULL,
   "loyalty" TEXT NOT NULL,
   "birth_date" DATE NOT NULL, -- customers are adults when they sign up
   "signed_up" TIMESTAMP NOT NULL, -- at 18 or later
@@ -32,6 +35,10 @@ CREATE TABLE "orders" (
   "status" TEXT NOT NULL,
   "channel" TEXT NOT NULL,
   "coupon" TEXT,
+  "ship_street" TEXT NOT NULL,
+  "ship_city" TEXT NOT NULL,
+  "ship_state" TEXT NOT NULL,
+  "ship_zip" TEXT NOT NULL, -- a postal code of ship_city
   "items" INTEGER NOT NULL,
   "total" DECIMAL(18,2) NOT NULL, -- equals the sum of its item lines
   FOREIGN KEY ("customer_id") REFERENCES "customers" ("id")

@@ -14,6 +14,7 @@ mod hostile;
 mod null;
 mod numbers;
 mod pg;
+mod places;
 mod postgres;
 mod resume;
 mod settings;
