@@ -371,7 +371,10 @@ impl Spec for Dict {
         }
         let (words, weights) = match self.source {
             Source::Builtin(list, locale) => {
-                (Words::Builtin(dicts::dictionaries(locale).list(list)), None)
+                let dict = dicts::dictionaries(locale);
+                // Real frequencies by default; a `dist` replaces them.
+                let weights = dict.weights(list).filter(|_| self.dist == Dist::Uniform);
+                (Words::Builtin(dict.list(list)), weights)
             }
             Source::User(i) => {
                 let d = &cx.dictionaries[i];

@@ -6,32 +6,23 @@
 //! country names in Portuguese) datagen keeps its own. Values are always
 //! drawn with datagen's own row streams, so they stay deterministic.
 
+use std::sync::OnceLock;
+
 use fake::locales::{Data, EN, PT_BR};
 use rand::RngExt;
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::Distribution;
+
+use super::frequencies::{
+    weights, BR_FIRST_NAMES, BR_PEOPLE_2010, COUNTRIES, US_FIRST_NAMES, US_LAST_NAMES,
+    US_PEOPLE_2010,
+};
+use super::places;
 
 use super::phone::Plan;
 use crate::rng::RowRng;
 
-/// Locale of the built-in dictionaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Locale {
-    /// English (United States).
-    #[default]
-    EnUs,
-    /// Portuguese (Brazil).
-    PtBr,
-}
-
-impl Locale {
-    /// Parses `en_US` / `pt_BR`.
-    pub fn parse(s: &str) -> Option<Locale> {
-        match s {
-            "en_US" => Some(Locale::EnUs),
-            "pt_BR" => Some(Locale::PtBr),
-            _ => None,
-        }
-    }
-}
+pub use super::locale::Locale;
 
 /// A built-in list that `dict = "NAME"` can draw from (in the run's locale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,13 +75,9 @@ pub struct Dictionaries {
     last_names: &'static [&'static str],
     email_domains: &'static [&'static str],
     domain_suffixes: &'static [&'static str],
-    cities: &'static [&'static str],
-    states: &'static [&'static str],
-    state_abbrs: &'static [&'static str],
     street_types: &'static [&'static str],
     /// Street type before the name ("Rua X") or after it ("X Street").
     street_type_first: bool,
-    countries: &'static [&'static str],
     /// The country's telephone numbering plan.
     pub phone_plan: Plan,
     company_suffixes: &'static [&'static str],
@@ -101,6 +88,11 @@ pub struct Dictionaries {
     /// Adjective after the noun ("Cadeira Ergonômica") or before it.
     adjective_after: bool,
     words: &'static [&'static str],
+    /// Which locale these are.
+    locale: Locale,
+    /// Lists made from the places and frequencies, and default weights,
+    /// built on first use.
+    lazy: Lazy,
 }
 
 static EN_US: Dictionaries = Dictionaries {
@@ -114,67 +106,6 @@ static EN_US: Dictionaries = Dictionaries {
         "shop.example",
     ],
     domain_suffixes: <EN as Data>::INTERNET_DOMAIN_SUFFIX,
-    cities: &[
-        "New York",
-        "Los Angeles",
-        "Chicago",
-        "Houston",
-        "Phoenix",
-        "Philadelphia",
-        "San Antonio",
-        "San Diego",
-        "Dallas",
-        "Austin",
-        "Jacksonville",
-        "Fort Worth",
-        "Columbus",
-        "Charlotte",
-        "Indianapolis",
-        "San Francisco",
-        "Seattle",
-        "Denver",
-        "Washington",
-        "Nashville",
-        "Oklahoma City",
-        "El Paso",
-        "Boston",
-        "Portland",
-        "Las Vegas",
-        "Detroit",
-        "Memphis",
-        "Louisville",
-        "Baltimore",
-        "Milwaukee",
-        "Albuquerque",
-        "Tucson",
-        "Fresno",
-        "Sacramento",
-        "Kansas City",
-        "Mesa",
-        "Atlanta",
-        "Omaha",
-        "Raleigh",
-        "Miami",
-        "Minneapolis",
-        "Tulsa",
-        "Cleveland",
-        "Wichita",
-        "New Orleans",
-        "Tampa",
-        "Honolulu",
-        "Pittsburgh",
-        "Cincinnati",
-        "St. Louis",
-        "Orlando",
-        "Buffalo",
-        "Madison",
-        "Boise",
-        "Richmond",
-        "Salt Lake City",
-        "Anchorage",
-    ],
-    states: <EN as Data>::ADDRESS_STATE,
-    state_abbrs: <EN as Data>::ADDRESS_STATE_ABBR,
     street_types: &[
         "Street",
         "Avenue",
@@ -188,7 +119,6 @@ static EN_US: Dictionaries = Dictionaries {
         "Terrace",
     ],
     street_type_first: false,
-    countries: <EN as Data>::ADDRESS_COUNTRY,
     phone_plan: Plan::Nanp,
     company_suffixes: <EN as Data>::COMPANY_SUFFIX,
     departments: &[
@@ -246,6 +176,8 @@ static EN_US: Dictionaries = Dictionaries {
     ],
     adjective_after: false,
     words: <EN as Data>::LOREM_WORD,
+    locale: Locale::EnUs,
+    lazy: Lazy::new(),
 };
 
 static PT_BR_DICT: Dictionaries = Dictionaries {
@@ -259,123 +191,10 @@ static PT_BR_DICT: Dictionaries = Dictionaries {
         "example.com",
     ],
     domain_suffixes: &["com.br", "net.br", "org.br", "com", "br"],
-    cities: &[
-        "São Paulo",
-        "Rio de Janeiro",
-        "Brasília",
-        "Salvador",
-        "Fortaleza",
-        "Belo Horizonte",
-        "Manaus",
-        "Curitiba",
-        "Recife",
-        "Goiânia",
-        "Belém",
-        "Porto Alegre",
-        "Guarulhos",
-        "Campinas",
-        "São Luís",
-        "São Gonçalo",
-        "Maceió",
-        "Duque de Caxias",
-        "Campo Grande",
-        "Natal",
-        "Teresina",
-        "São Bernardo do Campo",
-        "Nova Iguaçu",
-        "João Pessoa",
-        "Santo André",
-        "Osasco",
-        "São José dos Campos",
-        "Jaboatão dos Guararapes",
-        "Ribeirão Preto",
-        "Uberlândia",
-        "Sorocaba",
-        "Contagem",
-        "Aracaju",
-        "Feira de Santana",
-        "Cuiabá",
-        "Joinville",
-        "Aparecida de Goiânia",
-        "Londrina",
-        "Juiz de Fora",
-        "Ananindeua",
-        "Porto Velho",
-        "Serra",
-        "Niterói",
-        "Caxias do Sul",
-        "Macapá",
-        "Florianópolis",
-        "Vila Velha",
-        "Mauá",
-        "São João de Meriti",
-        "Santos",
-        "Mogi das Cruzes",
-        "Betim",
-        "Diadema",
-        "Campina Grande",
-        "Jundiaí",
-        "Maringá",
-        "Montes Claros",
-        "Piracicaba",
-        "Carapicuíba",
-        "Olinda",
-        "Cariacica",
-        "Bauru",
-        "Rio Branco",
-        "Anápolis",
-        "Vitória",
-    ],
-    states: <PT_BR as Data>::ADDRESS_STATE,
-    state_abbrs: <PT_BR as Data>::ADDRESS_STATE_ABBR,
     street_types: &[
         "Rua", "Avenida", "Travessa", "Alameda", "Praça", "Largo", "Estrada", "Rodovia",
     ],
     street_type_first: true,
-    countries: &[
-        "Brasil",
-        "Argentina",
-        "Uruguai",
-        "Paraguai",
-        "Chile",
-        "Bolívia",
-        "Peru",
-        "Colômbia",
-        "Venezuela",
-        "Equador",
-        "México",
-        "Estados Unidos",
-        "Canadá",
-        "Portugal",
-        "Espanha",
-        "França",
-        "Itália",
-        "Alemanha",
-        "Reino Unido",
-        "Irlanda",
-        "Holanda",
-        "Bélgica",
-        "Suíça",
-        "Áustria",
-        "Suécia",
-        "Noruega",
-        "Dinamarca",
-        "Finlândia",
-        "Polônia",
-        "Grécia",
-        "Japão",
-        "China",
-        "Coreia do Sul",
-        "Índia",
-        "Austrália",
-        "Nova Zelândia",
-        "África do Sul",
-        "Angola",
-        "Moçambique",
-        "Cabo Verde",
-        "Egito",
-        "Marrocos",
-    ],
     phone_plan: Plan::Brazil,
     company_suffixes: <PT_BR as Data>::COMPANY_SUFFIX,
     departments: &[
@@ -454,7 +273,39 @@ static PT_BR_DICT: Dictionaries = Dictionaries {
     ],
     adjective_after: true,
     words: <PT_BR as Data>::LOREM_WORD,
+    locale: Locale::PtBr,
+    lazy: Lazy::new(),
 };
+
+/// What the built-in lists are made of when they are not plain word lists,
+/// and their default weights: built on first use, kept for the process.
+#[derive(Debug)]
+struct Lazy {
+    cities: OnceLock<Vec<&'static str>>,
+    states: OnceLock<Vec<&'static str>>,
+    abbrs: OnceLock<Vec<&'static str>>,
+    countries: OnceLock<Vec<&'static str>>,
+    /// Per built-in list (in `Builtin` order): its default weights.
+    weights: [OnceLock<Option<Vec<f64>>>; BUILTINS],
+    /// Per built-in list: an alias table of its default weights.
+    alias: [OnceLock<Option<WeightedAliasIndex<f64>>>; BUILTINS],
+}
+
+/// How many built-in lists there are.
+const BUILTINS: usize = 8;
+
+impl Lazy {
+    const fn new() -> Lazy {
+        Lazy {
+            cities: OnceLock::new(),
+            states: OnceLock::new(),
+            abbrs: OnceLock::new(),
+            countries: OnceLock::new(),
+            weights: [const { OnceLock::new() }; BUILTINS],
+            alias: [const { OnceLock::new() }; BUILTINS],
+        }
+    }
+}
 
 /// The dictionaries of `locale`.
 pub fn dictionaries(locale: Locale) -> &'static Dictionaries {
@@ -470,34 +321,112 @@ fn pick<'a>(rng: &mut RowRng, words: &[&'a str]) -> &'a str {
 
 impl Dictionaries {
     /// The words of a built-in list.
-    pub fn list(&self, list: Builtin) -> &'static [&'static str] {
+    pub fn list(&'static self, list: Builtin) -> &'static [&'static str] {
         match list {
             Builtin::FirstNames => self.first_names,
             Builtin::LastNames => self.last_names,
-            Builtin::Cities => self.cities,
-            Builtin::States => self.states,
-            Builtin::StateAbbrs => self.state_abbrs,
-            Builtin::Countries => self.countries,
+            Builtin::Cities => self.lazy.cities.get_or_init(|| {
+                places::places(self.locale)
+                    .places
+                    .iter()
+                    .map(|p| p.city)
+                    .collect()
+            }),
+            Builtin::States => self.lazy.states.get_or_init(|| {
+                places::places(self.locale)
+                    .states
+                    .iter()
+                    .map(|s| s.name)
+                    .collect()
+            }),
+            Builtin::StateAbbrs => self.lazy.abbrs.get_or_init(|| {
+                places::places(self.locale)
+                    .states
+                    .iter()
+                    .map(|s| s.abbr)
+                    .collect()
+            }),
+            Builtin::Countries => self.lazy.countries.get_or_init(|| {
+                COUNTRIES
+                    .iter()
+                    .map(|c| match self.locale {
+                        Locale::EnUs => c.en,
+                        Locale::PtBr => c.pt,
+                    })
+                    .collect()
+            }),
             Builtin::Departments => self.departments,
             Builtin::Words => self.words,
         }
     }
 
-    /// A given name.
-    pub fn first_name(&self, rng: &mut RowRng) -> &'static str {
-        pick(rng, self.first_names)
+    /// The default weights of a built-in list, where real frequencies are
+    /// known: given and family names by the people bearing them, cities,
+    /// states and countries by population (see
+    /// [`frequencies`](super::frequencies)); `None` for an even draw.
+    pub fn weights(&'static self, list: Builtin) -> Option<&'static [f64]> {
+        let slot = &self.lazy.weights[list as usize];
+        let weights = slot.get_or_init(|| {
+            let words = self.list(list);
+            let places = places::places(self.locale);
+            match (list, self.locale) {
+                (Builtin::FirstNames, Locale::EnUs) => Some(weights(words, US_FIRST_NAMES, 100.0)),
+                (Builtin::FirstNames, Locale::PtBr) => {
+                    Some(weights(words, BR_FIRST_NAMES, BR_PEOPLE_2010))
+                }
+                (Builtin::LastNames, Locale::EnUs) => {
+                    Some(weights(words, US_LAST_NAMES, US_PEOPLE_2010))
+                }
+                (Builtin::Cities, _) => Some(
+                    places
+                        .places
+                        .iter()
+                        .map(|p| f64::from(p.population))
+                        .collect(),
+                ),
+                (Builtin::States | Builtin::StateAbbrs, _) => Some(
+                    places
+                        .states
+                        .iter()
+                        .map(|s| f64::from(s.population))
+                        .collect(),
+                ),
+                (Builtin::Countries, _) => Some(COUNTRIES.iter().map(|c| c.millions).collect()),
+                _ => None,
+            }
+        });
+        weights.as_deref()
     }
 
-    /// A family name.
-    pub fn last_name(&self, rng: &mut RowRng) -> &'static str {
-        pick(rng, self.last_names)
+    /// A word of `list` by its default weights.
+    fn weighted(&'static self, rng: &mut RowRng, list: Builtin) -> &'static str {
+        let words = self.list(list);
+        let alias = self.lazy.alias[list as usize].get_or_init(|| {
+            self.weights(list)
+                .and_then(|w| WeightedAliasIndex::new(w.to_vec()).ok())
+        });
+        match alias {
+            Some(a) => words[a.sample(rng)],
+            None => pick(rng, words),
+        }
+    }
+
+    /// A given name, as frequent as it is among people.
+    pub fn first_name(&'static self, rng: &mut RowRng) -> &'static str {
+        self.weighted(rng, Builtin::FirstNames)
+    }
+
+    /// A family name, as frequent as it is among people where that is
+    /// known.
+    pub fn last_name(&'static self, rng: &mut RowRng) -> &'static str {
+        self.weighted(rng, Builtin::LastNames)
     }
 
     /// Appends a given and a family name to `out`.
-    pub fn full_name(&self, rng: &mut RowRng, out: &mut String) {
-        out.push_str(pick(rng, self.first_names));
+    pub fn full_name(&'static self, rng: &mut RowRng, out: &mut String) {
+        out.push_str(self.first_name(rng));
         out.push(' ');
-        out.push_str(pick(rng, self.last_names));
+        out.push_str(self.last_name(rng));
     }
 
     /// A domain for e-mail addresses. The defaults are reserved example
@@ -534,8 +463,8 @@ impl Dictionaries {
     }
 
     /// A country.
-    pub fn country(&self, rng: &mut RowRng) -> &'static str {
-        pick(rng, self.countries)
+    pub fn country(&'static self, rng: &mut RowRng) -> &'static str {
+        self.weighted(rng, Builtin::Countries)
     }
 
     /// Appends a company name: a family name or two and a suffix.
@@ -659,6 +588,33 @@ mod tests {
     fn truncation_respects_char_boundaries() {
         assert_eq!(truncate("ção", 2), "ç");
         assert_eq!(truncate("abc", 8), "abc");
+    }
+
+    #[test]
+    fn built_in_lists_follow_real_frequencies() {
+        use crate::rng::row_rng;
+        let count = |locale: Locale, list: Builtin, word: &str| {
+            let d = dictionaries(locale);
+            (0..50_000)
+                .filter(|&row| d.weighted(&mut row_rng(3, row), list) == word)
+                .count()
+        };
+        // China and India hold over a third of the world; Iceland almost none.
+        assert!(count(Locale::EnUs, Builtin::Countries, "China") > 8_000);
+        assert!(count(Locale::EnUs, Builtin::Countries, "Iceland") < 20);
+        assert!(count(Locale::PtBr, Builtin::Countries, "Brasil") > 1_000);
+        // Maria is the most common Brazilian name: about 6% of people.
+        let maria = count(Locale::PtBr, Builtin::FirstNames, "Maria");
+        assert!((2_500..3_700).contains(&maria), "{maria}");
+        // Smith, 0.79% of the 2010 Census.
+        let smith = count(Locale::EnUs, Builtin::LastNames, "Smith");
+        assert!((300..500).contains(&smith), "{smith}");
+        // São Paulo, a fifth of Brazil's people.
+        assert!(count(Locale::PtBr, Builtin::StateAbbrs, "SP") > 9_000);
+        // Lists without known frequencies draw evenly.
+        assert!(dictionaries(Locale::PtBr)
+            .weights(Builtin::LastNames)
+            .is_none());
     }
 
     #[test]

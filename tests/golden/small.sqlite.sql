@@ -30,24 +30,24 @@ CREATE TABLE "events" (
 );
 
 INSERT INTO "accounts" ("id", "uid", "name", "first", "last", "email", "score", "ratio", "balance", "active", "token", "plate", "opened", "seen_at", "tier", "level") VALUES
-(100, 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'Yohanna Salgado', 'Katrina', 'Breitenberg', 'yohanna.salgado1@exemplo.net.br', 11, 0.297, 15.84, 1, 'f3833b6', 'WDZ-6E64#', '2020-12-25', '2024-06-01T06:04:50Z', 'bronze', 1),
-(110, '598d463a-0eaa-4dc0-ad37-f56d8026deb8', 'Miguel da Cruz', 'Jairo', 'Schimmel', 'miguel.da.cruz2@exemplo.net.br', 32, 0.141, -37.75, 1, '6baf8af', 'ZVN-5l87#', '2020-02-24', '2024-06-01T06:33:21Z', 'bronze', 1),
-(120, '776b7e1d-2ed0-4a9c-b700-3d1c8cac3944', 'Filipe Carrara', 'Aida', 'Cassin', 'filipe.carrara3@mail.exemplo.com.br', -8, 0.162, 8.20, 0, '6ada3af', 'IOX-4e57#', '2020-01-12', '2024-06-01T17:16:24Z', 'silver', 1),
-(130, '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'Juliana Faro', 'Kaycee', 'Miller', 'juliana.faro4@example.com', 4, 0.076, -77.61, 0, '641ad3', 'VAU-0I88#', '2020-10-04', '2024-06-01T02:28:32Z', 'silver', 1),
-(140, '5616b970-6154-400e-8716-06ff28636f14', 'Roberto Pereira', 'Karlee', 'Cremin', 'roberto.pereira5@exemplo.org.br', 17, 0.411, -42.29, 0, '8984307f', 'YBM-1s99#', '2020-06-07', '2024-06-01T16:37:17Z', 'bronze', 2),
-(150, 'bec9047c-5243-4089-9cb3-d0871851650c', 'Guilherme Teles', 'Kailey', 'Shields', 'guilherme.teles6@exemplo.com.br', 32, 0.967, 60.35, 0, '62e45d3', 'CJT-1041#', '2020-08-19', NULL, 'gold', 1);
+(100, 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'Yohanna Ortiz', 'Katrina', 'Brown', 'yohanna.ortiz1@exemplo.net.br', 11, 0.297, 15.84, 1, 'f3833b6', 'WDZ-6E64#', '2020-12-25', '2024-06-01T06:04:50Z', 'bronze', 1),
+(110, '598d463a-0eaa-4dc0-ad37-f56d8026deb8', 'Miguel Ferminiano', 'Jairo', 'Schimmel', 'miguel.ferminiano2@exemplo.net.br', 32, 0.141, -37.75, 1, '6baf8af', 'ZVN-5l87#', '2020-02-24', '2024-06-01T06:33:21Z', 'bronze', 1),
+(120, '776b7e1d-2ed0-4a9c-b700-3d1c8cac3944', 'Filipe Sandoval', 'Aida', 'Cassin', 'filipe.sandoval3@mail.exemplo.com.br', -8, 0.162, 8.20, 0, '6ada3af', 'IOX-4e57#', '2020-01-12', '2024-06-01T17:16:24Z', 'silver', 1),
+(130, '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'Juliana Casanova', 'Mark', 'Miller', 'juliana.casanova4@example.com', 4, 0.076, -77.61, 0, '641ad3', 'VAU-0I88#', '2020-10-04', '2024-06-01T02:28:32Z', 'silver', 1),
+(140, '5616b970-6154-400e-8716-06ff28636f14', 'Roberto Beltrão', 'Maria', 'Cremin', 'roberto.beltrao5@exemplo.org.br', 17, 0.411, -42.29, 0, '8984307f', 'YBM-1s99#', '2020-06-07', '2024-06-01T16:37:17Z', 'bronze', 2),
+(150, 'bec9047c-5243-4089-9cb3-d0871851650c', 'José Fontes', 'Kailey', 'Shields', 'jose.fontes6@exemplo.com.br', 32, 0.967, 60.35, 0, '62e45d3', 'CJT-1041#', '2020-08-19', NULL, 'gold', 1);
 INSERT INTO "events" ("id", "account_id", "owner", "account", "kind") VALUES
-(1, 100, 'Yohanna Salgado', '5616b970-6154-400e-8716-06ff28636f14', 'logout'),
-(2, 100, 'Yohanna Salgado', 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'logout'),
-(3, 100, 'Yohanna Salgado', '776b7e1d-2ed0-4a9c-b700-3d1c8cac3944', 'login'),
-(4, 110, 'Miguel da Cruz', '598d463a-0eaa-4dc0-ad37-f56d8026deb8', 'purchase'),
-(5, 110, 'Miguel da Cruz', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'purchase'),
-(6, 130, 'Juliana Faro', '5616b970-6154-400e-8716-06ff28636f14', 'login'),
-(7, 130, 'Juliana Faro', 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'login'),
-(8, 130, 'Juliana Faro', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'login'),
-(9, 140, 'Roberto Pereira', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'purchase'),
-(10, 150, 'Guilherme Teles', 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'purchase'),
-(11, 150, 'Guilherme Teles', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'logout'),
-(12, 150, 'Guilherme Teles', '776b7e1d-2ed0-4a9c-b700-3d1c8cac3944', 'login');
+(1, 100, 'Yohanna Ortiz', '5616b970-6154-400e-8716-06ff28636f14', 'logout'),
+(2, 100, 'Yohanna Ortiz', 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'logout'),
+(3, 100, 'Yohanna Ortiz', '776b7e1d-2ed0-4a9c-b700-3d1c8cac3944', 'login'),
+(4, 110, 'Miguel Ferminiano', '598d463a-0eaa-4dc0-ad37-f56d8026deb8', 'purchase'),
+(5, 110, 'Miguel Ferminiano', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'purchase'),
+(6, 130, 'Juliana Casanova', '5616b970-6154-400e-8716-06ff28636f14', 'login'),
+(7, 130, 'Juliana Casanova', 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'login'),
+(8, 130, 'Juliana Casanova', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'login'),
+(9, 140, 'Roberto Beltrão', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'purchase'),
+(10, 150, 'José Fontes', 'b9c20fdb-2172-406d-abcb-2eea478566d3', 'purchase'),
+(11, 150, 'José Fontes', '6a70bd81-6e13-4ef1-8e25-481fe8460833', 'logout'),
+(12, 150, 'José Fontes', '776b7e1d-2ed0-4a9c-b700-3d1c8cac3944', 'login');
 
 COMMIT;

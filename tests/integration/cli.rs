@@ -109,7 +109,7 @@ fn preview_shows_the_rows_a_run_writes() {
         golden.contains("b9c20fdb-2172-406d-abcb-2eea478566d3")
             && lines[3].contains("b9c20fdb-2172-406d-abcb-2eea478566d3")
     );
-    assert!(lines[3].contains("Yohanna Salgado"), "{text}");
+    assert!(lines[3].contains("Yohanna Ortiz"), "{text}");
     assert_eq!(lines.len(), 6, "{text}");
 
     let out = run(datagen()

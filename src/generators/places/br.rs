@@ -1,8 +1,8 @@
 //! Places of Brazil (locale pt_BR): 137 municipalities, every state and the
 //! Federal District.
 //!
-//! Sources: populations from IBGE's Censo Demográfico 2022; coordinates of
-//! each municipal seat, rounded to 0.01°; postal codes from the
+//! Sources: populations of states and municipalities from IBGE's Censo
+//! Demográfico 2022; coordinates of each municipal seat, rounded to 0.01°; postal codes from the
 //! municipality's range of CEPs (Correios, faixas de CEP por localidade),
 //! each within its state's range; area codes (DDD) from Anatel's Plano
 //! Geral de Códigos Nacionais.
@@ -12,33 +12,33 @@ use super::{Place, State};
 /// The states, in alphabetical order of their names.
 #[rustfmt::skip]
 pub static STATES: &[State] = &[
-    State { name: "Acre", abbr: "AC" },
-    State { name: "Alagoas", abbr: "AL" },
-    State { name: "Amapá", abbr: "AP" },
-    State { name: "Amazonas", abbr: "AM" },
-    State { name: "Bahia", abbr: "BA" },
-    State { name: "Ceará", abbr: "CE" },
-    State { name: "Distrito Federal", abbr: "DF" },
-    State { name: "Espírito Santo", abbr: "ES" },
-    State { name: "Goiás", abbr: "GO" },
-    State { name: "Maranhão", abbr: "MA" },
-    State { name: "Mato Grosso", abbr: "MT" },
-    State { name: "Mato Grosso do Sul", abbr: "MS" },
-    State { name: "Minas Gerais", abbr: "MG" },
-    State { name: "Pará", abbr: "PA" },
-    State { name: "Paraíba", abbr: "PB" },
-    State { name: "Paraná", abbr: "PR" },
-    State { name: "Pernambuco", abbr: "PE" },
-    State { name: "Piauí", abbr: "PI" },
-    State { name: "Rio de Janeiro", abbr: "RJ" },
-    State { name: "Rio Grande do Norte", abbr: "RN" },
-    State { name: "Rio Grande do Sul", abbr: "RS" },
-    State { name: "Rondônia", abbr: "RO" },
-    State { name: "Roraima", abbr: "RR" },
-    State { name: "Santa Catarina", abbr: "SC" },
-    State { name: "São Paulo", abbr: "SP" },
-    State { name: "Sergipe", abbr: "SE" },
-    State { name: "Tocantins", abbr: "TO" },
+    State { name: "Acre", abbr: "AC", population: 830_018 },
+    State { name: "Alagoas", abbr: "AL", population: 3_127_683 },
+    State { name: "Amapá", abbr: "AP", population: 733_759 },
+    State { name: "Amazonas", abbr: "AM", population: 3_941_613 },
+    State { name: "Bahia", abbr: "BA", population: 14_141_626 },
+    State { name: "Ceará", abbr: "CE", population: 8_794_957 },
+    State { name: "Distrito Federal", abbr: "DF", population: 2_817_381 },
+    State { name: "Espírito Santo", abbr: "ES", population: 3_833_712 },
+    State { name: "Goiás", abbr: "GO", population: 7_056_495 },
+    State { name: "Maranhão", abbr: "MA", population: 6_776_699 },
+    State { name: "Mato Grosso", abbr: "MT", population: 3_658_649 },
+    State { name: "Mato Grosso do Sul", abbr: "MS", population: 2_757_013 },
+    State { name: "Minas Gerais", abbr: "MG", population: 20_539_989 },
+    State { name: "Pará", abbr: "PA", population: 8_121_025 },
+    State { name: "Paraíba", abbr: "PB", population: 3_974_687 },
+    State { name: "Paraná", abbr: "PR", population: 11_444_380 },
+    State { name: "Pernambuco", abbr: "PE", population: 9_058_931 },
+    State { name: "Piauí", abbr: "PI", population: 3_271_199 },
+    State { name: "Rio de Janeiro", abbr: "RJ", population: 16_054_524 },
+    State { name: "Rio Grande do Norte", abbr: "RN", population: 3_302_729 },
+    State { name: "Rio Grande do Sul", abbr: "RS", population: 10_882_965 },
+    State { name: "Rondônia", abbr: "RO", population: 1_581_196 },
+    State { name: "Roraima", abbr: "RR", population: 636_707 },
+    State { name: "Santa Catarina", abbr: "SC", population: 7_610_361 },
+    State { name: "São Paulo", abbr: "SP", population: 44_411_238 },
+    State { name: "Sergipe", abbr: "SE", population: 2_210_004 },
+    State { name: "Tocantins", abbr: "TO", population: 1_511_460 },
 ];
 
 /// The places, most populous first.

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::Distribution;
 
-use super::dicts::Locale;
+use super::locale::Locale;
 use crate::rng::RowRng;
 
 /// A state (or the Federal District, the District of Columbia).
@@ -27,6 +27,8 @@ pub struct State {
     pub name: &'static str,
     /// Its postal abbreviation.
     pub abbr: &'static str,
+    /// Inhabitants.
+    pub population: u32,
 }
 
 /// A city.
