@@ -31,7 +31,6 @@ CASES=(
     'br.cnpj|gen = "br.cnpj"'
     'phone en_US|gen = "phone"'
     'phone pt_BR|gen = "phone", locale = "pt_BR"'
-    'person.name|gen = "person.name"'
 )
 
 genfile() { # FILE SPEC UNIQUE

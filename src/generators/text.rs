@@ -200,9 +200,22 @@ impl Sample for UniqueStr {
             // no space of two or more characters beyond 2^120 needs more).
             let mut digits = [0u8; 128];
             let tail = tail as usize;
-            for slot in digits[..tail].iter_mut().rev() {
-                *slot = chars[(i % c) as usize];
-                i /= c;
+            match u64::try_from(i) {
+                // 64-bit division where the number allows: a 128-bit one
+                // costs several times more, once per character.
+                Ok(mut i) => {
+                    let c = c as u64;
+                    for slot in digits[..tail].iter_mut().rev() {
+                        *slot = chars[(i % c) as usize];
+                        i /= c;
+                    }
+                }
+                Err(_) => {
+                    for slot in digits[..tail].iter_mut().rev() {
+                        *slot = chars[(i % c) as usize];
+                        i /= c;
+                    }
+                }
             }
             out.extend(digits[..tail].iter().map(|&b| char::from(b)));
         })

@@ -137,17 +137,28 @@ impl Radix {
     ) {
         out.clear();
         out.extend(self.radices[..self.first].iter().map(|&r| random(r)));
-        let mut i = permute128(u128::from(row), self.values, key);
         let start = out.len();
         out.resize(self.radices.len(), 0);
-        for (slot, &r) in out[start..]
-            .iter_mut()
-            .zip(&self.radices[self.first..])
-            .rev()
-        {
-            let r = u128::from(r.max(1));
-            *slot = (i % r) as u32;
-            i /= r;
+        let slots = out[start..].iter_mut().zip(&self.radices[self.first..]).rev();
+        // 64-bit division where the space allows: a 128-bit one costs
+        // several times more, once per position.
+        match u64::try_from(self.values) {
+            Ok(n) => {
+                let mut i = permute(row, n, key);
+                for (slot, &r) in slots {
+                    let r = u64::from(r.max(1));
+                    *slot = (i % r) as u32;
+                    i /= r;
+                }
+            }
+            Err(_) => {
+                let mut i = permute128(u128::from(row), self.values, key);
+                for (slot, &r) in slots {
+                    let r = u128::from(r.max(1));
+                    *slot = (i % r) as u32;
+                    i /= r;
+                }
+            }
         }
     }
 }
