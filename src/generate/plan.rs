@@ -207,7 +207,10 @@ pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Dia
                             d.push(
                                 Diagnostic::new(
                                     column.span.clone(),
-                                    format!("{what} is unique but its {of} holds {values} values for {rows} rows{at_scale}"),
+                                    format!(
+                                        "{what} is unique but its {of} holds {values} value{} for {rows} rows{at_scale}",
+                                        if values == 1 { "" } else { "s" }
+                                    ),
                                 )
                                 .help(help),
                             );

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use super::dicts::{self, Dictionaries};
+use super::dicts::{self, Dictionaries, Locale};
 use super::phone::Plan;
 use super::places::{self, Places};
 use super::unique::permute;
@@ -107,6 +107,7 @@ enum At {
 struct Located {
     at: At,
     places: &'static Places,
+    locale: Locale,
     group: String,
     /// `address.state`: the abbreviation.
     abbr: bool,
@@ -117,6 +118,7 @@ fn located(p: &mut Params<'_, '_>, at: At) -> Option<Arc<dyn Spec>> {
     Some(Arc::new(Located {
         at,
         places: places::places(p.locale()),
+        locale: p.locale(),
         group: group(p),
         abbr,
     }))
@@ -132,6 +134,10 @@ impl Spec for Located {
 
     fn text_bytes(&self) -> u64 {
         16
+    }
+
+    fn place(&self) -> Option<(&str, Locale)> {
+        Some((&self.group, self.locale))
     }
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
@@ -230,6 +236,7 @@ impl Sample for Address {
 struct Phone {
     plan: Plan,
     places: &'static Places,
+    locale: Locale,
     group: String,
 }
 
@@ -237,6 +244,7 @@ fn phone(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     Some(Arc::new(Phone {
         plan: dicts::dictionaries(p.locale()).phone_plan,
         places: places::places(p.locale()),
+        locale: p.locale(),
         group: group(p),
     }))
 }
@@ -248,6 +256,10 @@ impl Spec for Phone {
 
     fn text_bytes(&self) -> u64 {
         16
+    }
+
+    fn place(&self) -> Option<(&str, Locale)> {
+        Some((&self.group, self.locale))
     }
 
     fn uniqueness(&self) -> Uniqueness {

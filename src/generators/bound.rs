@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use toml::Value as TomlValue;
 
-use super::dist::Dist;
+use super::dist::{Dist, Real};
 use super::Params;
 use crate::context::SourceContext;
 use crate::expr::{eval, Expr, Ty, Val};
@@ -142,7 +142,7 @@ impl RowBound {
 /// The row's `[min, max]` in `units`; `None` when either is NULL (the
 /// value is NULL). Crossed bounds are recorded as the row's problem (the
 /// run stops, naming the column and the row) and give `None` too.
-pub fn range(
+fn range(
     min: &RowBound,
     max: &RowBound,
     units: Units,
@@ -161,4 +161,29 @@ pub fn range(
         return None;
     }
     Some((lo, hi))
+}
+
+/// A value of `dist` in the row's range, from stream `key`; `None` for
+/// NULL (a NULL bound, or crossed bounds, recorded). With bounds computed
+/// per row the shape is measured from the row's `min` — a normal's `mean`
+/// and a log-normal's values are offsets from it, as an exponential's
+/// always are — so a delay after an order is a delay, whatever the order's
+/// date; with fixed bounds it is placed as written.
+pub fn draw(
+    min: &RowBound,
+    max: &RowBound,
+    units: Units,
+    dist: &Real,
+    key: u64,
+    ctx: &mut SourceContext<'_>,
+) -> Option<i64> {
+    if let (RowBound::Fixed(lo), RowBound::Fixed(hi)) = (min, max) {
+        return Some(dist.sample_int(&mut ctx.rng(key), *lo, *hi));
+    }
+    let (lo, hi) = range(min, max, units, ctx)?;
+    let mut rng = ctx.rng(key);
+    Some(match hi.checked_sub(lo) {
+        Some(span) => lo + dist.sample_int(&mut rng, 0, span),
+        None => dist.sample_int(&mut rng, lo, hi),
+    })
 }

@@ -183,7 +183,8 @@ impl Literal {
         match self {
             Literal::Text(s) => (0, s, 0),
             Literal::Int(i) => (1, "", *i as u64),
-            Literal::Float(f) => (2, "", f.to_bits()),
+            // -0.0 and 0.0 are one value to every target.
+            Literal::Float(f) => (2, "", (f + 0.0).to_bits()),
             Literal::Bool(b) => (3, "", u64::from(*b)),
         }
     }

@@ -117,6 +117,12 @@ pub trait Spec: fmt::Debug + Send + Sync {
         None
     }
 
+    /// For a generator of the row's place: its place group and locale
+    /// (the columns of a group must share a locale: a place is one city).
+    fn place(&self) -> Option<(&str, Locale)> {
+        None
+    }
+
     /// The sampler for a run.
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample>;
 }

@@ -224,15 +224,10 @@ struct IntSample {
 
 impl Sample for IntSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let (min, max) = match (&self.min, &self.max) {
-            (RowBound::Fixed(lo), RowBound::Fixed(hi)) => (*lo, *hi),
-            (lo, hi) => match bound::range(lo, hi, Units::Int, ctx) {
-                Some(range) => range,
-                None => return Value::Null,
-            },
-        };
-        let mut rng = ctx.rng(key);
-        Value::Int(self.dist.sample_int(&mut rng, min, max))
+        match bound::draw(&self.min, &self.max, Units::Int, &self.dist, key, ctx) {
+            Some(n) => Value::Int(n),
+            None => Value::Null,
+        }
     }
 }
 

@@ -51,7 +51,12 @@ pub fn unknown(what: &str, name: &str, span: Range<usize>) -> Diagnostic {
 
 /// The generators that keep `unique = true`, as the hint of a refusal.
 pub fn unique_help() -> String {
-    let ways: Vec<&str> = all().filter_map(|g| g.unique).collect();
+    let mut ways: Vec<&str> = Vec::new();
+    for way in all().filter_map(|g| g.unique) {
+        if !ways.contains(&way) {
+            ways.push(way);
+        }
+    }
     match ways.split_last() {
         Some((last, [])) => format!("use {last}"),
         Some((last, rest)) => format!("use {} or {last}", rest.join(", ")),

@@ -68,8 +68,9 @@ pub fn parse_timestamp(v: &TomlValue) -> Option<i64> {
 /// Whether `s` was meant as a date or timestamp literal (it starts with a
 /// year and a dash), so a typo in it is reported as a bad literal rather
 /// than read as an expression.
-fn looks_literal(s: &str) -> bool {
-    let b = s.trim().as_bytes();
+pub fn looks_literal(s: &str) -> bool {
+    let s = s.trim();
+    let b = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
     b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
@@ -241,15 +242,10 @@ struct MomentSample {
 
 impl Sample for MomentSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let (min, max) = match (&self.min, &self.max) {
-            (RowBound::Fixed(lo), RowBound::Fixed(hi)) => (*lo, *hi),
-            (lo, hi) => match bound::range(lo, hi, self.units, ctx) {
-                Some(range) => range,
-                None => return Value::Null,
-            },
-        };
-        let mut rng = ctx.rng(key);
-        self.unit.value(self.dist.sample_int(&mut rng, min, max))
+        match bound::draw(&self.min, &self.max, self.units, &self.dist, key, ctx) {
+            Some(n) => self.unit.value(n),
+            None => Value::Null,
+        }
     }
 }
 

@@ -136,7 +136,7 @@ impl Spec for Str {
             values: self
                 .exact_space()
                 .unwrap_or_else(|| (self.chars.len() as u128).pow(self.permuted_tail())),
-            of: "strings of that charset and length",
+            of: "set of strings of that charset and length",
             help: "widen `len` or `charset`, or lower the row count",
         }
     }

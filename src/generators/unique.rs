@@ -139,7 +139,10 @@ impl Radix {
         out.extend(self.radices[..self.first].iter().map(|&r| random(r)));
         let start = out.len();
         out.resize(self.radices.len(), 0);
-        let slots = out[start..].iter_mut().zip(&self.radices[self.first..]).rev();
+        let slots = out[start..]
+            .iter_mut()
+            .zip(&self.radices[self.first..])
+            .rev();
         // 64-bit division where the space allows: a 128-bit one costs
         // several times more, once per position.
         match u64::try_from(self.values) {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rand::{Rng, RngExt};
 
-use super::temporal::parse_timestamp;
+use super::temporal::{looks_literal, parse_timestamp};
 use super::{Compile, Def, Family, Params, RowKey, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::expr::{eval, Expr, Ty, Val};
@@ -52,9 +52,30 @@ fn uuid(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
                 let span = p.span();
                 p.range_error(span, &"min", &"max");
             }
-            let at = p
-                .string("at")
-                .map(|(src, span)| p.expr("at", src, span, &[Ty::Timestamp, Ty::Date]));
+            let at = match p.string("at") {
+                Some((src, span)) if looks_literal(src) => {
+                    p.problem(
+                        span,
+                        "`at` is an expression of earlier columns, not a fixed time",
+                        Some("name a column, e.g. `at = \"started_at\"`; for times in a range use `min` and `max`"),
+                    );
+                    None
+                }
+                Some((src, span)) => Some(p.expr("at", src, span, &[Ty::Timestamp, Ty::Date])),
+                None => None,
+            };
+            if at.is_some() {
+                for key in ["min", "max"] {
+                    if let Some(v) = p.get(key) {
+                        let span = v.span();
+                        p.problem(
+                            span,
+                            format!("`{key}` and `at` both set the time"),
+                            Some("keep `at` (the time of an earlier column) or `min` and `max` (a range)"),
+                        );
+                    }
+                }
+            }
             Some(Arc::new(UuidV7 { min, max, at }))
         }
         Some((v, s)) if v != 4 => {
@@ -65,7 +86,19 @@ fn uuid(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
             );
             None
         }
-        _ => Some(Arc::new(UuidV4 { key: 0 })),
+        _ => {
+            for key in ["min", "max", "at"] {
+                if let Some(v) = p.get(key) {
+                    let span = v.span();
+                    p.problem(
+                        span,
+                        format!("`{key}` is for time-ordered UUIDs"),
+                        Some(&format!("add `version = 7`, or remove `{key}`")),
+                    );
+                }
+            }
+            Some(Arc::new(UuidV4 { key: 0 }))
+        }
     }
 }
 
@@ -117,7 +150,8 @@ impl RowKey for UuidV4 {
 
 /// Time-ordered UUIDs (version 7) with a timestamp in `[min, max]` (ms),
 /// or the moment of expression `at` (a column of the row: `at =
-/// "started_at"`), drawn from the range only where `at` is NULL.
+/// "started_at"`): NULL where it is NULL, and a moment a UUID cannot hold
+/// (before 1970, after the year 10889) stops the run.
 #[derive(Debug, Clone, Copy)]
 struct UuidV7 {
     min: i64,
@@ -160,13 +194,17 @@ impl Sample for UuidV7Sample {
             Some(e) => match eval(e, ctx) {
                 Val::Ts(t) => Some(t.div_euclid(1_000)),
                 Val::Date(d) => Some(i64::from(d) * 86_400_000),
-                _ => None,
+                _ => return Value::Null,
             },
             None => None,
         };
+        if at.is_some_and(|ms| !(0..=V7_LAST).contains(&ms)) {
+            ctx.fail("a version 7 UUID holds moments from 1970 to the year 10889 only");
+            return Value::Null;
+        }
         let mut rng = ctx.rng(key);
         let drawn = rng.random_range(self.min..=self.max);
-        let ms = at.unwrap_or(drawn).clamp(0, V7_LAST) as u64;
+        let ms = at.unwrap_or(drawn) as u64;
         let mut bytes = [0u8; 16];
         rng.fill_bytes(&mut bytes);
         bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);

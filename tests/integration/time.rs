@@ -143,3 +143,69 @@ end   = { gen = "date", min = "start", max = "date('2024-06-30')" }
     );
     assert!(!db.exists(), "a failed run leaves no database");
 }
+
+#[test]
+fn shapes_are_measured_from_each_rows_min() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = run_text(
+        dir.path(),
+        "shapes",
+        r#"
+[run]
+seed = 2
+[tables.orders]
+rows = 4000
+[tables.orders.columns]
+id         = { gen = "sequence", primary_key = true }
+placed_at  = { gen = "timestamp", min = "2020-01-01T00:00:00Z", max = "2025-12-31T00:00:00Z" }
+shipped_at = { gen = "timestamp", min = "placed_at", max = "placed_at + days(10)", dist = { lognormal = { mu = 11, sigma = 1 } } }
+items      = { gen = "int", min = 1, max = 20 }
+extra      = { gen = "int", min = "items", max = "items + 50", dist = { normal = { mean = 10, std = 3 } } }
+"#,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    // A log-normal delay of median e^11 s (about 16.6 hours) after each order.
+    let mut delays: Vec<f64> = conn
+        .prepare("SELECT (julianday(shipped_at) - julianday(placed_at)) * 24 FROM orders")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    delays.sort_by(f64::total_cmp);
+    let median = delays[delays.len() / 2];
+    assert!(
+        (14.0..19.5).contains(&median),
+        "median delay {median} hours"
+    );
+    assert!(delays[0] >= 0.0 && delays[delays.len() - 1] <= 240.0);
+    // A normal of mean 10 above each row's `items`.
+    let mean: f64 = conn
+        .query_row("SELECT avg(extra - items) FROM orders", [], |r| r.get(0))
+        .unwrap();
+    assert!((9.5..10.5).contains(&mean), "mean offset {mean}");
+}
+
+#[test]
+fn a_uuid_v7_refuses_a_moment_it_cannot_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = run_text(
+        dir.path(),
+        "old",
+        r#"
+[tables.people]
+rows = 20
+[tables.people.columns]
+born = { gen = "date", min = 1940-01-01, max = 1960-12-31 }
+id   = { gen = "uuid", version = 7, at = "born" }
+"#,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("column `people.id`, row 1: a version 7 UUID holds moments from 1970"),
+        "{err}"
+    );
+    assert!(!db.exists());
+}

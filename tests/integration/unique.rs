@@ -197,4 +197,7 @@ fn a_table_larger_than_the_space_is_refused_before_anything_is_written() {
         err.contains("`weights` and `dist` cannot shape how often"),
         "{err}"
     );
+    // -0.0 and 0.0 are one value to every database.
+    let err = refused("z = { gen = \"choice\", values = [-0.0, 0.0, 3.0, 4.0], unique = true }\n");
+    assert!(err.contains("holds 3 values for 4 rows"), "{err}");
 }

@@ -119,7 +119,11 @@ impl Resolver<'_> {
                                     e.ty.name()
                                 ),
                             )
-                            .help("e.g. \"parent.signed_up + days(1)\""),
+                            .help(if p.want.contains(&Ty::Int) {
+                                "e.g. \"parent.quantity + 1\""
+                            } else {
+                                "e.g. \"parent.signed_up + days(1)\""
+                            }),
                         );
                         return Err(false);
                     }

@@ -132,6 +132,33 @@ pub(super) fn resolve(
             }
         }
     }
+    for table in &r.tables {
+        // A named place group is one city: its columns share a locale
+        // (unnamed, each locale has its own place).
+        let mut groups: Vec<(&str, Locale, &str)> = Vec::new();
+        for column in &table.columns {
+            let Gen::Catalogue(g) = &column.gen else {
+                continue;
+            };
+            let Some((group, locale)) = g.spec.place().filter(|(g, _)| !g.is_empty()) else {
+                continue;
+            };
+            match groups.iter().find(|(name, _, _)| *name == group) {
+                Some(&(_, first, other)) if first != locale => r.d.push(
+                    Diagnostic::new(
+                        column.span.clone(),
+                        format!(
+                            "column `{}.{}` describes the same place as `{other}` in another locale",
+                            table.name, column.name
+                        ),
+                    )
+                    .help("a place is one city: give the columns of a place group one `locale`, or name another group with `place = \"…\"`"),
+                ),
+                Some(_) => {}
+                None => groups.push((group, locale, &column.name)),
+            }
+        }
+    }
     for (pos, table) in r.tables.iter().enumerate() {
         if table.columns.iter().filter(|c| c.primary_key).count() > 1 {
             r.d.push(
