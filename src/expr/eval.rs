@@ -270,39 +270,6 @@ fn compare(x: Val<'_>, y: Val<'_>, ctx: &SourceContext<'_>) -> Option<std::cmp::
 
 fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>, ctx: &mut SourceContext<'_>) -> Val<'e> {
     match (x, y) {
-        (Val::Date(_) | Val::Ts(_), Val::Interval(..))
-        | (Val::Interval(..), Val::Date(_) | Val::Ts(_)) => {
-            let (moment, Val::Interval(months, micros)) = (match x {
-                Val::Interval(..) => (y, x),
-                _ => (x, y),
-            }) else {
-                return Val::Null;
-            };
-            let sign = if op == BinOp::Sub { -1 } else { 1 };
-            let at = match moment {
-                Val::Date(d) => i64::from(d) * 86_400_000_000,
-                Val::Ts(t) => t,
-                _ => return Val::Null,
-            };
-            let moved = interval::timestamp_plus(at, sign, months, micros).map(Val::Ts);
-            moved.unwrap_or_else(|| fail(ctx, DATE_OVERFLOW))
-        }
-        (Val::Interval(a, b), Val::Interval(c, d)) => {
-            let sum = match op {
-                BinOp::Add => a.checked_add(c).zip(b.checked_add(d)),
-                _ => a.checked_sub(c).zip(b.checked_sub(d)),
-            };
-            sum.map_or_else(
-                || fail(ctx, INTERVAL_OVERFLOW),
-                |(m, us)| Val::Interval(m, us),
-            )
-        }
-        (Val::Interval(m, us), Val::Int(n)) | (Val::Int(n), Val::Interval(m, us)) => {
-            m.checked_mul(n).zip(us.checked_mul(n)).map_or_else(
-                || fail(ctx, INTERVAL_OVERFLOW),
-                |(m, us)| Val::Interval(m, us),
-            )
-        }
         (Val::Date(d), Val::Int(n)) | (Val::Int(n), Val::Date(d)) => {
             let days = match op {
                 BinOp::Add => i64::from(d).checked_add(n),
@@ -354,6 +321,40 @@ fn arith<'e>(op: BinOp, x: Val<'e>, y: Val<'e>, ctx: &mut SourceContext<'_>) -> 
                     _ if b == 0.0 => return Val::Null,
                     _ => a % b,
                 },
+            )
+        }
+        // Intervals last: the common arithmetic is on numbers.
+        (Val::Date(_) | Val::Ts(_), Val::Interval(..))
+        | (Val::Interval(..), Val::Date(_) | Val::Ts(_)) => {
+            let (moment, Val::Interval(months, micros)) = (match x {
+                Val::Interval(..) => (y, x),
+                _ => (x, y),
+            }) else {
+                return Val::Null;
+            };
+            let sign = if op == BinOp::Sub { -1 } else { 1 };
+            let at = match moment {
+                Val::Date(d) => i64::from(d) * 86_400_000_000,
+                Val::Ts(t) => t,
+                _ => return Val::Null,
+            };
+            let moved = interval::timestamp_plus(at, sign, months, micros).map(Val::Ts);
+            moved.unwrap_or_else(|| fail(ctx, DATE_OVERFLOW))
+        }
+        (Val::Interval(a, b), Val::Interval(c, d)) => {
+            let sum = match op {
+                BinOp::Add => a.checked_add(c).zip(b.checked_add(d)),
+                _ => a.checked_sub(c).zip(b.checked_sub(d)),
+            };
+            sum.map_or_else(
+                || fail(ctx, INTERVAL_OVERFLOW),
+                |(m, us)| Val::Interval(m, us),
+            )
+        }
+        (Val::Interval(m, us), Val::Int(n)) | (Val::Int(n), Val::Interval(m, us)) => {
+            m.checked_mul(n).zip(us.checked_mul(n)).map_or_else(
+                || fail(ctx, INTERVAL_OVERFLOW),
+                |(m, us)| Val::Interval(m, us),
             )
         }
         _ => {

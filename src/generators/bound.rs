@@ -169,6 +169,7 @@ fn range(
 /// and a log-normal's values are offsets from it, as an exponential's
 /// always are — so a delay after an order is a delay, whatever the order's
 /// date; with fixed bounds it is placed as written.
+#[inline]
 pub fn draw(
     min: &RowBound,
     max: &RowBound,

@@ -411,6 +411,7 @@ impl Real {
 
     /// A whole number in `[min, max]`: exactly over the whole `i64` range
     /// when uniform; a shape is drawn in `f64` and kept in the range.
+    #[inline]
     pub fn sample_int(&self, rng: &mut RowRng, min: i64, max: i64) -> i64 {
         match self {
             Real::Uniform => rng.random_range(min..=max),
