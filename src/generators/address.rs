@@ -1,6 +1,6 @@
 //! Places and how to reach them: `address.city`, `address.state`,
 //! `address.zip`, `address.lat`, `address.lon` and `phone` from one place
-//! per row (see [`places`](super::places)), and `address.street` and
+//! per row (see [`places`]), and `address.street` and
 //! `address.country`, in the locale's forms.
 //!
 //! Every place generator takes `place = "NAME"`: columns of a row with the
