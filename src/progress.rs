@@ -120,8 +120,8 @@ impl Drop for Reporter {
     }
 }
 
-/// `n` with its thousands separated.
-fn grouped(n: u64) -> String {
+/// `n` with its thousands separated: 10,000,000,000.
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

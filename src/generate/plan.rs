@@ -17,6 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::generators::dist::Count;
 use crate::generators::Uniqueness;
 use crate::limits::MAX_ROWS_UNDER_A_ROW;
+use crate::progress::grouped;
 use crate::schema::{Gen, Schema, TableSize};
 use crate::shard::Shard;
 
@@ -97,19 +98,6 @@ impl PlanError {
             PlanError::Interrupted => 130,
         }
     }
-}
-
-/// `n` with its thousands separated: 10,000,000,000.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// What a plan may not exceed, and how it is stopped.

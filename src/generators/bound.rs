@@ -1,6 +1,7 @@
-//! Bounds fixed in the Genfile or computed for each row: `min` and `max` of
-//! `int`, `date` and `timestamp` may be expressions of the row's earlier
-//! columns and of the parent row (`min = "parent.signed_up"`, `max =
+//! Values in a range: `int`, `date` and `timestamp` are one spec,
+//! [`Ranged`], counting in their own [`Units`]. Their `min` and `max` are
+//! fixed in the Genfile or computed for each row: expressions of the row's
+//! earlier columns and of the parent row (`min = "parent.signed_up"`, `max =
 //! "placed_at + days(30)"`), so time flows forward: an order after its
 //! customer's signup, a shipment after its order.
 
@@ -9,9 +10,11 @@ use std::ops::Range;
 use toml::Value as TomlValue;
 
 use super::dist::{Dist, Real};
-use super::Params;
+use super::unique::permute;
+use super::{Compile, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::expr::{eval, Expr, Ty, Val};
+use crate::value::{SqlType, Value};
 
 /// A bound as the spec keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +48,15 @@ pub enum Units {
 }
 
 impl Units {
+    /// The value of `n` units.
+    fn value(self, n: i64) -> Value {
+        match self {
+            Units::Int => Value::Int(n),
+            Units::Days => Value::Date(n as i32),
+            Units::Seconds => Value::Timestamp(n.wrapping_mul(1_000_000)),
+        }
+    }
+
     /// The expression types a bound in these units may have.
     pub fn types(self) -> &'static [Ty] {
         match self {
@@ -104,10 +116,41 @@ pub fn read(
     }
 }
 
-/// What a spec with bounds per row cannot do, reported at `span`: keep
-/// `unique` (refused through its uniqueness) or draw a Zipf shape, whose
-/// table is built for one range.
-pub fn check_dist(p: &mut Params<'_, '_>, min: Bound, max: Bound, dist: Dist) {
+/// Values in `[min, max]` of a distribution, in `units`: `int`, `date`
+/// and `timestamp`.
+#[derive(Debug, Clone, Copy)]
+pub struct Ranged {
+    units: Units,
+    min: Bound,
+    max: Bound,
+    dist: Dist,
+}
+
+/// Reads `min` and `max` with `one` (`None` when a bound is missing or
+/// wrong, reported), then `dist`, and reports a fixed `min` above `max`
+/// (with the values when `show_values`: integers read well, days and
+/// seconds since the epoch do not) and a Zipf shape over bounds computed
+/// for each row, whose table is built for one range.
+pub fn read_range(
+    p: &mut Params<'_, '_>,
+    units: Units,
+    show_values: bool,
+    one: impl Fn(&mut Params<'_, '_>, &'static str) -> Option<Bound>,
+) -> Option<Ranged> {
+    let min = one(p, "min");
+    let max = one(p, "max");
+    let (min, max) = (min?, max?);
+    if let (Some(lo), Some(hi)) = (min.fixed(), max.fixed()) {
+        if lo > hi {
+            let span = p.get("min").map_or_else(|| p.span(), |v| v.span());
+            if show_values {
+                p.range_error(span, &lo, &hi);
+            } else {
+                p.range_error(span, &"min", &"max");
+            }
+        }
+    }
+    let dist = p.dist();
     if (min.fixed().is_none() || max.fixed().is_none()) && matches!(dist, Dist::Zipf { .. }) {
         let span = p.span();
         p.problem(
@@ -117,6 +160,103 @@ pub fn check_dist(p: &mut Params<'_, '_>, min: Bound, max: Bound, dist: Dist) {
                 "use another `dist` (exponential from `min`, normal, log-normal), or fixed bounds",
             ),
         );
+    }
+    Some(Ranged {
+        units,
+        min,
+        max,
+        dist,
+    })
+}
+
+impl Ranged {
+    /// Values in `[min, max]`, when both are fixed.
+    fn span(&self) -> Option<u128> {
+        let (lo, hi) = (self.min.fixed()?, self.max.fixed()?);
+        Some((i128::from(hi) - i128::from(lo) + 1) as u128)
+    }
+}
+
+impl Spec for Ranged {
+    fn sql_type(&self) -> SqlType {
+        match (self.units, self.min.fixed(), self.max.fixed()) {
+            (Units::Days, ..) => SqlType::Date,
+            (Units::Seconds, ..) => SqlType::Timestamp,
+            (Units::Int, Some(lo), Some(hi))
+                if i32::try_from(lo).is_ok() && i32::try_from(hi).is_ok() =>
+            {
+                SqlType::Integer
+            }
+            (Units::Int, ..) => SqlType::BigInt,
+        }
+    }
+
+    fn uniqueness(&self) -> Uniqueness {
+        match (self.dist, self.span()) {
+            (Dist::Uniform, Some(values)) => Uniqueness::Space {
+                values,
+                of: "range",
+                help: "widen `min`..`max` or lower the row count",
+            },
+            _ => Uniqueness::Repeats,
+        }
+    }
+
+    fn unique_hint(&self) -> Option<&'static str> {
+        Some(match self.span() {
+            None => "a range computed for each row cannot keep `unique` (rows with the same bounds would have to know each other's values): give fixed `min` and `max`, or remove `unique`",
+            Some(_) => "remove `dist` (or `unique`): distinct values are each drawn once, so a distribution cannot shape how often they occur; only a uniform range can be made distinct",
+        })
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        if let (true, Some(span)) = (cx.unique, self.span()) {
+            return Box::new(UniqueRange {
+                units: self.units,
+                min: self.min.fixed().unwrap_or_default(),
+                span: span.min(u128::from(u64::MAX)) as u64,
+            });
+        }
+        Box::new(RangeSample {
+            units: self.units,
+            min: RowBound::new(self.min, cx.exprs),
+            max: RowBound::new(self.max, cx.exprs),
+            dist: Real::new(self.dist),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct RangeSample {
+    units: Units,
+    min: RowBound,
+    max: RowBound,
+    dist: Real,
+}
+
+impl Sample for RangeSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        match draw(&self.min, &self.max, self.units, &self.dist, key, ctx) {
+            Some(n) => self.units.value(n),
+            None => Value::Null,
+        }
+    }
+}
+
+/// Distinct values: `min` plus a keyed permutation of the row index.
+#[derive(Debug)]
+struct UniqueRange {
+    units: Units,
+    min: i64,
+    span: u64,
+}
+
+impl Sample for UniqueRange {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let n = self
+            .min
+            .wrapping_add(permute(ctx.row(), self.span, key) as i64);
+        self.units.value(n)
     }
 }
 
@@ -170,7 +310,7 @@ fn range(
 /// always are — so a delay after an order is a delay, whatever the order's
 /// date; with fixed bounds it is placed as written.
 #[inline]
-pub fn draw(
+fn draw(
     min: &RowBound,
     max: &RowBound,
     units: Units,

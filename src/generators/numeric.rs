@@ -5,9 +5,8 @@ use std::sync::Arc;
 use rand::RngExt;
 use toml::Value as TomlValue;
 
-use super::bound::{self, Bound, RowBound, Units};
+use super::bound::{self, Units};
 use super::dist::{Dist, Real};
-use super::unique::permute;
 use super::{Compile, Def, Family, Params, RowKey, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::value::{SqlType, Value};
@@ -125,16 +124,10 @@ impl Sample for Sequence {
     }
 }
 
-/// Integers in `[min, max]`.
-#[derive(Debug, Clone, Copy)]
-struct Int {
-    min: Bound,
-    max: Bound,
-    dist: Dist,
-}
-
+/// Integers in `[min, max]`: a [`bound::Ranged`] in whole numbers.
 fn int(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
-    let one = |p: &mut Params<'_, '_>, key: &'static str, example: &str| -> Option<Bound> {
+    let ranged = bound::read_range(p, Units::Int, true, |p, key| {
+        let example = if key == "min" { "0" } else { "100" };
         let found = bound::read(p, key, Units::Int, TomlValue::as_integer, |_| false);
         match p.require(key, found, example)? {
             (Ok(b), _) => Some(b),
@@ -149,102 +142,8 @@ fn int(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
                 None
             }
         }
-    };
-    let min = one(p, "min", "0");
-    let max = one(p, "max", "100");
-    let (min, max) = (min?, max?);
-    if let (Some(lo), Some(hi)) = (min.fixed(), max.fixed()) {
-        if lo > hi {
-            let span = p.get("min").map_or_else(|| p.span(), |v| v.span());
-            p.range_error(span, &lo, &hi);
-        }
-    }
-    let dist = p.dist();
-    bound::check_dist(p, min, max, dist);
-    Some(Arc::new(Int { min, max, dist }))
-}
-
-impl Int {
-    /// Values in `[min, max]`, when both are fixed.
-    fn span(&self) -> Option<u128> {
-        let (lo, hi) = (self.min.fixed()?, self.max.fixed()?);
-        Some((i128::from(hi) - i128::from(lo) + 1) as u128)
-    }
-}
-
-impl Spec for Int {
-    fn sql_type(&self) -> SqlType {
-        match (self.min.fixed(), self.max.fixed()) {
-            (Some(lo), Some(hi)) if i32::try_from(lo).is_ok() && i32::try_from(hi).is_ok() => {
-                SqlType::Integer
-            }
-            _ => SqlType::BigInt,
-        }
-    }
-
-    fn unique_hint(&self) -> Option<&'static str> {
-        Some(match self.span() {
-            None => "a range computed for each row cannot keep `unique` (rows with the same bounds would have to know each other's values): give fixed `min` and `max`, or remove `unique`",
-            Some(_) => "remove `dist` (or `unique`): distinct values are each drawn once, so a distribution cannot shape how often they occur; only a uniform range can be made distinct",
-        })
-    }
-
-    fn uniqueness(&self) -> Uniqueness {
-        match (self.dist, self.span()) {
-            (Dist::Uniform, Some(values)) => Uniqueness::Space {
-                values,
-                of: "range",
-                help: "widen `min`..`max` or lower the row count",
-            },
-            _ => Uniqueness::Repeats,
-        }
-    }
-
-    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
-        if let (true, Some(span)) = (cx.unique, self.span()) {
-            return Box::new(UniqueInt {
-                min: self.min.fixed().unwrap_or_default(),
-                span: span.min(u128::from(u64::MAX)) as u64,
-            });
-        }
-        Box::new(IntSample {
-            min: RowBound::new(self.min, cx.exprs),
-            max: RowBound::new(self.max, cx.exprs),
-            dist: Real::new(self.dist),
-        })
-    }
-}
-
-#[derive(Debug)]
-struct IntSample {
-    min: RowBound,
-    max: RowBound,
-    dist: Real,
-}
-
-impl Sample for IntSample {
-    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        match bound::draw(&self.min, &self.max, Units::Int, &self.dist, key, ctx) {
-            Some(n) => Value::Int(n),
-            None => Value::Null,
-        }
-    }
-}
-
-/// Distinct integers: `min` plus a keyed permutation of the row index.
-#[derive(Debug)]
-struct UniqueInt {
-    min: i64,
-    span: u64,
-}
-
-impl Sample for UniqueInt {
-    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        Value::Int(
-            self.min
-                .wrapping_add(permute(ctx.row(), self.span, key) as i64),
-        )
-    }
+    })?;
+    Some(Arc::new(ranged))
 }
 
 /// Doubles in `[min, max]`, optionally rounded.

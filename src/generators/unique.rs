@@ -8,6 +8,17 @@
 //! ([`Radix`] does it for positions), so uniqueness costs O(1) time and
 //! memory per value at any scale.
 
+/// The four Feistel rounds of [`permute`] and [`permute128`] on the halves
+/// `l` and `r` (each within `mask`), keyed by `key`.
+#[inline]
+fn rounds(mut l: u64, mut r: u64, mask: u64, key: u64) -> (u64, u64) {
+    for round in 0..4u64 {
+        let k = key.wrapping_add(round.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        (l, r) = (r, l ^ (crate::rng::mix64(r ^ k) & mask));
+    }
+    (l, r)
+}
+
 /// A keyed pseudo-random permutation of `0..n`, applied to `x < n`: a
 /// four-round Feistel network over the smallest even number of bits that
 /// covers `n`, walking the cycle until the result falls below `n` (at most
@@ -26,13 +37,7 @@ pub fn permute(x: u64, n: u64, key: u64) -> u64 {
     };
     let mut y = x;
     loop {
-        let (mut l, mut r) = (y >> half, y & mask);
-        for round in 0..4u64 {
-            let f =
-                crate::rng::mix64(r ^ key.wrapping_add(round.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
-                    & mask;
-            (l, r) = (r, l ^ f);
-        }
+        let (l, r) = rounds(y >> half, y & mask, mask, key);
         y = (l << half) | r;
         if y < n {
             return y;
@@ -58,12 +63,7 @@ pub fn permute128(x: u128, n: u128, key: u64) -> u128 {
     };
     let mut y = x;
     loop {
-        let (mut l, mut r) = ((y >> half) as u64, (y as u64) & mask);
-        for round in 0..4u64 {
-            let k = key.wrapping_add(round.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let f = crate::rng::mix64(r ^ k) & mask;
-            (l, r) = (r, l ^ f);
-        }
+        let (l, r) = rounds((y >> half) as u64, (y as u64) & mask, mask, key);
         y = (u128::from(l) << half) | u128::from(r);
         if y < n {
             return y;

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use crate::support::{datagen_into, run, run_text, schema, stderr};
+use crate::support::{count, datagen_into, run, run_text, schema, stderr};
 
 fn shop(dir: &std::path::Path) -> Connection {
     let db = dir.join("shop.db");
@@ -13,11 +13,6 @@ fn shop(dir: &std::path::Path) -> Connection {
     conn.execute_batch("CREATE INDEX items_order ON order_items (order_id); CREATE INDEX orders_customer ON orders (customer_id);")
         .unwrap();
     conn
-}
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 #[test]

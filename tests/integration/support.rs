@@ -138,3 +138,9 @@ pub fn assert_golden(path: &Path, actual: &str) {
         );
     }
 }
+
+/// The single integer `sql` gives on `conn` (a `count(*)`).
+pub fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}

@@ -4,12 +4,7 @@
 
 use rusqlite::Connection;
 
-use crate::support::{datagen_into, run, run_text, schema, stderr};
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
+use crate::support::{count, datagen_into, run, run_text, schema, stderr};
 
 #[test]
 fn the_shop_places_orders_after_signup_and_signs_up_adults() {

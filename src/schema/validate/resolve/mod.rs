@@ -287,8 +287,6 @@ impl Resolver<'_> {
         }
     }
 
-    /// Parses `src` for column `ci` of table `pos`; `Err(true)` means it
-    /// reads a late column.
     /// [`Resolver::expr`] for an expression whose value a column holds:
     /// not an interval.
     pub(super) fn value(
@@ -313,6 +311,8 @@ impl Resolver<'_> {
         Ok(e)
     }
 
+    /// Parses `src` for column `ci` of table `pos`; `Err(true)` means it
+    /// reads a late column.
     fn expr(
         &mut self,
         pos: usize,
