@@ -266,7 +266,9 @@ where
     S: Sink<Chunk = G::Chunk>,
 {
     let (reply, result) = oneshot::channel();
-    Supervisor::<G, S> {
+    let (gone, sink_gone) = oneshot::channel::<()>();
+    let sink = Watched { sink, _gone: gone };
+    Supervisor::<G, Watched<S>> {
         config,
         make_generator: Arc::new(make_generator),
         parts: Some((Box::new(plan), sink)),
@@ -279,12 +281,36 @@ where
         me: None,
     }
     .start();
-    result.await.unwrap_or_else(|_| {
+    let result = result.await.unwrap_or_else(|_| {
         Err(PipelineError::Lost {
             actor: "supervisor",
             detail: "went away without a result".into(),
         })
-    })
+    });
+    // When another part failed, the sink may still be writing (and then
+    // committing) a batch on its blocking thread. Return only once it is
+    // dropped, so a restart never opens the target while the last attempt
+    // still writes to it: the new attempt's checkpoint is then final.
+    let _ = sink_gone.await;
+    result
+}
+
+/// A sink that says when it is dropped (its sender closes `_gone`).
+struct Watched<S> {
+    sink: S,
+    _gone: oneshot::Sender<()>,
+}
+
+impl<S: Sink> Sink for Watched<S> {
+    type Chunk = S::Chunk;
+
+    fn write(&mut self, batch: Vec<Self::Chunk>) -> Result<(), BoxError> {
+        self.sink.write(batch)
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        self.sink.finish()
+    }
 }
 
 /// When the Supervisor restarts a failed pipeline, and when it gives up.

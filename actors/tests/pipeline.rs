@@ -220,3 +220,57 @@ fn a_generator_panic_fails_the_run_instead_of_hanging() {
         "{err:?}"
     );
 }
+
+/// A sink that takes its time over a batch and says when it is dropped.
+struct Slow {
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Sink for Slow {
+    type Chunk = Vec<u64>;
+
+    fn write(&mut self, _: Vec<Vec<u64>>) -> Result<(), BoxError> {
+        std::thread::sleep(Duration::from_millis(400));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl Drop for Slow {
+    fn drop(&mut self) {
+        self.dropped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_failed_pipeline_returns_only_once_its_sink_is_gone() {
+    // The generator fails while the sink is still writing its first batch
+    // on the blocking thread: a restart must not open the target before
+    // that write (and any commit after it) has ended.
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sink = Slow {
+        dropped: dropped.clone(),
+    };
+    let generator = Numbers {
+        fail_at: Some(500),
+        panic_at: None,
+    };
+    let result = actix_rt::System::new().block_on(async move {
+        run_pipeline(
+            PipelineConfig::new(1_000, 100, 1),
+            move || generator.clone(),
+            units(1_000, 100),
+            sink,
+        )
+        .await
+    });
+    assert!(result.is_err(), "the generator failed");
+    assert!(
+        dropped.load(std::sync::atomic::Ordering::SeqCst),
+        "run_pipeline returned while the sink was still writing"
+    );
+}
