@@ -8,6 +8,7 @@
 # Usage: benches/unique.sh
 #   ROWS   rows per table (default 10000000)
 #   RUNS   timed runs per case; the fastest is kept (default 3)
+#   ONLY   run only the cases whose name matches this extended regex
 #
 # The cost per value is (unique − plain) / ROWS: what the permutation and
 # turning its number back into a value add to drawing a random value.
@@ -31,11 +32,25 @@ CASES=(
     'br.cnpj|gen = "br.cnpj"'
     'phone en_US|gen = "phone"'
     'phone pt_BR|gen = "phone", locale = "pt_BR"'
+    # Table-level groups: `a` and `b` with `unique = ["a", "b"]` instead of
+    # `unique = true` (10 regions × 10^6 serials: every pair once at 10M).
+    'group|a = { gen = "choice", values = ["n", "s", "e", "w", "c", "ne", "nw", "se", "sw", "x"] }, b = { gen = "pattern", pattern = "######" }'
+    'group 3|a = { gen = "choice", values = ["n", "s", "e", "w", "c"] }, b = { gen = "int", min = 1, max = 1000 }, c = { gen = "pattern", pattern = "?##" }'
 )
 
 genfile() { # FILE SPEC UNIQUE
-    printf '[run]\nseed = 1\n[pipeline]\nworkers = 1\n[tables.t]\nrows = %s\n[tables.t.columns]\nv = { %s%s }\n' \
-        "$ROWS" "$2" "$3" > "$1"
+    if [[ $2 == a\ =* ]]; then
+        # A group: its columns, one per line, and the table's `unique`.
+        local group=""
+        if [ -n "$3" ]; then
+            group="unique = [$(grep -oE '(^|, )[a-z] = ' <<< "$2" | sed -E 's/(, )?([a-z]) = /"\2"/' | paste -sd, -)]"
+        fi
+        printf '[run]\nseed = 1\n[pipeline]\nworkers = 1\n[tables.t]\nrows = %s\n%s\n[tables.t.columns]\n%s\n' \
+            "$ROWS" "$group" "$(sed -E 's/ \}, ([a-z]) = / }\n\1 = /g' <<< "$2")" > "$1"
+    else
+        printf '[run]\nseed = 1\n[pipeline]\nworkers = 1\n[tables.t]\nrows = %s\n[tables.t.columns]\nv = { %s%s }\n' \
+            "$ROWS" "$2" "$3" > "$1"
+    fi
 }
 
 best() { # GENFILE TARGET: the fastest wall time of $RUNS runs
@@ -53,6 +68,7 @@ printf '%-14s %10s %10s %12s %12s\n' generator plain_s unique_s ns_per_value dis
 for case in "${CASES[@]}"; do
     name=${case%%|*}
     spec=${case#*|}
+    if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
     if [ "$name" = full ] && [ "$ROWS" -gt 10000000 ]; then continue; fi
     genfile "$WORK/plain.toml" "$spec" ""
     genfile "$WORK/unique.toml" "$spec" ", unique = true"

@@ -55,6 +55,7 @@ pub struct Scratch {
 /// The context of the row being generated.
 pub struct SourceContext<'a> {
     row: u64,
+    sibling: Option<(u64, u64)>,
     block: &'a mut Block,
     row_start: usize,
     parent: Option<(&'a Block, usize)>,
@@ -79,6 +80,7 @@ impl<'a> SourceContext<'a> {
     ) -> Self {
         SourceContext {
             row,
+            sibling: None,
             block,
             row_start,
             parent,
@@ -120,6 +122,18 @@ impl<'a> SourceContext<'a> {
     /// Index of this row within its table.
     pub fn row(&self) -> u64 {
         self.row
+    }
+
+    /// For a row of a `per` table made as a child of its parent row: the
+    /// parent's row index and this row's place among that parent's
+    /// children. `None` for root rows and rows computed alone (lookups).
+    pub fn sibling(&self) -> Option<(u64, u64)> {
+        self.sibling
+    }
+
+    /// Says that this row is child `index` of parent row `parent`.
+    pub fn set_sibling(&mut self, parent: u64, index: u64) {
+        self.sibling = Some((parent, index));
     }
 
     // ── random ──────────────────────────────────────────────────────────

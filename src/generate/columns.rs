@@ -13,9 +13,12 @@ use rand::RngExt;
 use crate::context::{Lookups, SourceContext};
 use crate::expr::{eval, store, Expr, Val};
 use crate::generators::dist::{Counter, Pick};
+use crate::generators::unique::{Joint, Numbering};
 use crate::generators::{Compile, RowKey, Sample};
 use crate::rng::{row_rng, stream_key, Purpose};
 use crate::schema::{AggFunc, Column, Gen, Schema, Table, TableSize};
+
+use super::groups::Layout;
 use crate::value::{SqlType, Value};
 
 /// How a compiled column makes its values.
@@ -26,10 +29,13 @@ pub(super) enum Kind {
     /// A generator of the catalogue whose parameters are expressions of
     /// the row: it can fail (crossed bounds), so its column is located.
     Bounded(Box<dyn Sample>),
-    /// A key of a row of another table, picked by `pick`.
+    /// A key of a row of another table, picked by `pick`, or numbered by
+    /// a `unique` group.
     Ref {
         key: Box<dyn RowKey>,
         pick: Pick,
+        /// The group's numbering, and the referenced table's rows.
+        numbering: Option<(Joint, u64)>,
     },
     Parent {
         column: usize,
@@ -102,15 +108,18 @@ impl Generators {
             .iter()
             .map(|table| {
                 let types: Vec<SqlType> = table.columns.iter().map(|c| c.sql_type).collect();
+                let numberings = numberings(table, seed, table_rows);
                 let columns = table
                     .columns
                     .iter()
-                    .map(|column| {
+                    .zip(numberings)
+                    .map(|(column, numbering)| {
                         let cx = Compile {
                             seed,
                             table: &table.name,
                             stream: column.name.clone(),
-                            unique: column.unique,
+                            unique: column.unique || numbering.is_some(),
+                            numbering: numbering.map_or(Numbering::Own, Numbering::Joint),
                             reads: &[],
                             exprs: &[],
                             types: &types,
@@ -176,6 +185,19 @@ impl Lookups for Generators {
     }
 }
 
+/// How each column of `table` is numbered by the table's `unique` groups
+/// (`None` for columns no group numbers).
+fn numberings(table: &Table, seed: u64, table_rows: &[u64]) -> Vec<Option<Joint>> {
+    let mut out = vec![None; table.columns.len()];
+    let rows: Vec<Option<u64>> = table_rows.iter().copied().map(Some).collect();
+    for numbered in &table.numbered {
+        if let Some(layout) = Layout::new(table, numbered, &rows) {
+            layout.joints(table, numbered, seed, &mut out);
+        }
+    }
+    out
+}
+
 /// How `column` (of the table of `cx`) makes values from `gen`: its own
 /// source, or a case's.
 fn compile(
@@ -210,7 +232,7 @@ fn compile(
             via: *via,
             table: *t,
             column: *c,
-            needed: needed_columns(&schema.tables[*t], *c),
+            needed: crate::schema::validate::needed_columns(&schema.tables[*t], *c),
         },
         Gen::Agg {
             func,
@@ -255,6 +277,10 @@ fn compile(
             Kind::Ref {
                 key,
                 pick: Pick::new(table_rows[*table], *dist, None),
+                numbering: match cx.numbering {
+                    Numbering::Joint(j) => Some((j, table_rows[*table])),
+                    Numbering::Own => None,
+                },
             }
         }
         Gen::Parent { column } => Kind::Parent { column: *column },
@@ -290,8 +316,15 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
             ctx.locate(c);
             v
         }
-        Kind::Ref { key: row_key, pick } => {
-            let picked = pick.pick(&mut ctx.rng(key));
+        Kind::Ref {
+            key: row_key,
+            pick,
+            numbering,
+        } => {
+            let picked = match numbering {
+                Some((j, rows)) => j.digit(ctx, u128::from(*rows)) as u64,
+                None => pick.pick(&mut ctx.rng(key)),
+            };
             ctx.picked(c, picked);
             row_key.at(picked)
         }
@@ -333,23 +366,4 @@ fn kind_value(kind: &Kind, key: u64, c: usize, ctx: &mut SourceContext<'_>) -> V
         }
         Kind::Agg { .. } => Value::Null, // computed after the children, in `late`
     }
-}
-
-/// The columns of `table` that computing column `column` needs, in order.
-fn needed_columns(table: &Table, column: usize) -> Vec<usize> {
-    let mut needed = vec![false; table.columns.len()];
-    let mut stack = vec![column];
-    while let Some(c) = stack.pop() {
-        if std::mem::replace(&mut needed[c], true) {
-            continue;
-        }
-        let mut row = Vec::new();
-        let mut parent = Vec::new();
-        if let Some(w) = &table.columns[c].when {
-            crate::expr::columns(w, &mut row, &mut parent);
-        }
-        crate::schema::validate::gen_columns(&table.columns[c].gen, &mut row, &mut parent);
-        stack.extend(row);
-    }
-    (0..table.columns.len()).filter(|&c| needed[c]).collect()
 }

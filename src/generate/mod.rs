@@ -6,6 +6,7 @@
 //! * [`plan`]: row counts of `per` tables and the cutting into work units.
 
 pub mod columns;
+mod groups;
 pub mod plan;
 pub mod rows;
 

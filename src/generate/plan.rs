@@ -13,12 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::columns::Generators;
+use super::groups::Layout;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::generators::dist::Count;
 use crate::generators::Uniqueness;
 use crate::limits::MAX_ROWS_UNDER_A_ROW;
 use crate::progress::grouped;
-use crate::schema::{Gen, Schema, TableSize};
+use crate::schema::{Gen, Schema, Table, TableSize};
 use crate::shard::Shard;
 
 /// A piece of work: root rows and where each table's rows start.
@@ -180,6 +181,7 @@ pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Dia
         if rows == 0 {
             continue;
         }
+        d.extend(group_problems(table, rows, table_rows, &at_scale));
         for column in &table.columns {
             let what = format!("column `{}.{}`", table.name, column.name);
             if let Gen::Catalogue(g) = &column.gen {
@@ -221,6 +223,77 @@ pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Dia
                 }
             }
         }
+    }
+    d
+}
+
+/// The `unique` groups of `table` (of `rows` rows) whose members together
+/// hold fewer values than the rows, or than the children of one parent
+/// row, they must tell apart.
+fn group_problems(
+    table: &Table,
+    rows: u64,
+    table_rows: &[Option<u64>],
+    at_scale: &str,
+) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    for numbered in &table.numbered {
+        let Some(layout) = Layout::new(table, numbered, table_rows) else {
+            continue;
+        };
+        let values = layout.capacity();
+        let names = |g: usize| {
+            table.unique[g]
+                .columns
+                .iter()
+                .map(|&c| table.columns[c].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (needed, of) = match (numbered.within_parent, &table.size) {
+            (true, TableSize::Per { count, .. }) => {
+                let most = match *count {
+                    Count::Fixed(n) => n,
+                    Count::Uniform { max, .. } | Count::Zipf { max, .. } => max,
+                    Count::Dist(_) => continue,
+                };
+                (most, format!("for up to {most} children of one parent row"))
+            }
+            _ => (rows, format!("for {rows} rows{at_scale}")),
+        };
+        if u128::from(needed) <= values {
+            continue;
+        }
+        let what = match numbered.groups[..] {
+            [g] => format!(
+                "the `unique` group ({}) holds {values} combination{}",
+                names(g),
+                if values == 1 { "" } else { "s" }
+            ),
+            _ => format!(
+                "the `unique` groups ({}) share ({}), so together they tell {values} row{} apart",
+                numbered
+                    .groups
+                    .iter()
+                    .map(|&g| names(g))
+                    .collect::<Vec<_>>()
+                    .join("), ("),
+                numbered
+                    .shared
+                    .iter()
+                    .map(|&c| table.columns[c].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if values == 1 { "" } else { "s" }
+            ),
+        };
+        d.push(
+            Diagnostic::new(
+                table.unique[numbered.groups[0]].span.clone(),
+                format!("table `{}`: {what} {of}", table.name),
+            )
+            .help("widen a member's space (a longer pattern, a larger range, more referenced rows), add a column to the group, or lower the row count"),
+        );
     }
     d
 }

@@ -52,7 +52,7 @@ impl Generators {
             blocks[table] = Some(block);
         }
         for row in rows {
-            self.emit(root, row, &mut blocks, &mut spare.work);
+            self.emit(root, row, None, &mut blocks, &mut spare.work);
             if let Some(problem) = spare.work.problem.take() {
                 for mut block in blocks.into_iter().flatten() {
                     spare.recycle(&mut block);
@@ -71,7 +71,16 @@ impl Generators {
         Ok(out)
     }
 
-    fn emit(&self, table: usize, row: u64, blocks: &mut [Option<Block>], work: &mut Work) {
+    /// Generates row `row` of `table` (child `sibling.1` of parent row
+    /// `sibling.0`, for a `per` table), then its children.
+    fn emit(
+        &self,
+        table: usize,
+        row: u64,
+        sibling: Option<(u64, u64)>,
+        blocks: &mut [Option<Block>],
+        work: &mut Work,
+    ) {
         let gen = &self.tables[table];
         let width = gen.columns.len();
         let row_start;
@@ -85,6 +94,9 @@ impl Generators {
             work.refs.clear();
             work.refs.resize(width, 0);
             let mut ctx = work.context(self, row, block, row_start, parent_row(before, gen.parent));
+            if let Some((parent, index)) = sibling {
+                ctx.set_sibling(parent, index);
+            }
             for (c, column) in gen.columns.iter().enumerate() {
                 if !column.late {
                     let value = column.value(c, &mut ctx);
@@ -105,12 +117,12 @@ impl Generators {
                 *m = block.len();
             }
             let n = self.count(child, row);
-            for _ in 0..n {
+            for index in 0..n {
                 let block = blocks[child]
                     .as_ref()
                     .expect("a block for every table of the unit");
                 let child_row = block.first_row + block.len() as u64;
-                self.emit(child, child_row, blocks, work);
+                self.emit(child, child_row, Some((row, index)), blocks, work);
             }
         }
         if gen.has_late {

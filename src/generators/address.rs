@@ -14,7 +14,7 @@ use rand::RngExt;
 use super::dicts::{self, Dictionaries, Locale};
 use super::phone::Plan;
 use super::places::{self, Places};
-use super::unique::permute;
+use super::unique::Numbering;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::rng::{stream_key, Purpose};
@@ -275,7 +275,7 @@ impl Spec for Phone {
             plan: self.plan,
             places: self.places,
             group: group_key(cx, &self.group),
-            unique: cx.unique,
+            unique: cx.unique.then_some(cx.numbering),
         })
     }
 }
@@ -287,15 +287,15 @@ struct PhoneSample {
     group: u64,
     /// Distinct numbers: the permuted row index numbers the whole plan, so
     /// the area code is the number's, not the place's.
-    unique: bool,
+    unique: Option<Numbering>,
 }
 
 impl Sample for PhoneSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let plan = self.plan;
         let mut rng = ctx.rng(key);
-        let number = if self.unique {
-            plan.nth(permute(ctx.row(), plan.size(), key), None)
+        let number = if let Some(numbering) = self.unique {
+            plan.nth(numbering.index(ctx, plan.size(), key), None)
         } else {
             let place = self.places.pick(&mut ctx.rng(self.group));
             let area = place.areas[rng.random_range(0..place.areas.len())];

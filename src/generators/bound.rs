@@ -10,7 +10,7 @@ use std::ops::Range;
 use toml::Value as TomlValue;
 
 use super::dist::{Dist, Real};
-use super::unique::permute;
+use super::unique::Numbering;
 use super::{Compile, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::expr::{eval, Expr, Ty, Val};
@@ -214,7 +214,8 @@ impl Spec for Ranged {
             return Box::new(UniqueRange {
                 units: self.units,
                 min: self.min.fixed().unwrap_or_default(),
-                span: span.min(u128::from(u64::MAX)) as u64,
+                span,
+                numbering: cx.numbering,
             });
         }
         Box::new(RangeSample {
@@ -243,19 +244,21 @@ impl Sample for RangeSample {
     }
 }
 
-/// Distinct values: `min` plus a keyed permutation of the row index.
+/// Distinct values: `min` plus the row's number in the range.
 #[derive(Debug)]
 struct UniqueRange {
     units: Units,
     min: i64,
-    span: u64,
+    /// Values in the range: at most 2^64.
+    span: u128,
+    numbering: Numbering,
 }
 
 impl Sample for UniqueRange {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let n = self
             .min
-            .wrapping_add(permute(ctx.row(), self.span, key) as i64);
+            .wrapping_add(self.numbering.index128(ctx, self.span, key) as u64 as i64);
         self.units.value(n)
     }
 }

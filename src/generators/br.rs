@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use super::unique::permute;
+use super::unique::Numbering;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::rng::RowRng;
@@ -86,7 +86,7 @@ impl Spec for BrDoc {
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
         Box::new(BrDocSample {
             doc: *self,
-            unique: cx.unique,
+            unique: cx.unique.then_some(cx.numbering),
         })
     }
 }
@@ -94,21 +94,16 @@ impl Spec for BrDoc {
 #[derive(Debug)]
 struct BrDocSample {
     doc: BrDoc,
-    /// Distinct numbers: the base is the permuted row index.
-    unique: bool,
+    /// Distinct numbers: the base is the row's number.
+    unique: Option<Numbering>,
 }
 
 impl Sample for BrDocSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let doc = self.doc;
-        let base = if self.unique {
-            Some(nth_base(
-                permute(ctx.row(), doc.space(), key),
-                doc.base_digits(),
-            ))
-        } else {
-            None
-        };
+        let base = self
+            .unique
+            .map(|numbering| nth_base(numbering.index(ctx, doc.space(), key), doc.base_digits()));
         let mut rng = ctx.rng(key);
         ctx.write_text(|out| {
             if doc.cnpj {

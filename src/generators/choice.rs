@@ -7,7 +7,7 @@ use toml::Value as TomlValue;
 
 use super::dicts::{self, Builtin, Locale, BUILTIN_DICTIONARIES};
 use super::dist::{weights_problem, Dist, Pick};
-use super::unique::permute;
+use super::unique::Numbering;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::diag::{nearest, Diagnostic};
@@ -236,13 +236,13 @@ impl Spec for Choice {
             return Box::new(ChoiceSample {
                 pick: Pick::Uniform(values.len() as u64),
                 values,
-                unique: true,
+                unique: Some(cx.numbering),
             });
         }
         Box::new(ChoiceSample {
             pick: Pick::new(self.values.len() as u64, self.dist, self.weights.as_deref()),
             values: self.values.clone(),
-            unique: false,
+            unique: None,
         })
     }
 }
@@ -251,14 +251,14 @@ impl Spec for Choice {
 struct ChoiceSample {
     values: Vec<Literal>,
     pick: Pick,
-    /// Without replacement: the permuted row index is the value's index.
-    unique: bool,
+    /// Without replacement: the row's number is the value's index.
+    unique: Option<Numbering>,
 }
 
 impl Sample for ChoiceSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let i = if self.unique {
-            permute(ctx.row(), self.values.len() as u64, key)
+        let i = if let Some(numbering) = self.unique {
+            numbering.index(ctx, self.values.len() as u64, key)
         } else {
             self.pick.pick(&mut ctx.rng(key))
         };
@@ -367,7 +367,7 @@ impl Spec for Dict {
             return Box::new(DictSample {
                 pick: Pick::Uniform(words.len() as u64),
                 words,
-                unique: true,
+                unique: Some(cx.numbering),
             });
         }
         let (words, weights) = match self.source {
@@ -385,7 +385,7 @@ impl Spec for Dict {
         Box::new(DictSample {
             pick: Pick::new(words.len() as u64, self.dist, weights),
             words,
-            unique: false,
+            unique: None,
         })
     }
 }
@@ -417,14 +417,14 @@ impl Words {
 struct DictSample {
     words: Words,
     pick: Pick,
-    /// Without replacement: the permuted row index is the word's index.
-    unique: bool,
+    /// Without replacement: the row's number is the word's index.
+    unique: Option<Numbering>,
 }
 
 impl Sample for DictSample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let i = if self.unique {
-            permute(ctx.row(), self.words.len() as u64, key) as usize
+        let i = if let Some(numbering) = self.unique {
+            numbering.index(ctx, self.words.len() as u64, key) as usize
         } else {
             self.pick.pick(&mut ctx.rng(key)) as usize
         };

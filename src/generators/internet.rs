@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rand::RngExt;
 
 use super::dicts::{self, email_local_part, truncate, Dictionaries};
-use super::unique::permute;
+use super::unique::Numbering;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::value::{SqlType, Value};
@@ -227,7 +227,7 @@ impl Spec for Ipv4 {
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
         Box::new(Ipv4Sample {
             network: self.network,
-            unique: cx.unique,
+            unique: cx.unique.then_some(cx.numbering),
         })
     }
 }
@@ -235,16 +235,17 @@ impl Spec for Ipv4 {
 #[derive(Debug)]
 struct Ipv4Sample {
     network: Option<(u32, u64)>,
-    /// Distinct addresses: the row index permuted over the network.
-    unique: bool,
+    /// Distinct addresses: the row's number in the network.
+    unique: Option<Numbering>,
 }
 
 impl Sample for Ipv4Sample {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let mut rng = ctx.rng(key);
         let address = match self.network {
-            Some((first, size)) if self.unique => {
-                first.wrapping_add(permute(ctx.row(), size, key) as u32)
+            Some((first, size)) if self.unique.is_some() => {
+                let numbering = self.unique.unwrap_or_default();
+                first.wrapping_add(numbering.index(ctx, size, key) as u32)
             }
             Some((first, size)) => first.wrapping_add(rng.random_range(0..size) as u32),
             // Drawn again from the row's stream until public: about 86% are.

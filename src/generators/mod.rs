@@ -492,8 +492,11 @@ pub struct Compile<'a> {
     /// The stream's name: the column's, or one derived from it for nested
     /// specs (`profile.language`, `tags[]`, `document#case1`).
     pub stream: String,
-    /// The column is `unique` (or a primary key).
+    /// The column is `unique` (or a primary key), or a member of a
+    /// table-level `unique` group that numbers it.
     pub unique: bool,
+    /// How a unique value finds its number: alone, or as a group member.
+    pub numbering: unique::Numbering,
     /// Indices of the earlier columns the generator reads.
     pub reads: &'a [usize],
     /// The expressions its parameters hold, checked.
@@ -516,6 +519,7 @@ impl<'a> Compile<'a> {
         Compile {
             stream,
             unique: false,
+            numbering: unique::Numbering::Own,
             reads: &[],
             exprs: &[],
             ..self.clone()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::dicts::{self, Dictionaries};
-use super::unique::permute;
+use super::unique::Numbering;
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::value::{SqlType, Value};
@@ -92,6 +92,7 @@ impl Spec for Person {
         if cx.unique {
             let (first, last) = self.names();
             return Box::new(UniquePerson {
+                numbering: cx.numbering,
                 part: self.part,
                 first,
                 last,
@@ -119,6 +120,7 @@ impl Person {
 /// family names, or their pairs.
 #[derive(Debug)]
 struct UniquePerson {
+    numbering: Numbering,
     part: Part,
     first: Vec<&'static str>,
     last: Vec<&'static str>,
@@ -128,10 +130,10 @@ impl Sample for UniquePerson {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
         let (f, l) = (self.first.len() as u64, self.last.len() as u64);
         match self.part {
-            Part::First => ctx.push_text(self.first[permute(ctx.row(), f, key) as usize]),
-            Part::Last => ctx.push_text(self.last[permute(ctx.row(), l, key) as usize]),
+            Part::First => ctx.push_text(self.first[self.numbering.index(ctx, f, key) as usize]),
+            Part::Last => ctx.push_text(self.last[self.numbering.index(ctx, l, key) as usize]),
             Part::Full => {
-                let i = permute(ctx.row(), f * l, key);
+                let i = self.numbering.index(ctx, f * l, key);
                 let (first, last) = (self.first[(i / l) as usize], self.last[(i % l) as usize]);
                 ctx.write_text(|out| {
                     out.push_str(first);

@@ -6,7 +6,7 @@ use md5::Digest;
 use rand::{Rng, RngExt};
 
 use super::dicts::{self, Dictionaries};
-use super::unique::{permute128, Radix, EXACT_SPACE};
+use super::unique::{Numbering, Radix, EXACT_SPACE};
 use super::{Compile, Def, Family, Params, Sample, Spec, Uniqueness};
 use crate::context::SourceContext;
 use crate::format::text;
@@ -144,6 +144,7 @@ impl Spec for Str {
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
         if cx.unique {
             return Box::new(UniqueStr {
+                numbering: cx.numbering,
                 spec: *self,
                 exact: self.exact_space(),
                 tail: self.permuted_tail(),
@@ -161,6 +162,7 @@ impl Spec for Str {
 /// are drawn at random and the last `tail` characters are a permuted number.
 #[derive(Debug)]
 struct UniqueStr {
+    numbering: Numbering,
     spec: Str,
     exact: Option<u128>,
     tail: u32,
@@ -168,14 +170,16 @@ struct UniqueStr {
 
 impl Sample for UniqueStr {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let row = ctx.row();
         let chars = self.spec.chars;
         let c = chars.len() as u128;
         let mut rng = ctx.rng(key);
+        let i = self
+            .numbering
+            .index128(ctx, self.exact.unwrap_or_else(|| c.pow(self.tail)), key);
         ctx.write_text(|out| {
             let (len, mut i, tail) = match self.exact {
-                Some(space) => {
-                    let mut i = permute128(u128::from(row), space, key);
+                Some(_) => {
+                    let mut i = i;
                     let mut len = self.spec.max;
                     loop {
                         let n = c.pow(len);
@@ -189,7 +193,6 @@ impl Sample for UniqueStr {
                 }
                 None => {
                     let len = rng.random_range(self.spec.min.max(self.tail)..=self.spec.max);
-                    let i = permute128(u128::from(row), c.pow(self.tail), key);
                     (len, i, self.tail)
                 }
             };
@@ -325,6 +328,7 @@ impl Spec for Pattern {
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
         if cx.unique {
             return Box::new(UniquePattern {
+                numbering: cx.numbering,
                 radix: self.radix(),
                 parts: self.0.clone(),
             });
@@ -337,17 +341,18 @@ impl Spec for Pattern {
 /// index in their mixed radix.
 #[derive(Debug)]
 struct UniquePattern {
+    numbering: Numbering,
     parts: Vec<PatternPart>,
     radix: Radix,
 }
 
 impl Sample for UniquePattern {
     fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
-        let row = ctx.row();
+        let i = self.numbering.index128(ctx, self.radix.distinct(), key);
         let mut rng = ctx.rng(key);
         let mut digits = ctx.digits();
         self.radix
-            .digits(row, key, |r| rng.random_range(0..r), &mut digits);
+            .digits(i, |r| rng.random_range(0..r), &mut digits);
         let value = ctx.write_text(|out| {
             let mut next = digits.iter();
             for part in &self.parts {

@@ -6,7 +6,10 @@
 //! positions, a string's lengths and characters, a document's base digits,
 //! a numbering plan, a list) turns the permuted index back into a value
 //! ([`Radix`] does it for positions), so uniqueness costs O(1) time and
-//! memory per value at any scale.
+//! memory per value at any scale. A table-level group numbers its members
+//! together ([`Numbering::Joint`]).
+
+use crate::context::SourceContext;
 
 /// The four Feistel rounds of [`permute`] and [`permute128`] on the halves
 /// `l` and `r` (each within `mask`), keyed by `key`.
@@ -71,6 +74,85 @@ pub fn permute128(x: u128, n: u128, key: u64) -> u128 {
     }
 }
 
+/// How a unique value finds its number in its space: alone, by its own
+/// keyed permutation of the row index; or as a member of a table-level
+/// group (`unique = ["a", "b"]`), by its digit of one permutation shared by
+/// the group, so that the members' values together never repeat while each
+/// alone may.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Numbering {
+    /// The value is unique on its own.
+    #[default]
+    Own,
+    /// The value is one digit of a group's number.
+    Joint(Joint),
+}
+
+/// A member's place in its group's number. The row index (or the row's
+/// place among its parent's children) is permuted over `total`, the
+/// combinations of the columns the groups numbered together share times
+/// `split`; the shared columns spell the number divided by `split`, and
+/// each group's other columns the remainder, permuted again over their own
+/// combinations (`rest`), so each group's tuple is distinct. A member
+/// holds the digit of weight `after` of what it spells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joint {
+    /// The permutation key.
+    pub key: u64,
+    /// Values the number takes.
+    pub total: u128,
+    /// Combinations of the other columns of a group, each group alike.
+    pub split: u128,
+    /// The weight of this member's digit.
+    pub after: u128,
+    /// For a column only one group holds: that group's combinations of
+    /// such columns, and its key.
+    pub rest: Option<(u128, u64)>,
+    /// Numbered among the children of one parent row (the groups hold a
+    /// `parent` column, which the children share).
+    pub within_parent: bool,
+}
+
+impl Joint {
+    /// This member's digit for the row of `ctx`, in `0..n`.
+    #[inline]
+    pub fn digit(&self, ctx: &SourceContext<'_>, n: u128) -> u128 {
+        let (x, key) = match (self.within_parent, ctx.sibling()) {
+            (true, Some((parent, i))) => {
+                (i, crate::rng::mix64(self.key ^ crate::rng::mix64(parent)))
+            }
+            _ => (ctx.row(), self.key),
+        };
+        let number = permute128(u128::from(x), self.total, key);
+        let spelled = match self.rest {
+            None => number / self.split,
+            Some((values, key)) => permute128(number % self.split, values, key),
+        };
+        (spelled / self.after) % n.max(1)
+    }
+}
+
+impl Numbering {
+    /// The number in `0..n` of the value of the row of `ctx`, for a
+    /// generator whose own permutation key is `key`.
+    #[inline]
+    pub fn index(&self, ctx: &SourceContext<'_>, n: u64, key: u64) -> u64 {
+        match self {
+            Numbering::Own => permute(ctx.row(), n, key),
+            Numbering::Joint(j) => j.digit(ctx, u128::from(n)) as u64,
+        }
+    }
+
+    /// [`Numbering::index`] for spaces beyond 64 bits.
+    #[inline]
+    pub fn index128(&self, ctx: &SourceContext<'_>, n: u128, key: u64) -> u128 {
+        match self {
+            Numbering::Own => permute128(u128::from(ctx.row()), n, key),
+            Numbering::Joint(j) => j.digit(ctx, n),
+        }
+    }
+}
+
 /// The largest space [`Radix`] numbers exactly: beyond it the leading
 /// positions are drawn at random and only the trailing ones are permuted
 /// (still distinct, since those alone are).
@@ -125,16 +207,10 @@ impl Radix {
         self.values
     }
 
-    /// The digits of row `row`'s value, position by position, into `out`:
-    /// the trailing positions from the permuted row index, the leading
-    /// ones (only for spaces beyond [`EXACT_SPACE`]) from `random`.
-    pub fn digits(
-        &self,
-        row: u64,
-        key: u64,
-        mut random: impl FnMut(u32) -> u32,
-        out: &mut Vec<u32>,
-    ) {
+    /// The digits of the value numbered `i` (in `0..distinct()`), position
+    /// by position, into `out`: the trailing positions from `i`, the
+    /// leading ones (only for spaces beyond [`EXACT_SPACE`]) from `random`.
+    pub fn digits(&self, i: u128, mut random: impl FnMut(u32) -> u32, out: &mut Vec<u32>) {
         out.clear();
         out.extend(self.radices[..self.first].iter().map(|&r| random(r)));
         let start = out.len();
@@ -143,11 +219,10 @@ impl Radix {
             .iter_mut()
             .zip(&self.radices[self.first..])
             .rev();
-        // 64-bit division where the space allows: a 128-bit one costs
+        // 64-bit division where the number allows: a 128-bit one costs
         // several times more, once per position.
-        match u64::try_from(self.values) {
-            Ok(n) => {
-                let mut i = permute(row, n, key);
+        match u64::try_from(i) {
+            Ok(mut i) => {
                 for (slot, &r) in slots {
                     let r = u64::from(r.max(1));
                     *slot = (i % r) as u32;
@@ -155,7 +230,7 @@ impl Radix {
                 }
             }
             Err(_) => {
-                let mut i = permute128(u128::from(row), self.values, key);
+                let mut i = i;
                 for (slot, &r) in slots {
                     let r = u128::from(r.max(1));
                     *slot = (i % r) as u32;
@@ -200,7 +275,11 @@ mod tests {
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for row in 0..24 {
-            radix.digits(row, 9, |_| unreachable!("all positions fit"), &mut out);
+            radix.digits(
+                u128::from(permute(row, 24, 9)),
+                |_| unreachable!("all positions fit"),
+                &mut out,
+            );
             assert!(out.iter().zip([3, 1, 4, 2]).all(|(&d, r)| d < r));
             assert!(seen.insert(out.clone()));
         }
@@ -209,8 +288,12 @@ mod tests {
         assert_eq!(wide.size(), None);
         assert!(wide.distinct() <= EXACT_SPACE && wide.distinct() >= EXACT_SPACE / 10);
         let mut seen = std::collections::HashSet::new();
-        for row in 0..5_000 {
-            wide.digits(row, 1, |r| r - 1, &mut out);
+        for row in 0..5_000u64 {
+            wide.digits(
+                permute128(u128::from(row), wide.distinct(), 1),
+                |r| r - 1,
+                &mut out,
+            );
             assert_eq!(out.len(), 50);
             assert!(seen.insert(out.clone()));
         }

@@ -131,6 +131,54 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Tables with `per` this table, in schema order.
     pub children: Vec<usize>,
+    /// Groups of columns whose values together never repeat
+    /// (`unique = ["a", "b"]`).
+    pub unique: Vec<UniqueGroup>,
+    /// How the groups that are not kept by a member alone are numbered.
+    pub numbered: Vec<Numbered>,
+}
+
+/// Columns whose values together never repeat in their table: a table's
+/// `unique = ["a", "b"]`, declared to databases as `UNIQUE (a, b)`.
+#[derive(Debug, Clone)]
+pub struct UniqueGroup {
+    /// The columns, in the order written.
+    pub columns: Vec<usize>,
+    /// Where the group is written.
+    pub span: Range<usize>,
+    /// How generation keeps it.
+    pub keeping: Keeping,
+}
+
+/// How the rows of a table keep a [`UniqueGroup`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeping {
+    /// A member is unique alone (`unique = true`, a primary key, a
+    /// sequence): so is every tuple holding it.
+    ByMember(usize),
+    /// Its numbered members take their values from the digits of one keyed
+    /// permutation: the [`Numbered`] of this index in [`Table::numbered`].
+    Numbered(usize),
+}
+
+/// `unique` groups numbered together: one group, or several that share
+/// columns (`["store", "sku"]` and `["store", "shelf", "slot"]`). The row
+/// index (or, `within_parent`, the row's place among its parent row's
+/// children) is permuted over the combinations of the `shared` columns
+/// times the fewest combinations of any group's `rest`; each group spells
+/// the second part in its own columns, so every group's tuple differs from
+/// row to row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbered {
+    /// The groups, as indices into [`Table::unique`].
+    pub groups: Vec<usize>,
+    /// The numbered columns every one of the groups holds, in order.
+    pub shared: Vec<usize>,
+    /// For each group, its numbered columns no other group holds.
+    pub rest: Vec<Vec<usize>>,
+    /// Numbered among the children of each parent row: every group holds
+    /// a `parent` column, which those children share.
+    pub within_parent: bool,
 }
 
 impl Table {

@@ -60,6 +60,9 @@ pub struct TableConfig {
     pub per: Option<Spanned<Entries>>,
     /// Column specs in file order.
     pub columns: Vec<(Spanned<String>, Spanned<Entries>)>,
+    /// `unique = ["a", "b"]` or `unique = [["a", "b"], ["c", "d"]]`: each
+    /// group where it is written, with its column names.
+    pub unique: Vec<Spanned<Vec<Spanned<String>>>>,
     /// Columns that are not tables (reported): not reported again.
     pub bad_columns: Vec<String>,
     /// `per` or `columns` was not a table (reported).
@@ -74,7 +77,7 @@ const TOP_KEYS: [&str; 6] = [
     "tables",
     "dictionaries",
 ];
-const TABLE_KEYS: [&str; 3] = ["rows", "per", "columns"];
+const TABLE_KEYS: [&str; 4] = ["rows", "per", "columns", "unique"];
 
 /// Reads `text` as TOML and cuts it into sections, reporting into `d`
 /// whatever does not fit; the error is TOML's own, for text that is not
@@ -294,6 +297,7 @@ fn table_config(
         let key = name(key);
         match key.get_ref().as_str() {
             "rows" => config.rows = leaf(d, value),
+            "unique" => config.unique = unique_groups(d, t, value),
             "per" => {
                 let span = value.span();
                 let what = format!("table `{t}`: `per`");
@@ -344,6 +348,64 @@ fn table_config(
         }
     }
     Some(config)
+}
+
+/// A table's `unique`: one array of column names, or an array of them.
+/// Anything else is reported and read as no group.
+fn unique_groups(
+    d: &mut Cx<'_>,
+    table: &str,
+    value: Spanned<DeValue<'_>>,
+) -> Vec<Spanned<Vec<Spanned<String>>>> {
+    let help = "list the columns whose values together never repeat, e.g. `unique = [\"store\", \"sku\"]`, or several such lists: `unique = [[\"a\", \"b\"], [\"c\", \"d\"]]` (a column unique alone takes `unique = true` in its spec)";
+    let span = value.span();
+    let bad = |d: &mut Cx<'_>, at: Range<usize>, found: &str| {
+        d.d.push(
+            Diagnostic::new(
+                at,
+                format!(
+                    "table `{table}`: `unique` must be an array of column names, found {found}"
+                ),
+            )
+            .help(help),
+        );
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        bad(d, span, de_type_name(value.get_ref()));
+        return Vec::new();
+    };
+    let names = |d: &mut Cx<'_>, items: &[Spanned<DeValue<'_>>]| -> Option<Vec<Spanned<String>>> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item.get_ref() {
+                DeValue::String(s) => out.push(Spanned::new(item.span(), s.to_string())),
+                other => {
+                    bad(d, item.span(), &format!("{} in it", de_type_name(other)));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    };
+    if items
+        .iter()
+        .all(|i| matches!(i.get_ref(), DeValue::Array(_)))
+        && !items.is_empty()
+    {
+        items
+            .iter()
+            .filter_map(|group| {
+                let DeValue::Array(members) = group.get_ref() else {
+                    return None;
+                };
+                Some(Spanned::new(group.span(), names(d, members)?))
+            })
+            .collect()
+    } else {
+        names(d, items)
+            .map(|n| vec![Spanned::new(span, n)])
+            .unwrap_or_default()
+    }
 }
 
 /// `value` as a plain TOML value; a number beyond 64 bits or nesting

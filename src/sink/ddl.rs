@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use crate::diag::Diagnostic;
-use crate::schema::{Column, Gen, Schema, Table, TableSize};
+use crate::schema::{Column, Gen, Schema, Table, TableSize, UniqueGroup};
 use crate::value::SqlType;
 
 /// An SQL dialect.
@@ -148,6 +148,9 @@ pub fn create_table_with(
         ));
     }
     if !options.keys_after {
+        for group in &table.unique {
+            lines.push((format!("  UNIQUE ({})", group_columns(table, group)), None));
+        }
         for column in &table.columns {
             if let Some((t, c)) = foreign_key(schema, table, column) {
                 let target = &schema.tables[t];
@@ -198,6 +201,16 @@ pub fn create_table_with(
     sql
 }
 
+/// The quoted columns of a `unique` group, comma separated.
+fn group_columns(table: &Table, group: &UniqueGroup) -> String {
+    group
+        .columns
+        .iter()
+        .map(|&c| quote(&table.columns[c].name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A constraint added after the load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constraint {
@@ -205,8 +218,8 @@ pub struct Constraint {
     pub table: usize,
     /// For a foreign key, the referenced table (whose keys come first).
     pub references: Option<usize>,
-    /// The constrained column.
-    pub column: usize,
+    /// The constrained columns, in order.
+    pub columns: Vec<usize>,
     /// `p` (primary key), `u` (unique) or `f` (foreign key), as PostgreSQL's
     /// `pg_constraint.contype` spells them.
     pub kind: char,
@@ -231,9 +244,21 @@ pub fn constraints(schema: &Schema, table_index: usize, options: &DdlOptions) ->
         out.push(Constraint {
             table: table_index,
             references: None,
-            column: i,
+            columns: vec![i],
             kind: code,
             sql: format!("ALTER TABLE {name} ADD {kind} ({})", quote(&column.name)),
+        });
+    }
+    for group in &table.unique {
+        out.push(Constraint {
+            table: table_index,
+            references: None,
+            columns: group.columns.clone(),
+            kind: 'u',
+            sql: format!(
+                "ALTER TABLE {name} ADD UNIQUE ({})",
+                group_columns(table, group)
+            ),
         });
     }
     for (i, column) in table.columns.iter().enumerate() {
@@ -242,7 +267,7 @@ pub fn constraints(schema: &Schema, table_index: usize, options: &DdlOptions) ->
             out.push(Constraint {
                 table: table_index,
                 references: Some(t),
-                column: i,
+                columns: vec![i],
                 kind: 'f',
                 sql: format!(
                     "ALTER TABLE {name} ADD FOREIGN KEY ({}) REFERENCES {} ({})",

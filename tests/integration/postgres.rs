@@ -59,6 +59,7 @@ fn assert_constraints(db: &TestSchema, schema: &Schema) {
                 expected.2 += 1;
             }
         }
+        expected.1 += table.unique.len();
     }
     let count = |kind: &str| -> usize {
         db.pg
@@ -436,6 +437,75 @@ fn if_exists_fail_truncate_append_replace() {
         "replace recreates the table"
     );
     assert_constraints(&db, &model);
+}
+
+/// A table's `unique = [...]` groups become multi-column UNIQUE
+/// constraints, added after the load or declared before it, and the rows
+/// satisfy them.
+#[test]
+fn unique_groups_become_multi_column_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("stock.toml");
+    std::fs::write(
+        &genfile,
+        r#"
+[tables.stores]
+rows = 30
+[tables.stores.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.stock]
+rows = 3_000
+unique = [["store_id", "sku"], ["store_id", "shelf", "slot"]]
+[tables.stock.columns]
+store_id = { ref = "stores.id" }
+sku      = { gen = "pattern", pattern = "SKU-###" }
+shelf    = { gen = "choice", values = ["A", "B", "C", "D"] }
+slot     = { gen = "int", min = 1, max = 40 }
+"#,
+    )
+    .unwrap();
+    for mode in ["after", "during"] {
+        let db = TestSchema::new(&format!("groups_{mode}"));
+        ok(&load_env(
+            &genfile,
+            &db.url(),
+            &[("DATAGEN_CONSTRAINTS", mode)],
+            &[],
+        ));
+        let groups = db.pg.rows(&format!(
+            "SELECT (SELECT string_agg(a.attname, ',' ORDER BY k.ord)
+                       FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)
+             FROM pg_constraint c
+             WHERE c.conrelid = '{}'::regclass AND c.contype = 'u' AND c.convalidated
+             ORDER BY 1",
+            db.table("stock")
+        ));
+        assert_eq!(
+            groups,
+            vec![
+                vec![Some("store_id,shelf,slot".to_owned())],
+                vec![Some("store_id,sku".to_owned())]
+            ],
+            "{mode}"
+        );
+        let store_sku = db.pg.rows(&format!(
+            "SELECT store_id::text, sku FROM {} LIMIT 1",
+            db.table("stock")
+        ));
+        let (store, sku) = (
+            store_sku[0][0].clone().unwrap(),
+            store_sku[0][1].clone().unwrap(),
+        );
+        let dup = db.pg.try_execute(&format!(
+            "INSERT INTO {} VALUES ({store}, '{sku}', 'Z', 99)",
+            db.table("stock")
+        ));
+        assert!(
+            dup.as_ref().is_err_and(|e| e.contains("unique")),
+            "{mode}: {dup:?}"
+        );
+    }
 }
 
 #[test]

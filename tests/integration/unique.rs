@@ -10,7 +10,7 @@ use datagen::generate::plan::{plan, Limits};
 use datagen::schema::Schema;
 use datagen::value::{Block, Value};
 
-use super::support::{datagen, run, stderr};
+use super::support::{datagen, run, run_text, stderr};
 
 fn schema(text: &str) -> Schema {
     datagen::genfile::parse("unique.toml".as_ref(), text.as_bytes())
@@ -20,14 +20,28 @@ fn schema(text: &str) -> Schema {
 /// Every value of table 0, as text, column by column, cut into units of
 /// `unit_rows` rows.
 fn columns(schema: &Schema, unit_rows: u64) -> Vec<Vec<String>> {
+    table_columns(schema, "t", unit_rows)
+}
+
+/// Every value of table `name`, as text, column by column, cut into units
+/// of `unit_rows` rows (of its root table).
+fn table_columns(schema: &Schema, name: &str, unit_rows: u64) -> Vec<Vec<String>> {
+    let t = schema
+        .tables
+        .iter()
+        .position(|t| t.name == name)
+        .expect("the table");
     let (plan, generators) =
         plan(schema, schema.seed, 1.0, unit_rows, 1, &Limits::NONE).expect("a plan");
-    let mut out = vec![Vec::new(); schema.tables[0].columns.len()];
+    let mut out = vec![Vec::new(); schema.tables[t].columns.len()];
     for unit in plan.units(generators.clone()) {
         for block in generators
             .generate(unit.root, unit.rows.clone(), &unit.starts)
             .expect("rows")
         {
+            if block.table != t {
+                continue;
+            }
             for row in block.rows() {
                 for (c, v) in row.iter().enumerate() {
                     out[c].push(text(&block, v));
@@ -54,6 +68,21 @@ fn assert_distinct(name: &str, values: &[String]) {
     for v in values {
         assert!(seen.insert(v.as_str()), "{name}: `{v}` twice");
     }
+}
+
+/// Runs `text` as `dir/g.toml` into CSV files: it must be refused with
+/// exit code 2 before anything is written. Returns the message.
+fn refused(dir: &std::path::Path, text: &str) -> String {
+    let genfile = dir.join("g.toml");
+    std::fs::write(&genfile, text).unwrap();
+    let out = run(datagen()
+        .arg("--config")
+        .arg(&genfile)
+        .arg("--target")
+        .arg(format!("csv://{}", dir.join("out").display())));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!dir.join("out").exists());
+    stderr(&out)
 }
 
 fn digits(s: &str) -> String {
@@ -162,20 +191,10 @@ first   = { gen = "person.first_name", unique = true }
 fn a_table_larger_than_the_space_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let refused = |columns: &str| {
-        let genfile = dir.path().join("g.toml");
-        std::fs::write(
-            &genfile,
-            format!("[tables.t]\nrows = 4\n[tables.t.columns]\n{columns}"),
+        refused(
+            dir.path(),
+            &format!("[tables.t]\nrows = 4\n[tables.t.columns]\n{columns}"),
         )
-        .unwrap();
-        let out = run(datagen()
-            .arg("--config")
-            .arg(&genfile)
-            .arg("--target")
-            .arg(format!("csv://{}", dir.path().join("out").display())));
-        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-        assert!(!dir.path().join("out").exists());
-        stderr(&out)
     };
     let err = refused(
         "size = { gen = \"choice\", values = [\"S\", \"M\", \"L\", \"M\"], unique = true }\n\
@@ -200,4 +219,298 @@ fn a_table_larger_than_the_space_is_refused_before_anything_is_written() {
     // -0.0 and 0.0 are one value to every database.
     let err = refused("z = { gen = \"choice\", values = [-0.0, 0.0, 3.0, 4.0], unique = true }\n");
     assert!(err.contains("holds 3 values for 4 rows"), "{err}");
+}
+
+/// The rows of `cols`, as tuples of the columns at `members`.
+fn tuples(cols: &[Vec<String>], members: &[usize]) -> Vec<String> {
+    (0..cols[0].len())
+        .map(|r| {
+            members
+                .iter()
+                .map(|&c| cols[c][r].as_str())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+/// How often each value occurs.
+fn histogram(values: &[String]) -> std::collections::BTreeMap<&str, usize> {
+    let mut h = std::collections::BTreeMap::new();
+    for v in values {
+        *h.entry(v.as_str()).or_insert(0) += 1;
+    }
+    h
+}
+
+#[test]
+fn a_group_as_large_as_the_table_makes_every_combination_once() {
+    // 3 × 4 × 5 × 6 × 4 = 1,440 combinations for 1,440 rows: a group that
+    // numbered any member outside its space, or two rows alike, would
+    // leave a combination out.
+    let s = schema(
+        r#"
+[run]
+seed = 3
+[dictionaries.tiers]
+values = ["bronze", "silver", "gold", "silver", "steel"]
+[tables.t]
+rows = 1_440
+unique = ["size", "tier", "n", "day", "ip"]
+[tables.t.columns]
+size = { gen = "choice", values = ["S", "M", "L"] }
+tier = { gen = "dict", dict = "tiers" }
+n    = { gen = "int", min = -2, max = 2 }
+day  = { gen = "date", min = "2024-02-27", max = "2024-03-03" }
+ip   = { gen = "internet.ipv4", cidr = "10.0.0.0/30" }
+free = { gen = "int", min = 0, max = 1 }
+"#,
+    );
+    let cols = columns(&s, 97);
+    let all = tuples(&cols, &[0, 1, 2, 3, 4]);
+    assert_distinct("(size, tier, n, day, ip)", &all);
+    for (c, n) in [(0, 3), (1, 4), (2, 5), (3, 6), (4, 4)] {
+        let h = histogram(&cols[c]);
+        assert_eq!(h.len(), n, "column {c}: {h:?}");
+        assert!(h.values().all(|&k| k == 1_440 / n), "column {c}: {h:?}");
+    }
+    // Each member alone repeats, as it must: only the tuple is a key.
+    assert!(histogram(&cols[5]).len() == 2);
+    // A function of the row: the same in any units.
+    assert_eq!(columns(&s, 1_440), cols);
+}
+
+#[test]
+fn a_million_rows_of_a_composite_key_have_no_duplicate() {
+    let s = schema(
+        r###"
+[run]
+seed = 17
+[tables.t]
+rows = 1_000_000
+unique = [["region", "serial"], ["first", "last", "plate"]]
+[tables.t.columns]
+region = { gen = "choice", values = ["north", "south", "east", "west", "centre"] }
+serial = { gen = "pattern", pattern = "??#####" }
+first  = { gen = "person.first_name" }
+last   = { gen = "person.last_name" }
+plate  = { gen = "pattern", pattern = "##" }
+"###,
+    );
+    let cols = columns(&s, 65_536);
+    assert_distinct("(region, serial)", &tuples(&cols, &[0, 1]));
+    assert_distinct("(first, last, plate)", &tuples(&cols, &[2, 3, 4]));
+    assert_eq!(histogram(&cols[0]).len(), 5);
+    assert!(histogram(&cols[4]).len() == 100);
+    assert_eq!(columns(&s, 4_099), cols);
+}
+
+#[test]
+fn a_junction_table_pairs_each_store_and_product_once() {
+    let s = schema(
+        r#"
+[run]
+seed = 23
+[tables.stores]
+rows = 40
+[tables.stores.columns]
+id = { gen = "sequence", primary_key = true, start = 100 }
+[tables.products]
+rows = 250
+[tables.products.columns]
+id   = { gen = "uuid", primary_key = true }
+name = { gen = "commerce.product_name" }
+[tables.t]
+rows = 10_000
+unique = ["store_id", "product_id"]
+[tables.t.columns]
+store_id   = { ref = "stores.id" }
+product_id = { ref = "products.id" }
+name       = { lookup = "products.name", via = "product_id" }
+"#,
+    );
+    let cols = columns(&s, 333);
+    assert_eq!(cols[0].len(), 10_000);
+    // Every pair once: 40 × 250 pairs for 10,000 rows.
+    assert_distinct("(store_id, product_id)", &tuples(&cols, &[0, 1]));
+    let stores = histogram(&cols[0]);
+    assert_eq!(stores.len(), 40);
+    assert!(stores.values().all(|&n| n == 250));
+    assert!(stores
+        .keys()
+        .all(|k| (100..140).contains(&k.parse::<i64>().unwrap())));
+    // The lookup follows the numbered reference.
+    let products = table_columns(&s, "products", 1_000);
+    for (p, name) in cols[1].iter().zip(&cols[2]) {
+        let row = products[0]
+            .iter()
+            .position(|id| id == p)
+            .expect("a product");
+        assert_eq!(&products[1][row], name);
+    }
+    assert_eq!(columns(&s, 10_000), cols);
+}
+
+#[test]
+fn groups_that_share_columns_each_keep_their_own_tuples() {
+    // (store, sku) and (store, shelf, slot) share `store`: 30 stores × the
+    // fewer of 1,000 SKUs and 4 × 40 places = 4,800 rows at most.
+    let s = schema(
+        r#"
+[run]
+seed = 31
+[tables.stores]
+rows = 30
+[tables.stores.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.t]
+rows = 4_800
+unique = [["store", "sku"], ["store", "shelf", "slot"], ["store", "code"]]
+[tables.t.columns]
+store = { ref = "stores.id" }
+sku   = { gen = "pattern", pattern = "SKU-###" }
+shelf = { gen = "choice", values = ["A", "B", "C", "D"] }
+slot  = { gen = "int", min = 1, max = 40 }
+code  = { gen = "string", len = 3, charset = "digits" }
+"#,
+    );
+    let cols = columns(&s, 1_001);
+    assert_distinct("(store, sku)", &tuples(&cols, &[0, 1]));
+    assert_distinct("(store, shelf, slot)", &tuples(&cols, &[0, 2, 3]));
+    assert_distinct("(store, code)", &tuples(&cols, &[0, 4]));
+    let stores = histogram(&cols[0]);
+    assert!(
+        stores.len() == 30 && stores.values().all(|&n| n == 160),
+        "{stores:?}"
+    );
+    assert_eq!(columns(&s, 4_800), cols);
+    // One row more than the groups can tell apart is refused.
+    let text = r#"
+[tables.stores]
+rows = 30
+[tables.stores.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.t]
+rows = 4_801
+unique = [["store", "sku"], ["store", "shelf", "slot"]]
+[tables.t.columns]
+store = { ref = "stores.id" }
+sku   = { gen = "pattern", pattern = "SKU-###" }
+shelf = { gen = "choice", values = ["A", "B", "C", "D"] }
+slot  = { gen = "int", min = 1, max = 40 }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let err = refused(dir.path(), text);
+    assert!(
+        err.contains("g.toml:8:11: error: table `t`: the `unique` groups (store, sku), (store, shelf, slot) share (store), so together they tell 4800 rows apart for 4801 rows"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_children_of_one_parent_never_repeat_a_group() {
+    let s = schema(
+        r#"
+[run]
+seed = 29
+[tables.products]
+rows = 6
+[tables.products.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.orders]
+rows = 5_000
+[tables.orders.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.lines]
+per = { parent = "orders", count = { uniform = { min = 0, max = 6 } } }
+unique = [["order_id", "product_id"], ["order_id", "line"]]
+[tables.lines.columns]
+order_id   = { parent = "id" }
+product_id = { ref = "products.id" }
+line       = { gen = "int", min = 1, max = 6 }
+"#,
+    );
+    let cols = table_columns(&s, "lines", 77);
+    assert!(cols[0].len() > 10_000, "{}", cols[0].len());
+    assert_distinct("(order_id, product_id)", &tuples(&cols, &[0, 1]));
+    assert_distinct("(order_id, line)", &tuples(&cols, &[0, 2]));
+    // Across orders, products and line numbers repeat freely.
+    assert_eq!(histogram(&cols[1]).len(), 6);
+    assert_eq!(table_columns(&s, "lines", 5_000), cols);
+}
+
+#[test]
+fn groups_too_small_for_their_rows_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |text: &str| refused(dir.path(), text);
+    let err = refused(
+        "[tables.t]\nrows = 31\nunique = [\"a\", \"b\"]\n[tables.t.columns]\n\
+         a = { gen = \"choice\", values = [1, 2, 3] }\n\
+         b = { gen = \"int\", min = 1, max = 10 }\n",
+    );
+    assert!(
+        err.contains("g.toml:3:10: error: table `t`: the `unique` group (a, b) holds 30 combinations for 31 rows"),
+        "{err}"
+    );
+    // Among one parent's children: as many as the most children a row has.
+    let err = refused(
+        "[tables.s]\nrows = 3\n[tables.s.columns]\nid = { gen = \"sequence\", primary_key = true }\n\
+         [tables.t]\nper = { parent = \"s\", count = { uniform = { min = 1, max = 4 } } }\n\
+         unique = [\"s_id\", \"other\"]\n[tables.t.columns]\n\
+         s_id = { parent = \"id\" }\nother = { ref = \"s.id\" }\n",
+    );
+    assert!(
+        err.contains("g.toml:7:10: error: table `t`: the `unique` group (s_id, other) holds 3 combinations for up to 4 children of one parent row"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sqlite_declares_each_group_and_refuses_a_repeated_combination() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = run_text(
+        dir.path(),
+        "stock",
+        r#"
+[tables.stock]
+rows = 500
+unique = ["shelf", "slot"]
+[tables.stock.columns]
+shelf = { gen = "choice", values = ["A", "B", "C", "D", "E"] }
+slot  = { gen = "int", min = 1, max = 100 }
+"#,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'stock'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sql.contains("UNIQUE (\"shelf\", \"slot\")"), "{sql}");
+    let (shelf, slot): (String, i64) = conn
+        .query_row("SELECT shelf, slot FROM stock LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let err = conn
+        .execute(
+            "INSERT INTO stock VALUES (?1, ?2)",
+            rusqlite::params![shelf, slot],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("UNIQUE constraint failed"),
+        "{err}"
+    );
+    // Every combination of 5 × 100 once: nothing left to insert.
+    assert_eq!(
+        super::support::count(
+            &conn,
+            "SELECT count(DISTINCT shelf || '-' || slot) FROM stock"
+        ),
+        500
+    );
 }

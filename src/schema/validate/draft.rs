@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use serde_spanned::Spanned;
+
 use crate::generators::dist::Count;
 use crate::generators::{ParamExpr, Read};
 use crate::schema::{AggFunc, Column, Gen};
@@ -17,6 +19,8 @@ pub(super) struct TableDraft {
     /// Columns whose spec has a problem (reported): a name that refers to
     /// one is not reported again.
     pub(super) failed: Vec<String>,
+    /// `unique = [...]`: each group's column names, where written.
+    pub(super) unique: Vec<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A table's row count, its parent not resolved yet.

@@ -17,7 +17,7 @@ use serde_spanned::Spanned;
 use self::column::{column, unknown_locale, Env};
 use self::dictionary::dictionaries;
 use self::draft::{DraftSize, TableDraft};
-pub use self::resolve::gen_columns;
+pub use self::resolve::{gen_columns, needed_columns};
 use self::resolve::{order_tables, resolve};
 use super::raw::{Entries, GenfileConfig, TableConfig};
 use super::*;
@@ -271,6 +271,7 @@ fn table_draft(
         size,
         columns,
         failed,
+        unique: t.unique.clone(),
     }
 }
 

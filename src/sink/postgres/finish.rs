@@ -140,30 +140,36 @@ pub(super) async fn schedule(clients: &[Client], tasks: Vec<Task>) -> Result<(),
     Ok(())
 }
 
-/// The keys that exist on the schema's tables: `(table, column, kind)`.
+/// The keys that exist on the schema's tables: `(table, columns, kind)`.
 pub(super) async fn existing_constraints(
     client: &Client,
     schema: &Schema,
     ddl: &DdlOptions,
-) -> Result<Vec<(usize, usize, char)>, PgError> {
+) -> Result<Vec<(usize, Vec<usize>, char)>, PgError> {
     let mut out = Vec::new();
     for (t, table) in schema.tables.iter().enumerate() {
         let name = ddl.qualified(&table.name);
         let rows = client
             .query(
-                "SELECT c.contype::text, a.attname::text
+                "SELECT c.contype::text, array_agg(a.attname::text ORDER BY k.ord)
                  FROM pg_constraint c
-                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-                 WHERE c.conrelid = to_regclass($1) AND array_length(c.conkey, 1) = 1",
+                 CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+                 WHERE c.conrelid = to_regclass($1)
+                 GROUP BY c.oid, c.contype",
                 &[&name],
             )
             .await
             .map_err(server(format!("read the constraints of {name}")))?;
         for row in rows {
             let kind: String = row.get(0);
-            let column: String = row.get(1);
-            if let Some(c) = table.columns.iter().position(|c| c.name == column) {
-                out.push((t, c, kind.chars().next().unwrap_or(' ')));
+            let names: Vec<String> = row.get(1);
+            let columns: Option<Vec<usize>> = names
+                .iter()
+                .map(|n| table.columns.iter().position(|c| &c.name == n))
+                .collect();
+            if let Some(columns) = columns {
+                out.push((t, columns, kind.chars().next().unwrap_or(' ')));
             }
         }
     }

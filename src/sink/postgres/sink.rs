@@ -328,7 +328,11 @@ impl PgSink {
             self.rt
                 .get()
                 .block_on(existing_constraints(&clients[0], &self.schema, &self.ddl))?;
-        keys.retain(|c| !existing.contains(&(c.table, c.column, c.kind)));
+        keys.retain(|c| {
+            !existing
+                .iter()
+                .any(|(t, columns, kind)| (*t, columns, *kind) == (c.table, &c.columns, c.kind))
+        });
         let rows: Vec<u64> = (0..self.schema.tables.len())
             .map(|t| self.progress.table(t))
             .collect();

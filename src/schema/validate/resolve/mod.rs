@@ -6,6 +6,7 @@
 mod links;
 mod nullable;
 mod order;
+mod unique;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -18,8 +19,8 @@ use crate::expr::{self, ExprError, Scope, Ty};
 use crate::generators::dicts::Locale;
 use crate::schema::*;
 use crate::value::SqlType;
-pub use nullable::gen_columns;
 use nullable::gen_nullable;
+pub use nullable::{gen_columns, needed_columns};
 pub(super) use order::order_tables;
 
 /// A column's names to resolve: its source and its `when`.
@@ -77,6 +78,8 @@ pub(super) fn resolve(
             size,
             columns,
             children: Vec::new(),
+            unique: Vec::new(),
+            numbered: Vec::new(),
         });
         links.push(table_links);
     }
@@ -170,6 +173,14 @@ pub(super) fn resolve(
             );
         }
     }
+    for (pos, &i) in order.iter().enumerate() {
+        let groups = std::mem::take(&mut drafts[i].unique);
+        let failed = r.failed[pos].clone();
+        let (groups, numbered) = unique::groups(r.d, &r.tables, pos, &groups, &failed);
+        r.tables[pos].unique = groups;
+        r.tables[pos].numbered = numbered;
+    }
+    unique::check_lookups(r.d, &r.tables);
     let mut tables = r.tables;
     for i in 0..tables.len() {
         if let TableSize::Per { parent, .. } = tables[i].size {

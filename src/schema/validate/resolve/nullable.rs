@@ -65,3 +65,23 @@ pub fn gen_columns(gen: &Gen, row: &mut Vec<usize>, parent: &mut Vec<usize>) {
         _ => {}
     }
 }
+
+/// The columns of `table` that computing column `column` reads, directly
+/// or through the columns it reads, itself included, in column order.
+pub fn needed_columns(table: &Table, column: usize) -> Vec<usize> {
+    let mut needed = vec![false; table.columns.len()];
+    let mut stack = vec![column];
+    while let Some(c) = stack.pop() {
+        if std::mem::replace(&mut needed[c], true) {
+            continue;
+        }
+        let mut row = Vec::new();
+        let mut parent = Vec::new();
+        if let Some(w) = &table.columns[c].when {
+            expr::columns(w, &mut row, &mut parent);
+        }
+        gen_columns(&table.columns[c].gen, &mut row, &mut parent);
+        stack.extend(row);
+    }
+    (0..table.columns.len()).filter(|&c| needed[c]).collect()
+}
