@@ -177,11 +177,12 @@ pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Dia
         format!(" at scale {scale}")
     };
     for (i, table) in schema.tables.iter().enumerate() {
+        // Groups numbered among one parent's children need no row count.
+        d.extend(group_problems(table, table_rows[i], table_rows, &at_scale));
         let Some(rows) = table_rows[i] else { continue };
         if rows == 0 {
             continue;
         }
-        d.extend(group_problems(table, rows, table_rows, &at_scale));
         for column in &table.columns {
             let what = format!("column `{}.{}`", table.name, column.name);
             if let Gen::Catalogue(g) = &column.gen {
@@ -232,7 +233,7 @@ pub fn check(schema: &Schema, table_rows: &[Option<u64>], scale: f64) -> Vec<Dia
 /// row, they must tell apart.
 fn group_problems(
     table: &Table,
-    rows: u64,
+    rows: Option<u64>,
     table_rows: &[Option<u64>],
     at_scale: &str,
 ) -> Vec<Diagnostic> {
@@ -259,7 +260,10 @@ fn group_problems(
                 };
                 (most, format!("for up to {most} children of one parent row"))
             }
-            _ => (rows, format!("for {rows} rows{at_scale}")),
+            _ => match rows {
+                Some(rows) if rows > 0 => (rows, format!("for {rows} rows{at_scale}")),
+                _ => continue,
+            },
         };
         if u128::from(needed) <= values {
             continue;
@@ -287,12 +291,30 @@ fn group_problems(
                 if values == 1 { "" } else { "s" }
             ),
         };
+        // A copied parent column that is not a key of the parent row
+        // does not tell the children of two parents apart: the other
+        // columns are numbered over the whole table.
+        let copied: Vec<&str> = numbered
+            .groups
+            .iter()
+            .flat_map(|&g| &table.unique[g].columns)
+            .filter(|&&c| matches!(table.columns[c].gen, Gen::Parent { .. }))
+            .map(|&c| table.columns[c].name.as_str())
+            .collect();
+        let help = if numbered.within_parent || copied.is_empty() {
+            "widen a member's space (a longer pattern, a larger range, more referenced rows), add a column to the group, or lower the row count".to_owned()
+        } else {
+            format!(
+                "`{}` is copied from the parent row but is not a key of it, so it cannot tell two parents' children apart and the other columns are numbered over the whole table: copy a key of the parent instead (its `primary_key`, a `unique` column), or widen the other columns' spaces",
+                copied.join("`, `")
+            )
+        };
         d.push(
             Diagnostic::new(
                 table.unique[numbered.groups[0]].span.clone(),
                 format!("table `{}`: {what} {of}", table.name),
             )
-            .help("widen a member's space (a longer pattern, a larger range, more referenced rows), add a column to the group, or lower the row count"),
+            .help(help),
         );
     }
     d

@@ -126,7 +126,15 @@ impl Joint {
         let number = permute128(u128::from(x), self.total, key);
         let spelled = match self.rest {
             None => number / self.split,
-            Some((values, key)) => permute128(number % self.split, values, key),
+            // Keyed by the shared part too: otherwise every combination
+            // of the shared columns would pair the other columns alike.
+            Some((values, key)) => {
+                let shared = number / self.split;
+                let key = crate::rng::mix64(
+                    key ^ crate::rng::mix64(shared as u64 ^ (shared >> 64) as u64),
+                );
+                permute128(number % self.split, values, key)
+            }
         };
         (spelled / self.after) % n.max(1)
     }

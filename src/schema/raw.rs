@@ -389,16 +389,26 @@ fn unique_groups(
     };
     if items
         .iter()
-        .all(|i| matches!(i.get_ref(), DeValue::Array(_)))
-        && !items.is_empty()
+        .any(|i| matches!(i.get_ref(), DeValue::Array(_)))
     {
+        // Several groups: every item is one.
         items
             .iter()
-            .filter_map(|group| {
-                let DeValue::Array(members) = group.get_ref() else {
-                    return None;
-                };
-                Some(Spanned::new(group.span(), names(d, members)?))
+            .filter_map(|group| match group.get_ref() {
+                DeValue::Array(members) => Some(Spanned::new(group.span(), names(d, members)?)),
+                other => {
+                    d.d.push(
+                        Diagnostic::new(
+                            group.span(),
+                            format!(
+                                "table `{table}`: `unique` lists groups, but this item is {}, not a group",
+                                de_type_name(other)
+                            ),
+                        )
+                        .help("write every group as an array: `unique = [[\"a\", \"b\"], [\"c\", \"d\"]]`"),
+                    );
+                    None
+                }
             })
             .collect()
     } else {

@@ -440,6 +440,120 @@ line       = { gen = "int", min = 1, max = 6 }
 }
 
 #[test]
+fn a_copied_parent_column_that_is_not_a_key_numbers_over_the_whole_table() {
+    // `tier` repeats across customers and `order_id` (copied from a
+    // shipment, not the order's own key) across shipments: neither tells
+    // two parents' children apart, so the other column is numbered over
+    // the whole table.
+    let s = schema(
+        r#####"
+[run]
+seed = 7
+[tables.customers]
+rows = 200
+[tables.customers.columns]
+id   = { gen = "sequence", primary_key = true }
+tier = { gen = "choice", values = ["free", "pro"] }
+[tables.orders]
+per = { parent = "customers", count = { fixed = 3 } }
+unique = ["tier", "code"]
+[tables.orders.columns]
+id   = { gen = "sequence", primary_key = true }
+tier = { parent = "tier" }
+code = { gen = "int", min = 1, max = 1000 }
+[tables.shipments]
+per = { parent = "orders", count = { fixed = 2 } }
+[tables.shipments.columns]
+id       = { gen = "sequence", primary_key = true }
+order_id = { parent = "id" }
+[tables.parcels]
+per = { parent = "shipments", count = { uniform = { min = 1, max = 3 } } }
+unique = ["order_id", "label"]
+[tables.parcels.columns]
+order_id = { parent = "order_id" }
+label    = { gen = "pattern", pattern = "####" }
+"#####,
+    );
+    let orders = table_columns(&s, "orders", 17);
+    assert_eq!(orders[0].len(), 600);
+    assert_distinct("(tier, code)", &tuples(&orders, &[1, 2]));
+    let parcels = table_columns(&s, "parcels", 17);
+    assert_distinct("(order_id, label)", &tuples(&parcels, &[0, 1]));
+    // Too few values for the whole table: refused, saying why.
+    let dir = tempfile::tempdir().unwrap();
+    let err = refused(
+        dir.path(),
+        "[tables.c]\nrows = 10\n[tables.c.columns]\nid = { gen = \"sequence\", primary_key = true }\n\
+         tier = { gen = \"choice\", values = [\"a\", \"b\"] }\n\
+         [tables.o]\nper = { parent = \"c\", count = { fixed = 2 } }\nunique = [\"tier\", \"n\"]\n\
+         [tables.o.columns]\ntier = { parent = \"tier\" }\nn = { gen = \"int\", min = 1, max = 3 }\n",
+    );
+    assert!(
+        err.contains("the `unique` group (tier, n) holds 3 combinations for 20 rows"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`tier` is copied from the parent row but is not a key of it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn groups_sharing_a_column_draw_their_other_columns_apart() {
+    // (store, product) and (store, color) share `store`: the products and
+    // colours are drawn for each store apart, not paired once for all.
+    let s = schema(
+        r#"
+[run]
+seed = 41
+[tables.stores]
+rows = 50
+[tables.stores.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.products]
+rows = 10_000
+[tables.products.columns]
+id = { gen = "sequence", primary_key = true }
+[tables.t]
+rows = 250
+unique = [["store", "product"], ["store", "color"]]
+[tables.t.columns]
+store   = { ref = "stores.id" }
+product = { ref = "products.id" }
+color   = { gen = "choice", values = ["red", "green", "blue", "black", "white"] }
+"#,
+    );
+    let cols = columns(&s, 50);
+    assert_distinct("(store, product)", &tuples(&cols, &[0, 1]));
+    assert_distinct("(store, color)", &tuples(&cols, &[0, 2]));
+    let products = histogram(&cols[1]).len();
+    assert!(products > 200, "{products} products for 250 rows");
+    let pairs = histogram(&tuples(&cols, &[1, 2])).len();
+    assert!(pairs > 200, "products and colours paired: {pairs}");
+}
+
+#[test]
+fn validate_checks_groups_numbered_among_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("g.toml");
+    std::fs::write(
+        &genfile,
+        "[tables.p]\nrows = 5\n[tables.p.columns]\nid = { gen = \"sequence\", primary_key = true }\n\
+         [tables.o]\nrows = 30\n[tables.o.columns]\nid = { gen = \"sequence\", primary_key = true }\n\
+         [tables.i]\nper = { parent = \"o\", count = { uniform = { min = 1, max = 6 } } }\n\
+         unique = [\"o_id\", \"p_id\"]\n[tables.i.columns]\no_id = { parent = \"id\" }\np_id = { ref = \"p.id\" }\n",
+    )
+    .unwrap();
+    let out = run(datagen().arg("validate").arg("--config").arg(&genfile));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("g.toml:11:10: error: table `i`: the `unique` group (o_id, p_id) holds 5 combinations for up to 6 children of one parent row"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn groups_too_small_for_their_rows_are_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let refused = |text: &str| refused(dir.path(), text);

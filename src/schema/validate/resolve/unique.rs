@@ -9,7 +9,7 @@ use serde_spanned::Spanned;
 use crate::diag::{nearest, Diagnostic};
 use crate::generators::dist::{Count, Dist};
 use crate::generators::Uniqueness;
-use crate::schema::{Gen, Keeping, Numbered, Table, TableSize, UniqueGroup};
+use crate::schema::{Column, Gen, Keeping, Numbered, Table, TableSize, UniqueGroup};
 
 /// What members of a numbered group can be, for the help of a refusal.
 const MEMBERS: &str = "a member of a `unique` group is a generator that `unique = true` accepts with fixed parameters (`pattern`, `string`, `int`/`date`/`timestamp` without `dist`, `choice`, `dict`, `phone`, `br.cpf`, person names, `internet.ipv4` with `cidr`), a `ref` or a `parent` column; or make one member unique alone with `unique = true`, and the group may hold anything else";
@@ -36,6 +36,8 @@ pub(super) fn groups(
     let t = &table.name;
     let mut out: Vec<UniqueGroup> = Vec::new();
     let mut to_number: Vec<ToNumber> = Vec::new();
+    // Each group's columns, sorted, to find one listed twice.
+    let mut seen: std::collections::HashMap<Vec<usize>, String> = std::collections::HashMap::new();
     for group in groups {
         let span = group.span();
         let names = group.get_ref();
@@ -75,6 +77,20 @@ pub(super) fn groups(
         if !ok {
             continue;
         }
+        let mut set = columns.clone();
+        set.sort_unstable();
+        if let Some(earlier) = seen.get(&set) {
+            d.push(
+                Diagnostic::new(
+                    span,
+                    format!("table `{t}`: this `unique` group repeats an earlier one, ({earlier})"),
+                )
+                .help("list each group once (the order of its columns does not matter)"),
+            );
+            continue;
+        }
+        let written: Vec<&str> = names.iter().map(|n| n.get_ref().as_str()).collect();
+        seen.insert(set, written.join(", "));
         if names.len() < 2 {
             let help = match names.first() {
                 Some(only) => format!(
@@ -96,13 +112,7 @@ pub(super) fn groups(
             );
             continue;
         }
-        let alone = |c: usize| {
-            let column = &table.columns[c];
-            column.unique
-                || matches!(&column.gen, Gen::Catalogue(g)
-                    if g.spec.uniqueness() == Uniqueness::Always)
-        };
-        if let Some(&alone) = columns.iter().find(|&&c| alone(c)) {
+        if let Some(&alone) = columns.iter().find(|&&c| key_alone(&table.columns[c])) {
             out.push(UniqueGroup {
                 columns,
                 span,
@@ -139,8 +149,14 @@ pub(super) fn groups(
                 Gen::Ref { .. } => Some(
                     "its `dist` shapes how often each row is referenced, which a group that makes each combination once cannot keep; remove `dist`".to_owned(),
                 ),
-                Gen::Parent { .. } => {
-                    parents.push(c);
+                Gen::Parent { column: pc } => {
+                    // Only a key of the parent row tells its children apart
+                    // from other parents' (a copied `tier` does not).
+                    if let TableSize::Per { parent, .. } = table.size {
+                        if tables.get(parent).is_some_and(|p| key_alone(&p.columns[*pc])) {
+                            parents.push(c);
+                        }
+                    }
                     None
                 }
                 Gen::Expr { .. } => Some("an `expr` column cannot be numbered".to_owned()),
@@ -220,7 +236,8 @@ fn number_together(
     to_number: Vec<ToNumber>,
 ) -> Vec<Numbered> {
     let n = to_number.len();
-    // Components, by a column in common.
+    // Components, by a column in common: each column joins the groups
+    // that number it to the first one that did.
     let mut component: Vec<usize> = (0..n).collect();
     fn root(component: &mut [usize], mut i: usize) -> usize {
         while component[i] != i {
@@ -229,31 +246,40 @@ fn number_together(
         }
         i
     }
-    for a in 0..n {
-        for b in a + 1..n {
-            if to_number[a]
-                .numbered
-                .iter()
-                .any(|c| to_number[b].numbered.contains(c))
-            {
-                let (ra, rb) = (root(&mut component, a), root(&mut component, b));
-                component[ra.max(rb)] = ra.min(rb);
+    let mut first_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (g, group) in to_number.iter().enumerate() {
+        for &c in &group.numbered {
+            match first_of.get(&c) {
+                Some(&other) => {
+                    let (ra, rb) = (root(&mut component, g), root(&mut component, other));
+                    component[ra.max(rb)] = ra.min(rb);
+                }
+                None => {
+                    first_of.insert(c, g);
+                }
             }
         }
     }
+    let mut by_root: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for g in 0..n {
+        let r = root(&mut component, g);
+        by_root[r].push(g);
+    }
     let mut numbered: Vec<Numbered> = Vec::new();
-    for first in 0..n {
-        if root(&mut component, first) != first {
-            continue;
+    for members in by_root.into_iter().filter(|m| !m.is_empty()) {
+        let first = members[0];
+        // How many of the groups hold each column.
+        let mut holders: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for &g in &members {
+            for &c in &to_number[g].numbered {
+                *holders.entry(c).or_insert(0) += 1;
+            }
         }
-        let members: Vec<usize> = (first..n)
-            .filter(|&i| root(&mut component, i) == first)
-            .collect();
         let shared: Vec<usize> = to_number[first]
             .numbered
             .iter()
             .copied()
-            .filter(|c| members.iter().all(|&i| to_number[i].numbered.contains(c)))
+            .filter(|c| holders[c] == members.len())
             .collect();
         let rest: Vec<Vec<usize>> = members
             .iter()
@@ -266,19 +292,14 @@ fn number_together(
                     .collect()
             })
             .collect();
-        let twice = rest.iter().enumerate().find_map(|(i, r)| {
-            r.iter()
-                .find(|c| rest[i + 1..].iter().any(|o| o.contains(c)))
-                .map(|&c| {
-                    (
-                        c,
-                        members[i + 1..]
-                            .iter()
-                            .find(|&&g| to_number[g].numbered.contains(&c)),
-                    )
-                })
+        let twice = members.iter().find_map(|&g| {
+            to_number[g]
+                .numbered
+                .iter()
+                .find(|c| (2..members.len()).contains(&holders[c]))
+                .map(|&c| (c, g))
         });
-        if let Some((c, Some(&later))) = twice {
+        if let Some((c, later)) = twice {
             let names = |g: usize| {
                 out[to_number[g].group]
                     .columns
@@ -312,6 +333,13 @@ fn number_together(
         });
     }
     numbered
+}
+
+/// Whether `column`'s values never repeat in its table on their own
+/// (`unique = true`, a primary key, a `sequence` or `uuid`).
+fn key_alone(column: &Column) -> bool {
+    column.unique
+        || matches!(&column.gen, Gen::Catalogue(g) if g.spec.uniqueness() == Uniqueness::Always)
 }
 
 /// Reports every `lookup` that would read a column numbered among its
