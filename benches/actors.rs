@@ -48,7 +48,7 @@ struct NoopSink;
 impl Sink for NoopSink {
     type Chunk = Empty;
 
-    fn write(&mut self, batch: Vec<Empty>) -> Result<(), BoxError> {
+    fn write(&mut self, batch: &mut Vec<Empty>) -> Result<(), BoxError> {
         std::hint::black_box(batch);
         Ok(())
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use datagen::generate::{Generators, Plan};
 use datagen::genfile;
-use datagen::run::units::UnitGenerator;
+use datagen::run::units::{UnitGenerator, Work};
 use datagen::run::UNIT_ROWS;
 use datagen::sink::files::encode::{FileEncoder, FileFormat};
 use datagen::sink::BlockEncoder;
@@ -29,8 +29,8 @@ struct Count(u64);
 impl Sink for Count {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        for block in batch {
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        for block in batch.iter() {
             self.0 += block.encoded.as_ref().map_or(0, |e| e.bytes.len() as u64);
         }
         Ok(())
@@ -59,7 +59,11 @@ fn pipeline(c: &mut Criterion) {
             let mut generator = UnitGenerator::new(generators.clone(), Some(encoder.clone()));
             let mut sink = Count::default();
             for unit in plan.units(generators.clone()) {
-                sink.write(generator.generate(unit).unwrap()).unwrap();
+                let work = Work {
+                    unit,
+                    committed: None,
+                };
+                sink.write(&mut generator.generate(work).unwrap()).unwrap();
             }
             sink.finish().unwrap();
             sink.0
@@ -71,7 +75,10 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| {
                 let config = PipelineConfig::new(82_000, 10_000, workers);
                 let (g, e) = (generators.clone(), encoder.clone());
-                let units = plan.units(generators.clone());
+                let units = plan.units(generators.clone()).map(|unit| Work {
+                    unit,
+                    committed: None,
+                });
                 actix_rt::System::new()
                     .block_on(run_pipeline(
                         config,

@@ -81,6 +81,7 @@ struct Layered {
     batch_rows: usize,
     max_restarts: u32,
     backoff_ms: u64,
+    strategy: String,
     shard: String,
     max_rows: u64,
 }
@@ -163,6 +164,7 @@ pub fn resolve(
         .and_then(|b| b.set_default("batch_rows", p.batch_rows as u64))
         .and_then(|b| b.set_default("max_restarts", u64::from(p.max_restarts)))
         .and_then(|b| b.set_default("backoff_ms", p.backoff_ms))
+        .and_then(|b| b.set_default("strategy", p.strategy.name()))
         .and_then(|b| b.set_default("shard", "0/1"))
         .and_then(|b| b.set_default("max_rows", DEFAULT_MAX_ROWS))
         .map_err(invalid)?;
@@ -201,6 +203,13 @@ pub fn resolve(
         {
             problems.push(format!(
                 "DATAGEN_SCALE: must be a finite number, 0 or more, found `{value}`"
+            ));
+        }
+    }
+    if let Some(value) = env.get("DATAGEN_STRATEGY") {
+        if datagen_actors::Strategy::parse(value.trim()).is_none() {
+            problems.push(format!(
+                "DATAGEN_STRATEGY: must be one_for_one, one_for_all or rest_for_one, found `{value}`"
             ));
         }
     }
@@ -260,6 +269,8 @@ pub fn resolve(
             window: std::time::Duration::from_secs(p.restart_window_s),
             backoff: std::time::Duration::from_millis(layered.backoff_ms),
             max_backoff: std::time::Duration::from_secs(10),
+            strategy: datagen_actors::Strategy::parse(layered.strategy.trim())
+                .unwrap_or(p.strategy),
         },
         shard,
         max_rows: layered.max_rows,

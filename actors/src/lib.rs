@@ -42,25 +42,31 @@
 //! * [`source`]: the [`Generator`] trait, the worker pool and the Source actor.
 //! * [`target`]: the [`Sink`] trait and the Target actor, which runs the sink
 //!   on a blocking thread.
-//! * [`supervisor`]: wires everything, waits for completion, collects
-//!   [`PipelineStats`]; [`run_pipeline`] is the entry point.
+//! * [`supervisor`]: builds every part from factories, receives each
+//!   part's end or failure as a message and restarts what the strategy
+//!   says, collects [`PipelineStats`]; [`run_supervised`] and
+//!   [`run_pipeline`] are the entry points.
+//! * [`policy`]: the [`Strategy`] and [`RestartPolicy`] it applies, and
+//!   the [`Restarts`] it records.
 
 pub mod buffer;
 pub mod message;
+pub mod policy;
 pub mod source;
 pub mod supervisor;
 pub mod target;
 
 pub use buffer::{BoundedBuffer, BufferCore, BufferEvent};
 pub use message::{
-    BufferError, BufferState, BufferStatus, GetStatus, Pull, Pulled, Push, Rows, SourceFinished,
+    BufferError, BufferState, BufferStatus, GetStatus, Origin, Pull, Pulled, Push, Rows,
+    SourceFinished,
 };
-pub use source::{Generator, Source};
+pub use policy::{Action, Event, RestartPolicy, Restarts, Strategy, Supervised};
+pub use source::{Generator, Source, SourceStats, WorkerPanicked};
 pub use supervisor::{
-    run_pipeline, run_supervised, PipelineConfig, PipelineError, PipelineStats, RestartPolicy,
-    Restarts, Supervised, Supervisor,
+    run_pipeline, run_supervised, PipelineConfig, PipelineError, PipelineStats, Rebuild, Supervisor,
 };
-pub use target::{Sink, Target};
+pub use target::{Sink, Target, TargetStats};
 
 /// The error type that generators and sinks report through the pipeline.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

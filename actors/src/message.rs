@@ -144,6 +144,43 @@ pub enum BufferError {
 pub(crate) enum ActorFailure {
     /// The work itself returned an error.
     Failed(BoxError),
+    /// The work panicked; the panic's message.
+    Panicked(String),
     /// A peer or thread disappeared.
     Lost(String),
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// Which part of the pipeline a failure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// The Source actor (planning and pushing units).
+    Source,
+    /// Generator worker thread N (from 0).
+    Worker(usize),
+    /// The bounded buffer.
+    Buffer,
+    /// The Target actor or its sink.
+    Target,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Source => f.write_str("source"),
+            Origin::Worker(n) => write!(f, "worker {n}"),
+            Origin::Buffer => f.write_str("buffer"),
+            Origin::Target => f.write_str("target"),
+        }
+    }
 }

@@ -1,16 +1,20 @@
 //! The Source: plans work units, farms them out to a pool of generator
 //! threads, and pushes the resulting chunks to the buffer in plan order.
 
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, Recipient,
     SyncContext, WrapFuture,
 };
+use futures::channel::oneshot;
 use futures::stream::{FuturesOrdered, StreamExt};
 
 use crate::buffer::BoundedBuffer;
-use crate::message::ActorFailure;
+use crate::message::{panic_message, ActorFailure, Origin};
 use crate::message::{Push, Rows, SourceFinished};
 use crate::BoxError;
 
@@ -20,8 +24,9 @@ use crate::BoxError;
 /// For the pipeline's output to be deterministic, `generate` must depend on
 /// nothing but the unit it is given.
 pub trait Generator: Send + Unpin + 'static {
-    /// A description of the work, e.g. a range of row indices.
-    type Unit: Send + Unpin + 'static;
+    /// A description of the work, e.g. a range of row indices. Cloned to
+    /// generate a unit again after its worker failed.
+    type Unit: Clone + Send + Unpin + 'static;
     /// What the generated rows travel in.
     type Chunk: Rows;
 
@@ -36,14 +41,40 @@ impl<G: Generator> Message for Generate<G> {
     type Result = Result<Vec<G::Chunk>, BoxError>;
 }
 
-/// One generator thread.
+/// A generator worker panicked: its message. The worker has built a new
+/// generator and takes more units.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("generator worker {worker} panicked: {message}")]
+pub struct WorkerPanicked {
+    /// Which worker (from 0).
+    pub worker: usize,
+    /// The panic's message.
+    pub message: String,
+}
+
+/// One generator thread. A panic while generating is caught: the worker
+/// builds a new generator (the old one may be in any state) and reports
+/// [`WorkerPanicked`] for the unit.
 pub(crate) struct Worker<G: Generator> {
     generator: G,
+    make: Arc<dyn Fn() -> G + Send + Sync>,
+    index: usize,
+    /// Closed when the worker is gone.
+    _gone: oneshot::Sender<()>,
 }
 
 impl<G: Generator> Worker<G> {
-    pub(crate) fn new(generator: G) -> Self {
-        Worker { generator }
+    pub(crate) fn new(
+        make: Arc<dyn Fn() -> G + Send + Sync>,
+        index: usize,
+        gone: oneshot::Sender<()>,
+    ) -> Self {
+        Worker {
+            generator: make(),
+            make,
+            index,
+            _gone: gone,
+        }
     }
 }
 
@@ -55,14 +86,48 @@ impl<G: Generator> Handler<Generate<G>> for Worker<G> {
     type Result = Result<Vec<G::Chunk>, BoxError>;
 
     fn handle(&mut self, msg: Generate<G>, _: &mut Self::Context) -> Self::Result {
-        self.generator.generate(msg.0)
+        match catch_unwind(AssertUnwindSafe(|| self.generator.generate(msg.0))) {
+            Ok(result) => result,
+            Err(payload) => {
+                self.generator = (self.make)();
+                Err(Box::new(WorkerPanicked {
+                    worker: self.index,
+                    message: panic_message(&*payload),
+                }))
+            }
+        }
     }
+}
+
+/// Source → Supervisor: generating a unit failed; what now?
+#[derive(Message)]
+#[rtype(result = "Decision")]
+pub(crate) struct UnitFailed {
+    /// The attempt of the Source asking.
+    pub(crate) attempt: u32,
+    pub(crate) origin: Origin,
+    pub(crate) error: BoxError,
+    /// Units were pushed since the last failure (or the start).
+    pub(crate) progressed: bool,
+}
+
+/// The Supervisor's answer to [`UnitFailed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Generate the unit again after this pause (one-for-one).
+    Retry(Duration),
+    /// Stop: the Supervisor restarts everything or gives up.
+    Stop,
 }
 
 /// Source → Supervisor: the Source has pushed everything (or failed).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct SourceDone(pub Result<SourceStats, ActorFailure>);
+pub(crate) struct SourceDone {
+    /// The attempt of the Source reporting.
+    pub(crate) attempt: u32,
+    pub(crate) result: Result<SourceStats, ActorFailure>,
+}
 
 /// What the Source did, for the run's stats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,59 +138,123 @@ pub struct SourceStats {
     pub rows: u64,
     /// Time spent waiting for the buffer to ack a push (backpressure).
     pub blocked: Duration,
+    /// Units generated again after their worker failed.
+    pub retried: u64,
+}
+
+impl SourceStats {
+    /// Adds what another Source of the same run did.
+    pub fn add(&mut self, other: &SourceStats) {
+        self.units += other.units;
+        self.rows += other.rows;
+        self.blocked += other.blocked;
+        self.retried += other.retried;
+    }
 }
 
 /// The Source actor. It owns the plan (an iterator of units), keeps up to
 /// `window` units in flight on the workers, and pushes finished units to the
 /// buffer strictly in plan order, awaiting each ack before the next push.
 pub struct Source<G: Generator> {
+    attempt: u32,
     plan: Option<Box<dyn Iterator<Item = G::Unit> + Send>>,
     workers: Addr<Worker<G>>,
     buffer: Addr<BoundedBuffer<G::Chunk>>,
     window: usize,
     done: Recipient<SourceDone>,
+    ask: Recipient<UnitFailed>,
 }
 
 impl<G: Generator> Source<G> {
     pub(crate) fn new(
+        attempt: u32,
         plan: Box<dyn Iterator<Item = G::Unit> + Send>,
         workers: Addr<Worker<G>>,
         buffer: Addr<BoundedBuffer<G::Chunk>>,
         window: usize,
-        done: Recipient<SourceDone>,
+        (done, ask): (Recipient<SourceDone>, Recipient<UnitFailed>),
     ) -> Self {
         Source {
+            attempt,
             plan: Some(plan),
             workers,
             buffer,
             window: window.max(1),
             done,
+            ask,
         }
     }
 }
 
+/// Where a unit's error came from: a worker that panicked, or the
+/// generator's own error (the Source's).
+fn origin(error: &BoxError) -> Origin {
+    match error.downcast_ref::<WorkerPanicked>() {
+        Some(p) => Origin::Worker(p.worker),
+        None => Origin::Source,
+    }
+}
+
 async fn produce<G: Generator>(
+    attempt: u32,
     mut plan: Box<dyn Iterator<Item = G::Unit> + Send>,
     workers: Addr<Worker<G>>,
     buffer: Addr<BoundedBuffer<G::Chunk>>,
     window: usize,
+    ask: Recipient<UnitFailed>,
 ) -> Result<SourceStats, ActorFailure> {
     let mut stats = SourceStats::default();
     let mut in_flight = FuturesOrdered::new();
+    // The units in flight, in order, to generate one again.
+    let mut units: VecDeque<G::Unit> = VecDeque::new();
     let mut planned = true;
+    // Units pushed since the last failure.
+    let mut since_failure = 0u64;
     loop {
         while planned && in_flight.len() < window {
             match plan.next() {
-                Some(unit) => in_flight.push_back(workers.send(Generate::<G>(unit))),
+                Some(unit) => {
+                    units.push_back(unit.clone());
+                    in_flight.push_back(workers.send(Generate::<G>(unit)));
+                }
                 None => planned = false,
             }
         }
         let Some(generated) = in_flight.next().await else {
             break;
         };
-        let chunks = generated
-            .map_err(|e| ActorFailure::Lost(format!("generator worker: {e}")))?
-            .map_err(ActorFailure::Failed)?;
+        let unit = units.pop_front().expect("a unit per future");
+        let mut generated =
+            generated.map_err(|e| ActorFailure::Lost(format!("generator worker: {e}")))?;
+        // A failed unit: the Supervisor says whether to generate it again
+        // (one-for-one) or to stop (it restarts everything, or gives up).
+        while let Err(error) = generated {
+            let origin = origin(&error);
+            let decision = ask
+                .send(UnitFailed {
+                    attempt,
+                    origin,
+                    error,
+                    progressed: since_failure > 0,
+                })
+                .await
+                .map_err(|e| ActorFailure::Lost(format!("supervisor: {e}")))?;
+            match decision {
+                Decision::Retry(pause) => {
+                    since_failure = 0;
+                    actix_rt::time::sleep(pause).await;
+                    stats.retried += 1;
+                    generated = workers
+                        .send(Generate::<G>(unit.clone()))
+                        .await
+                        .map_err(|e| ActorFailure::Lost(format!("generator worker: {e}")))?;
+                }
+                Decision::Stop => {
+                    return Err(ActorFailure::Lost("stopped by the supervisor".into()))
+                }
+            }
+        }
+        let chunks = generated.expect("the loop ends on success");
         stats.units += 1;
         stats.rows += chunks.iter().map(|c| c.row_count() as u64).sum::<u64>();
         let waited = Instant::now();
@@ -135,6 +264,7 @@ async fn produce<G: Generator>(
             .map_err(|e| ActorFailure::Lost(format!("buffer: {e}")))?
             .map_err(|e| ActorFailure::Failed(Box::new(e)))?;
         stats.blocked += waited.elapsed();
+        since_failure += 1;
     }
     buffer
         .send(SourceFinished)
@@ -150,10 +280,17 @@ impl<G: Generator> Actor for Source<G> {
         let Some(plan) = self.plan.take() else {
             return;
         };
-        let work = produce::<G>(plan, self.workers.clone(), self.buffer.clone(), self.window);
-        let done = self.done.clone();
+        let work = produce::<G>(
+            self.attempt,
+            plan,
+            self.workers.clone(),
+            self.buffer.clone(),
+            self.window,
+            self.ask.clone(),
+        );
+        let (done, attempt) = (self.done.clone(), self.attempt);
         ctx.spawn(work.into_actor(self).map(move |result, _, ctx| {
-            done.do_send(SourceDone(result));
+            done.do_send(SourceDone { attempt, result });
             ctx.stop();
         }));
     }

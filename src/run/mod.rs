@@ -12,7 +12,7 @@ pub mod units;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError, Sink};
+use datagen_actors::{run_supervised, BoxError, PipelineConfig, PipelineError, Rebuild, Sink};
 
 use crate::chaos::{ChaosGenerator, ChaosSink, ChaosSpec, ChaosState};
 use crate::failure::{kind_of, ErrorKind, Failure};
@@ -21,10 +21,10 @@ use crate::generate::Plan;
 use crate::progress::{Progress, Reporter};
 use crate::schema::Schema;
 use crate::settings::Settings;
-use crate::sink::{OpenArgs, Resume, TargetSink};
+use crate::sink::{CommitScale, Every, OpenArgs, Resume, TargetSink};
 use crate::value::Block;
 pub use summary::Summary;
-use units::{buffer_bytes, buffer_rows, UnitGenerator};
+use units::{buffer_bytes, buffer_rows, UnitGenerator, Work};
 
 /// Rows per work unit (all tables of the unit together).
 pub const UNIT_ROWS: u64 = 4_096;
@@ -98,7 +98,7 @@ struct Counted {
 impl Sink for Counted {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
         let rows: usize = batch.iter().map(Block::len).sum();
         self.inner.write(batch)?;
         self.progress.wrote(rows as u64);
@@ -108,7 +108,15 @@ impl Sink for Counted {
     fn finish(&mut self) -> Result<(), BoxError> {
         self.inner.finish()
     }
+
+    fn durable(&self) -> Option<u64> {
+        self.inner.durable()
+    }
 }
+
+/// Restarts that never get past the same checkpoint with commit units of
+/// one batch: the faults come faster than commits, and the run stops.
+const STALLED_AT_ONE_BATCH: u32 = 2;
 
 /// What a failed run leaves committed for `--resume`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +176,147 @@ pub fn fingerprint(schema: &Schema, settings: &Settings) -> String {
     let mut out = String::new();
     crate::format::text::hex(&mut out, &h.finalize()[..16]);
     out
+}
+
+/// What opening a sink needs, owned: the Supervisor opens sinks again
+/// long after `run` has set out.
+struct Opener {
+    schema: Arc<Schema>,
+    fingerprint: String,
+    stop: Arc<AtomicBool>,
+    honoured: Arc<AtomicBool>,
+    batch_rows: usize,
+    run_rows: u64,
+    shard: crate::shard::Shard,
+    progress: Arc<Progress>,
+    commit_scale: Arc<CommitScale>,
+    drop_connection_every: Option<Every>,
+}
+
+impl Opener {
+    fn args(&self, resume: bool) -> OpenArgs {
+        OpenArgs {
+            schema: self.schema.clone(),
+            resume: Resume {
+                resume,
+                fingerprint: self.fingerprint.clone(),
+                stop: self.stop.clone(),
+                honoured: self.honoured.clone(),
+            },
+            batch_rows: self.batch_rows,
+            run_rows: self.run_rows,
+            shard: self.shard,
+            progress: self.progress.clone(),
+            commit_scale: self.commit_scale.clone(),
+            drop_connection_every: self.drop_connection_every.clone(),
+        }
+    }
+}
+
+/// The work units of an attempt: the plan's, less what is committed,
+/// until a signal stops the run.
+type Units = Box<dyn Iterator<Item = Work> + Send>;
+
+/// What the Supervisor builds each attempt from: the first sink, then
+/// sinks opened again from the target's checkpoint.
+struct Attempts {
+    first: Option<Box<dyn TargetSink>>,
+    target: Arc<dyn crate::sink::Target>,
+    opener: Opener,
+    plan: Arc<Plan>,
+    generators: Arc<crate::generate::Generators>,
+    chaos: (crate::chaos::ChaosSpec, Arc<ChaosState>),
+    last_committed: u64,
+    /// Rebuilds in a row that found no more rows committed.
+    stalled: u32,
+    max_restarts: u32,
+    started: std::time::Instant,
+}
+
+impl Attempts {
+    /// The units and sink of build `n` (0: the first).
+    fn next(&mut self, n: u32, what: Rebuild) -> Result<(Units, ChaosSink<Counted>), BoxError> {
+        let sink: Box<dyn TargetSink> = match self.first.take() {
+            Some(sink) => sink,
+            None => {
+                // Rebuilt from the target's checkpoint: the new sink holds
+                // what the attempts before committed and the run continues
+                // after it. Commit units shrink, so that faults between
+                // commits let some through. Opened on a thread of its own:
+                // a target may run its own async runtime.
+                self.opener.commit_scale.halve();
+                // A resumable target's new sink counts what is committed
+                // again; a Target replaced alone in one that is not (null)
+                // keeps what the old one counted, and is given the rest.
+                if what == Rebuild::All || self.target.resumable() {
+                    self.opener.progress.reset();
+                }
+                tracing::info!(attempt = n, ?what, "reopening the target");
+                let args = self.opener.args(self.target.resumable());
+                let target = &self.target;
+                std::thread::scope(|scope| scope.spawn(|| target.open(&args)).join())
+                    .map_err(|_| "reopening the target panicked")??
+            }
+        };
+        let committed = sink.committed().clone();
+        if n > 0 {
+            self.stall(committed.rows())?;
+        }
+        self.last_committed = committed.rows();
+        // Units wholly committed are not generated again; the sink drops
+        // the committed rows of the others.
+        let (stop, cut) = (self.opener.stop.clone(), self.opener.honoured.clone());
+        let checkpoint = (!committed.is_empty()).then(|| Arc::new(committed.clone()));
+        let units: Units = Box::new(
+            self.plan
+                .units(self.generators.clone())
+                .filter(move |u| !committed.covers(u.stream, u.stream + u.total))
+                .map(move |unit| Work {
+                    unit,
+                    committed: checkpoint.clone(),
+                })
+                .take_while(move |_| {
+                    let stopped = stop.load(Ordering::Relaxed);
+                    if stopped {
+                        cut.store(true, Ordering::Relaxed);
+                    }
+                    !stopped
+                }),
+        );
+        let counted = Counted {
+            inner: sink,
+            progress: self.opener.progress.clone(),
+        };
+        Ok((
+            units,
+            ChaosSink::new(counted, self.chaos.0.clone(), self.chaos.1.clone()),
+        ))
+    }
+
+    /// Fails when restarts no longer get past the same checkpoint with
+    /// commit units as small as they get (or across as many restarts as
+    /// the policy allows): the faults come faster than commits, and more
+    /// restarts would only spend time.
+    fn stall(&mut self, committed: u64) -> Result<(), BoxError> {
+        if committed > self.last_committed {
+            self.stalled = 0;
+            return Ok(());
+        }
+        let smallest = self.opener.commit_scale.at_floor();
+        self.stalled += 1;
+        if (smallest && self.stalled > STALLED_AT_ONE_BATCH) || self.stalled > self.max_restarts {
+            return Err(format!(
+                "stalled: no rows committed across {} restarts{}; the faults come faster than commits ({} of {} rows committed after {:.1} s)",
+                self.stalled,
+                if smallest { " with commits of one batch" } else { "" },
+                committed,
+                self.plan.total_rows(),
+                self.started.elapsed().as_secs_f64()
+            )
+            .into());
+        }
+        Ok(())
+    }
 }
 
 /// Prints what the run is about to do.
@@ -244,22 +393,33 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     }
     let progress = Arc::new(Progress::new(schema.tables.len(), plan.shard_total()));
     let target = settings.target.clone();
+    if mode.chaos.drop_connection_every.is_some() && !target.has_connections() {
+        return Err(RunError::Target(crate::failure::Failure::new(
+            ErrorKind::Input,
+            format!(
+                "--chaos target.drop_connection_every needs a target with connections (PostgreSQL), not {target}"
+            ),
+        )));
+    }
     // Set when a part of the run leaves work undone because of a signal.
     let honoured = Arc::new(AtomicBool::new(false));
-    let open_args = |resume: bool| OpenArgs {
+    let chaos_state = Arc::new(ChaosState::default());
+    let opener = Opener {
         schema: schema.clone(),
-        resume: Resume {
-            resume,
-            fingerprint: fingerprint(&schema, settings),
-            stop: mode.stop.clone(),
-            honoured: honoured.clone(),
-        },
+        fingerprint: fingerprint(&schema, settings),
+        stop: mode.stop.clone(),
+        honoured: honoured.clone(),
         batch_rows: settings.batch_rows,
         run_rows: plan.total_rows(),
         shard: settings.shard,
         progress: progress.clone(),
+        commit_scale: Arc::new(CommitScale::default()),
+        drop_connection_every: mode.chaos.drop_connection_every.map(|n| Every {
+            n,
+            count: chaos_state.commits.clone(),
+        }),
     };
-    let sink = match target.open(&open_args(mode.resume)) {
+    let sink = match target.open(&opener.args(mode.resume)) {
         Ok(sink) => sink,
         Err(e) => {
             // What the failed open made (a temporary file, tables) goes;
@@ -287,7 +447,6 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     config.ack_delay = mode.chaos.buffer_delay;
     config.window = sink.units_ahead() * settings.workers;
-    let chaos_state = Arc::new(ChaosState::default());
     let make_generator = {
         let (spec, state) = (mode.chaos.clone(), chaos_state.clone());
         let generators = generators.clone();
@@ -299,62 +458,17 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             )
         }
     };
-    let mut first = Some(sink);
-    let (mut last_committed, mut stalled) = (0, 0);
-    let attempt = |n: u32| -> Result<_, BoxError> {
-        let sink: Box<dyn TargetSink> = match first.take() {
-            Some(sink) => sink,
-            None => {
-                // Rebuilt from the target's checkpoint: the new sink holds
-                // what the attempts before committed and the run continues
-                // after it. Opened on a thread of its own: a target may run
-                // its own async runtime.
-                progress.reset();
-                tracing::info!(attempt = n, "reopening the target");
-                let args = open_args(target.resumable());
-                std::thread::scope(|scope| scope.spawn(|| target.open(&args)).join())
-                    .map_err(|_| "reopening the target panicked")??
-            }
-        };
-        let committed = sink.committed().clone();
-        // Restarts that never get past the same checkpoint would go on
-        // for ever (a fault more frequent than commits): give up after as
-        // many as the policy allows.
-        if n > 0 {
-            stalled = if committed.rows() > last_committed {
-                0
-            } else {
-                stalled + 1
-            };
-            if stalled > settings.restart_policy.max_restarts {
-                return Err(format!(
-                    "no rows committed across {stalled} restarts; the faults come faster than commits"
-                )
-                .into());
-            }
-        }
-        last_committed = committed.rows();
-        // Units wholly committed are not generated again; the sink drops
-        // the committed rows of the others.
-        let (stop, cut) = (mode.stop.clone(), honoured.clone());
-        let units = plan
-            .units(generators.clone())
-            .filter(move |u| !committed.covers(u.stream, u.stream + u.total))
-            .take_while(move |_| {
-                let stopped = stop.load(Ordering::Relaxed);
-                if stopped {
-                    cut.store(true, Ordering::Relaxed);
-                }
-                !stopped
-            });
-        let counted = Counted {
-            inner: sink,
-            progress: progress.clone(),
-        };
-        Ok((
-            units,
-            ChaosSink::new(counted, mode.chaos.clone(), chaos_state.clone()),
-        ))
+    let attempts = Attempts {
+        first: Some(sink),
+        target: target.clone(),
+        opener,
+        plan: Arc::new(plan),
+        generators: generators.clone(),
+        chaos: (mode.chaos.clone(), chaos_state),
+        last_committed: 0,
+        stalled: 0,
+        max_restarts: settings.restart_policy.max_restarts,
+        started: std::time::Instant::now(),
     };
     let reporter = Reporter::start(progress.clone(), quiet);
     let system = actix_rt::System::new();
@@ -362,12 +476,20 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     if !target.restartable() {
         policy.max_restarts = 0;
     }
+    let mut attempts = attempts;
     let supervised = system.block_on(async move {
         // Only what may go differently the next time is restarted: a
         // lost connection, a panic, an injected fault — not a violated
         // constraint or a full disk.
         let retry = |e: &PipelineError| kind_of(e) == ErrorKind::Transient;
-        run_supervised(config, policy, make_generator, attempt, retry).await
+        run_supervised(
+            config,
+            policy,
+            make_generator,
+            move |n, what| attempts.next(n, what),
+            retry,
+        )
+        .await
     });
     drop(reporter);
     let restarts = supervised.restarts;

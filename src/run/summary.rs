@@ -46,15 +46,28 @@ impl std::fmt::Display for Summary {
             self.rows() as f64 / secs.max(1e-9),
             self.target
         )?;
+        let t = &self.stats.target;
         write!(
             f,
             "pipeline: {} batches, buffer {} rows (peak {}), source blocked {:.2} s, target starved {:.2} s",
-            self.stats.target.batches,
+            t.batches,
             self.buffer_rows,
             self.stats.buffer.peak_rows,
             self.stats.source.blocked.as_secs_f64(),
-            self.stats.target.starved.as_secs_f64()
+            t.starved.as_secs_f64()
         )?;
+        if t.source_finished {
+            match t.remainder_rows {
+                0 => write!(
+                    f,
+                    "\ntarget: SourceFinished received; no partial batch to flush"
+                )?,
+                n => write!(
+                    f,
+                    "\ntarget: SourceFinished received; flushed a partial batch of {n} rows"
+                )?,
+            }
+        }
         let r = &self.restarts;
         if r.total() > 0 {
             write!(
@@ -66,8 +79,23 @@ impl std::fmt::Display for Summary {
                 r.other,
                 r.lost.as_secs_f64()
             )?;
-            for (i, cause) in r.causes.iter().enumerate() {
-                write!(f, "\n  restart {}: {cause}", i + 1)?;
+            if t.replayed_rows > 0 || self.stats.source.retried > 0 {
+                write!(
+                    f,
+                    "; {} rows given again to a replaced target, {} units generated again",
+                    t.replayed_rows, self.stats.source.retried
+                )?;
+            }
+            for (i, event) in r.events.iter().enumerate() {
+                write!(
+                    f,
+                    "\n  restart {} at {:.2} s, {}: {} ({})",
+                    i + 1,
+                    event.at.as_secs_f64(),
+                    event.origin,
+                    event.cause,
+                    event.action.describe()
+                )?;
             }
         }
         Ok(())

@@ -10,8 +10,27 @@ use crate::failure::{ErrorKind, Failure};
 use crate::generate::{Generators, Spare, Unit};
 use crate::schema::{Gen, Schema};
 use crate::settings::Settings;
+use crate::sink::checkpoint::Committed;
 use crate::sink::BlockEncoder;
 use crate::value::{Block, Encoded};
+
+/// A unit of work, and what of the row stream the target holds already:
+/// those rows are left out where they are made, so a batch never carries
+/// rows that are committed (after a restart, the first unit is often
+/// committed in part).
+#[derive(Debug, Clone)]
+pub struct Work {
+    /// The unit.
+    pub unit: Unit,
+    /// The target's checkpoint when the attempt began, if not empty.
+    pub committed: Option<Arc<Committed>>,
+}
+
+impl crate::chaos::Covers for Work {
+    fn unit(&self) -> &Unit {
+        &self.unit
+    }
+}
 
 /// Generates units of work on a worker thread and, for targets that write
 /// bytes, encodes them there too.
@@ -36,10 +55,11 @@ impl UnitGenerator {
 }
 
 impl Generator for UnitGenerator {
-    type Unit = Unit;
+    type Unit = Work;
     type Chunk = Block;
 
-    fn generate(&mut self, unit: Unit) -> Result<Vec<Block>, BoxError> {
+    fn generate(&mut self, work: Work) -> Result<Vec<Block>, BoxError> {
+        let unit = work.unit;
         unit.check_size(&self.generators)
             .map_err(|e| Failure::new(ErrorKind::Input, e))?;
         let mut blocks = self
@@ -50,6 +70,11 @@ impl Generator for UnitGenerator {
         for block in &mut blocks {
             block.stream = stream;
             stream += block.len() as u64;
+        }
+        if let Some(committed) = &work.committed {
+            blocks = blocks.into_iter().flat_map(|b| committed.trim(b)).collect();
+        }
+        for block in &mut blocks {
             if let Some(encoder) = &self.encoder {
                 if self.sizes.len() <= block.table {
                     self.sizes.resize(block.table + 1, 0);

@@ -83,6 +83,8 @@ pub struct PipelineSettings {
     pub restart_window_s: u64,
     /// First pause before a restart, in milliseconds (default 100; doubles).
     pub backoff_ms: u64,
+    /// What is restarted when a part fails (default one-for-one).
+    pub strategy: datagen_actors::Strategy,
 }
 
 impl Default for PipelineSettings {
@@ -94,6 +96,7 @@ impl Default for PipelineSettings {
             max_restarts: 3,
             restart_window_s: 60,
             backoff_ms: 100,
+            strategy: datagen_actors::Strategy::OneForOne,
         }
     }
 }

@@ -85,6 +85,12 @@ pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
         true
     }
 
+    /// Whether its sinks load over connections that can be lost (and
+    /// lost on purpose, with `--chaos target.drop_connection_every`).
+    fn has_connections(&self) -> bool {
+        false
+    }
+
     /// Whether a failed attempt can be redone from the sink's checkpoint
     /// within the run (not standard output: what was printed cannot be
     /// taken back).
@@ -125,6 +131,32 @@ pub struct OpenArgs {
     pub shard: Shard,
     /// Where the sink counts the rows it commits.
     pub progress: Arc<Progress>,
+    /// How far commit units are shrunk after failures, shared by the
+    /// sinks of the run.
+    pub commit_scale: Arc<CommitScale>,
+    /// Fault injection (`--chaos target.drop_connection_every=N`): every
+    /// N-th commit of the run loses its connection (PostgreSQL).
+    pub drop_connection_every: Option<Every>,
+}
+
+/// Every N-th of something, counted across the attempts of a run.
+#[derive(Debug, Clone)]
+pub struct Every {
+    /// N.
+    pub n: u64,
+    /// How many so far.
+    pub count: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Every {
+    /// Counts one more; true when it is an N-th.
+    pub fn tick(&self) -> bool {
+        let k = self
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        k.is_multiple_of(self.n.max(1))
+    }
 }
 
 /// An open target: the pipeline's Target actor writes batches to it.
@@ -150,12 +182,16 @@ pub trait TargetSink: Sink<Chunk = Block> {
 impl Sink for Box<dyn TargetSink> {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
         (**self).write(batch)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
         (**self).finish()
+    }
+
+    fn durable(&self) -> Option<u64> {
+        (**self).durable()
     }
 }
 
@@ -222,8 +258,149 @@ impl Resume {
 /// unit's COPY streams stay a few megabytes.
 pub const COMMIT_ROWS: u64 = 50_000;
 
+/// Commit units shrunk after failures: each failure of the target halves
+/// them (down to one batch), each commit doubles them back towards the
+/// configured size. A fault every N batches, for any N ≥ 2, then still
+/// lets commits through: after a failure the units fit between faults.
+#[derive(Debug, Default)]
+pub struct CommitScale {
+    halvings: std::sync::atomic::AtomicU32,
+    /// The configured rows per unit and per batch of the last sink opened.
+    sizes: std::sync::Mutex<(u64, usize)>,
+}
+
+impl CommitScale {
+    /// Rows per commit unit now, for a sink configured with `configured`
+    /// rows per unit and batches of `batch_rows`.
+    pub fn rows(&self, configured: u64, batch_rows: usize) -> u64 {
+        let h = self.halvings.load(std::sync::atomic::Ordering::Relaxed);
+        (configured >> h.min(63)).max(batch_rows as u64).max(1)
+    }
+
+    /// Whether commit units are as small as they get.
+    pub fn smallest(&self, configured: u64, batch_rows: usize) -> bool {
+        self.rows(configured, batch_rows) <= (batch_rows as u64).max(1)
+    }
+
+    /// Whether the units of the sinks opened are as small as they get.
+    pub fn at_floor(&self) -> bool {
+        let (configured, batch_rows) = *self.sizes.lock().expect("commit sizes");
+        configured > 0 && self.smallest(configured, batch_rows)
+    }
+
+    /// After a failure of the target.
+    pub fn halve(&self) {
+        let _ = self.halvings.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |h| Some((h + 1).min(63)),
+        );
+    }
+
+    /// After a commit.
+    pub fn grow(&self) {
+        let _ = self.halvings.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |h| Some(h.saturating_sub(1)),
+        );
+    }
+}
+
+/// How a sink cuts commit units: the configured size, shrunk after
+/// failures by the run's [`CommitScale`].
+#[derive(Debug, Clone, Default)]
+pub struct Commits {
+    /// Rows per unit as configured (never less than a batch).
+    pub configured: u64,
+    /// Rows per batch: a unit is never smaller.
+    pub batch_rows: usize,
+    /// The run's shrinking.
+    pub scale: Arc<CommitScale>,
+}
+
+impl Commits {
+    /// `configured` rows per unit (or the default) for `args`.
+    pub fn new(configured: Option<u64>, args: &OpenArgs) -> Commits {
+        let configured = commit_rows(configured, args.batch_rows);
+        *args.commit_scale.sizes.lock().expect("commit sizes") = (configured, args.batch_rows);
+        Commits {
+            configured,
+            batch_rows: args.batch_rows,
+            scale: args.commit_scale.clone(),
+        }
+    }
+
+    /// Rows per unit now.
+    pub fn rows(&self) -> u64 {
+        self.scale.rows(self.configured, self.batch_rows)
+    }
+
+    /// A unit was committed: units grow back.
+    pub fn committed(&self) {
+        self.scale.grow();
+    }
+}
+
+/// Rows given to a sink and how many of them are durable, for
+/// [`Sink::durable`]; and whether the last write failed half-way (then a
+/// sink dropped without `finish` commits nothing more).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Given {
+    /// Rows given to `write`, counted before committed ones are dropped.
+    pub given: u64,
+    /// Of those, the rows committed.
+    pub durable: u64,
+    /// A write is under way or failed half-way.
+    pub poisoned: bool,
+}
+
+impl Given {
+    /// A write of `batch` begins.
+    pub fn begin(&mut self, batch: &[Block]) {
+        self.given += batch.iter().map(|b| b.len() as u64).sum::<u64>();
+        self.poisoned = true;
+    }
+
+    /// The write ended well.
+    pub fn end(&mut self) {
+        self.poisoned = false;
+    }
+
+    /// Everything given so far is committed.
+    pub fn committed(&mut self) {
+        self.durable = self.given;
+    }
+}
+
 /// Rows per commit unit: as configured, or [`COMMIT_ROWS`], and never
 /// less than a batch.
 pub fn commit_rows(configured: Option<u64>, batch_rows: usize) -> u64 {
     configured.unwrap_or(COMMIT_ROWS.max(batch_rows as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_units_halve_after_failures_and_grow_back_after_commits() {
+        let scale = CommitScale::default();
+        assert_eq!(scale.rows(5_000, 1_000), 5_000);
+        scale.halve();
+        assert_eq!(scale.rows(5_000, 1_000), 2_500);
+        scale.halve();
+        scale.halve();
+        assert_eq!(scale.rows(5_000, 1_000), 1_000, "never below a batch");
+        assert!(scale.smallest(5_000, 1_000));
+        for _ in 0..70 {
+            scale.halve();
+        }
+        assert_eq!(scale.rows(u64::MAX, 1), u64::MAX >> 63);
+        for _ in 0..100 {
+            scale.grow();
+        }
+        assert_eq!(scale.rows(5_000, 1_000), 5_000);
+        assert!(!scale.smallest(5_000, 1_000));
+    }
 }

@@ -88,8 +88,8 @@ pub struct NullSink {
 impl Sink for NullSink {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        for block in &batch {
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        for block in batch.iter() {
             self.progress.add(block.table, block.len() as u64);
         }
         Ok(())

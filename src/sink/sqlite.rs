@@ -18,7 +18,7 @@ use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
 use super::options::{AnyKey, Common, IfExists, Options};
 use super::{
-    commit_rows, io_transient, BlockEncoder, ErrorKind, Failure, Kind, OpenArgs, Resume, Target,
+    io_transient, BlockEncoder, Commits, ErrorKind, Failure, Given, Kind, OpenArgs, Resume, Target,
     TargetSink,
 };
 use crate::diag::Diagnostic;
@@ -183,7 +183,7 @@ impl Target for SqliteTarget {
             &self.path,
             args.schema.clone(),
             self.common.if_exists,
-            commit_rows(self.common.commit_rows, args.batch_rows),
+            Commits::new(self.common.commit_rows, args),
             args.resume.clone(),
             args.progress.clone(),
         )?))
@@ -214,9 +214,11 @@ pub struct SqliteSink {
     /// What earlier runs of this file committed.
     committed: Committed,
     /// Rows per transaction.
-    commit_rows: u64,
+    commits: Commits,
     /// `(table, rows)` written in the open transaction.
     pending: Vec<(usize, u64)>,
+    /// Rows given and committed.
+    given: Given,
 }
 
 /// The table that records committed ranges until the file is complete.
@@ -277,7 +279,7 @@ impl SqliteSink {
         path: &Path,
         schema: Arc<Schema>,
         if_exists: IfExists,
-        commit_rows: u64,
+        commits: Commits,
         resume: Resume,
         progress: Arc<Progress>,
     ) -> Result<Self, SqliteError> {
@@ -387,8 +389,9 @@ impl SqliteSink {
             progress,
             committed: committed.clone().unwrap_or_default(),
             resume,
-            commit_rows,
+            commits,
             pending: Vec::new(),
+            given: Given::default(),
         };
         if committed.is_none() {
             sink.prepare_tables(if_exists).map_err(|e| match e {
@@ -462,8 +465,9 @@ impl SqliteSink {
         Ok(())
     }
 
-    fn write_batch(&mut self, batch: Vec<Block>) -> rusqlite::Result<()> {
-        let batch = self.committed.uncommitted(batch);
+    fn write_batch(&mut self, batch: &mut Vec<Block>) -> rusqlite::Result<()> {
+        *batch = self.committed.uncommitted(std::mem::take(batch));
+        let batch = &*batch;
         let conn = self
             .conn
             .as_ref()
@@ -479,7 +483,7 @@ impl SqliteSink {
             let mut record = tx.prepare_cached(&format!(
                 "INSERT INTO {PROGRESS} (run, table_name, stream_from, stream_to, rows) VALUES (?1, ?2, ?3, ?4, ?5)"
             ))?;
-            for block in &batch {
+            for block in batch {
                 let n = block.len() as i64;
                 record.execute(rusqlite::params![
                     self.resume.fingerprint,
@@ -490,7 +494,7 @@ impl SqliteSink {
                 ])?;
             }
         }
-        for block in &batch {
+        for block in batch {
             let table = &self.schema.tables[block.table];
             let mut stmt = tx.prepare_cached(&self.inserts[block.table])?;
             for row in block.rows() {
@@ -528,8 +532,9 @@ impl SqliteSink {
         self.pending
             .extend(batch.iter().map(|b| (b.table, b.len() as u64)));
         let rows: u64 = self.pending.iter().map(|(_, n)| n).sum();
-        if rows >= self.commit_rows {
+        if rows >= self.commits.rows() {
             self.commit()?;
+            self.commits.committed();
         }
         Ok(())
     }
@@ -537,12 +542,14 @@ impl SqliteSink {
     /// Commits the open transaction, with its checkpoint rows.
     fn commit(&mut self) -> rusqlite::Result<()> {
         if self.pending.is_empty() {
+            self.given.committed();
             return Ok(());
         }
         self.conn().execute_batch("COMMIT")?;
         for (table, n) in self.pending.drain(..) {
             self.progress.add(table, n);
         }
+        self.given.committed();
         Ok(())
     }
 }
@@ -577,13 +584,20 @@ impl TargetSink for SqliteSink {
 impl Sink for SqliteSink {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        self.given.begin(batch);
         self.write_batch(batch).map_err(|source| {
             Box::new(Failure::from(SqliteError::Sqlite {
                 path: self.path.display().to_string(),
                 source,
             })) as BoxError
-        })
+        })?;
+        self.given.end();
+        Ok(())
+    }
+
+    fn durable(&self) -> Option<u64> {
+        Some(self.given.durable)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
@@ -632,9 +646,16 @@ impl SqliteSink {
 
 impl Drop for SqliteSink {
     fn drop(&mut self) {
-        // Not finished: the run failed or was stopped. An unpublished file
+        // Not finished: another part failed, or this sink did. What the
+        // batches written whole hold is committed — the restart continues
+        // after it — unless a write failed half-way. An unpublished file
         // stays for the Supervisor's restart or for --resume; the run
         // removes it with [`discard`] when it gives up.
+        if self.conn.is_some() && !self.given.poisoned && !self.pending.is_empty() {
+            if let Err(e) = self.commit() {
+                tracing::debug!(error = %e, "committing on drop failed");
+            }
+        }
         drop(self.conn.take());
     }
 }

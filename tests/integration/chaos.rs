@@ -111,14 +111,19 @@ fn file_targets_start_over_and_publish_the_same_files() {
 }
 
 #[test]
-fn when_the_policy_gives_up_the_run_fails_cleanly() {
+fn when_the_policy_gives_up_what_is_committed_resumes_to_the_same_data() {
     let genfile = schema("shop.toml");
     let dir = tempfile::tempdir().unwrap();
+    let calm = dir.path().join("calm.db");
+    let out = go(&genfile, &format!("sqlite://{}", calm.display()), None);
+    assert!(out.status.success(), "{}", stderr(&out));
     let db = dir.path().join("x.db");
+    let target = format!("sqlite://{}", db.display());
     let out = run(datagen()
         .env("DATAGEN_MAX_RESTARTS", "2")
         .env("DATAGEN_BACKOFF_MS", "1")
         .env("DATAGEN_BATCH_ROWS", "1000")
+        .env("DATAGEN_COMMIT_ROWS", "5000")
         .arg("--config")
         .arg(&genfile)
         .args([
@@ -128,15 +133,24 @@ fn when_the_policy_gives_up_the_run_fails_cleanly() {
             "--chaos",
             "target.error_every=3",
         ])
-        .args(["--target", &format!("sqlite://{}", db.display())]));
+        .args(["--target", &target]));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("gave up after 2 restarts"),
-        "{}",
-        stderr(&out)
-    );
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert!(left.is_empty(), "nothing is left behind: {left:?}");
+    let err = stderr(&out);
+    assert!(err.contains("gave up after 2 restarts"), "{err}");
+    // Commit units shrank after each failure, so some got through; they
+    // stay for --resume, which finishes the run.
+    assert!(err.contains("--resume"), "{err}");
+    assert!(!db.exists(), "nothing is published");
+    let out = run(datagen()
+        .env("DATAGEN_BATCH_ROWS", "1000")
+        .env("DATAGEN_COMMIT_ROWS", "5000")
+        .arg("--config")
+        .arg(&genfile)
+        .args([
+            "--quiet", "--scale", "0.05", "--resume", "--target", &target,
+        ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(dump(&db), dump(&calm));
 
     let bad = run(datagen()
         .arg("--config")
@@ -144,4 +158,45 @@ fn when_the_policy_gives_up_the_run_fails_cleanly() {
         .args(["--chaos", "target.explode=1"]));
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("unknown fault"), "{}", stderr(&bad));
+}
+
+#[test]
+fn faults_that_leave_no_commit_through_are_declared_a_stall() {
+    let genfile = schema("shop.toml");
+    let dir = tempfile::tempdir().unwrap();
+    for strategy in ["one_for_one", "one_for_all", "rest_for_one"] {
+        let out = run(datagen()
+            .env("DATAGEN_MAX_RESTARTS", "1000")
+            .env("DATAGEN_BATCH_ROWS", "1000")
+            .env("DATAGEN_COMMIT_ROWS", "8000")
+            .env("DATAGEN_BACKOFF_MS", "10")
+            .env("DATAGEN_STRATEGY", strategy)
+            .arg("--config")
+            .arg(&genfile)
+            .args([
+                "--quiet",
+                "--scale",
+                "0.05",
+                "--chaos",
+                "target.error_every=1",
+            ])
+            .args([
+                "--target",
+                &format!("sqlite://{}", dir.path().join("x.db").display()),
+            ]));
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        // Units halve 8 → 4 → 2 → 1 batches; once at one batch with
+        // nothing committed across three restarts, the run stops, with
+        // the figures — not after the thousand restarts allowed.
+        assert!(
+            err.contains("gave up after 3 restarts")
+                && err.contains(
+                    "stalled: no rows committed across 3 restarts with commits of one batch"
+                )
+                && err.contains("(0 of "),
+            "{strategy}: {err}"
+        );
+        assert!(!dir.path().join("x.db").exists());
+    }
 }

@@ -21,6 +21,7 @@ mod settings;
 mod shards;
 mod sqlite;
 mod stats;
+mod supervision;
 mod support;
 mod time;
 mod unique;

@@ -28,13 +28,14 @@ use crate::generators::dist::{self, Count};
 use toml::Value as TomlValue;
 
 /// The keys of `[pipeline]`.
-const PIPELINE_KEYS: [&str; 6] = [
+const PIPELINE_KEYS: [&str; 7] = [
     "buffer_rows",
     "batch_rows",
     "workers",
     "max_restarts",
     "restart_window_s",
     "backoff_ms",
+    "strategy",
 ];
 
 /// Validates `raw`, read from `path`, with `check_target` checking the
@@ -120,6 +121,16 @@ pub fn validate(
     }
     if let Some(n) = positive(&mut d, "backoff_ms", 0) {
         pipeline.backoff_ms = n as u64;
+    }
+    if let Some((name, span)) = p.string(&mut d, "strategy") {
+        match datagen_actors::Strategy::parse(name) {
+            Some(s) => pipeline.strategy = s,
+            None => d.push(
+                Diagnostic::new(span, format!("unknown `strategy` \"{name}\"")).help(
+                    "one of \"one_for_one\" (the default), \"one_for_all\", \"rest_for_one\"",
+                ),
+            ),
+        }
     }
     p.report_unknown(&mut d, &PIPELINE_KEYS);
 

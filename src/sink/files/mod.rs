@@ -29,7 +29,7 @@ use std::sync::Arc;
 use super::ddl::Dialect;
 use super::options::{AnyKey, Common, Options};
 use super::place::MadeDirs;
-use super::{commit_rows, Failure, Kind, OpenArgs, Target, TargetSink};
+use super::{Commits, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{no_options, Url, UrlError};
@@ -204,7 +204,7 @@ impl Target for FileTarget {
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
         let options = FileOptions {
             if_exists: self.common.if_exists,
-            commit_rows: commit_rows(self.common.commit_rows, args.batch_rows),
+            commits: Commits::new(self.common.commit_rows, args),
             resume: args.resume.clone(),
             shard: args.shard,
         };

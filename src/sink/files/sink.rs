@@ -17,14 +17,16 @@ use crate::shard::Shard;
 use crate::sink::checkpoint::Committed;
 use crate::sink::options::IfExists;
 use crate::sink::place;
-use crate::sink::{classify, ddl, encoded, BlockEncoder, Failure, Resume, TargetSink};
+use crate::sink::{
+    classify, ddl, encoded, BlockEncoder, Commits, Failure, Given, Resume, TargetSink,
+};
 use crate::value::Block;
 
 /// Checkpointing state of a resumable file sink.
 struct Checkpointing {
     layout: Layout,
     fingerprint: String,
-    commit_rows: u64,
+    commits: Commits,
     /// Rows written since the last checkpoint.
     since: u64,
     /// Stream ranges written, committed or not (committed at the next
@@ -51,6 +53,10 @@ pub struct FileSink {
     committed: Committed,
     /// Rows written per table (including a resumed run's).
     rows: Vec<u64>,
+    /// Rows given and checkpointed.
+    given: Given,
+    /// `finish` was called: nothing is checkpointed on drop.
+    finished: bool,
 }
 
 /// How a file sink is opened: resumption and commit units.
@@ -59,7 +65,7 @@ pub struct FileOptions {
     /// What to do with existing files.
     pub if_exists: IfExists,
     /// Rows between checkpoints.
-    pub commit_rows: u64,
+    pub commits: Commits,
     /// Resuming, the fingerprint, the stop flag.
     pub resume: Resume,
     /// The slice of the run written.
@@ -122,7 +128,7 @@ impl FileSink {
         sink.checkpointing = Some(Checkpointing {
             layout: layout.clone(),
             fingerprint: ck.fingerprint,
-            commit_rows: options.commit_rows,
+            commits: options.commits.clone(),
             since: 0,
             written: ck.committed,
         });
@@ -133,7 +139,7 @@ impl FileSink {
         self.checkpointing = Some(Checkpointing {
             layout,
             fingerprint: options.resume.fingerprint.clone(),
-            commit_rows: options.commit_rows,
+            commits: options.commits.clone(),
             since: 0,
             written: Vec::new(),
         });
@@ -143,6 +149,7 @@ impl FileSink {
     /// (written under a temporary name and renamed, so it is whole).
     fn commit(&mut self) -> Result<(), FileError> {
         let Some(ck) = &mut self.checkpointing else {
+            self.given.committed();
             return Ok(());
         };
         let mut lengths = Vec::with_capacity(self.outputs.len());
@@ -171,6 +178,8 @@ impl FileSink {
         std::fs::rename(&temp, &ck.layout.checkpoint)
             .map_err(io_err("write", &ck.layout.checkpoint))?;
         ck.since = 0;
+        ck.commits.committed();
+        self.given.committed();
         Ok(())
     }
 
@@ -337,14 +346,16 @@ impl FileSink {
             checkpointing: None,
             committed: Committed::default(),
             rows: vec![0; schema_tables],
+            given: Given::default(),
+            finished: false,
         }
     }
 
-    fn write_batch(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        let batch = self.committed.uncommitted(batch);
-        for mut block in batch {
+    fn write_batch(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        *batch = self.committed.uncommitted(std::mem::take(batch));
+        for block in batch.iter_mut() {
             let (t, first_row) = (block.table, block.first_row);
-            let encoded = encoded(&*self.encoder, &mut block)?;
+            let encoded = encoded(&*self.encoder, block)?;
             if matches!(self.format, FileFormat::Sql(_)) {
                 for i in 0..encoded.ends.len() {
                     let first = i == 0 && self.rows[t] == 0;
@@ -366,7 +377,7 @@ impl FileSink {
         if self
             .checkpointing
             .as_ref()
-            .is_some_and(|ck| ck.since >= ck.commit_rows)
+            .is_some_and(|ck| ck.since >= ck.commits.rows())
         {
             self.commit()?;
         }
@@ -452,13 +463,39 @@ impl FileSink {
 impl Sink for FileSink {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        self.write_batch(batch).map_err(classify::<FileError>)
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        self.given.begin(batch);
+        self.write_batch(batch).map_err(classify::<FileError>)?;
+        self.given.end();
+        Ok(())
+    }
+
+    fn durable(&self) -> Option<u64> {
+        Some(self.given.durable)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
+        self.finished = true;
         self.complete()
             .map_err(|e| Box::new(Failure::from(e)) as BoxError)
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // Not finished: another part failed, or this sink did. The
+        // batches written whole are checkpointed — a restart continues
+        // after them — unless a write failed half-way.
+        let since = self.checkpointing.as_ref().map_or(0, |ck| ck.since);
+        if since > 0
+            && !self.finished
+            && !self.given.poisoned
+            && !self.resume.stop.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            if let Err(e) = self.commit() {
+                tracing::debug!(error = %e, "checkpointing on drop failed");
+            }
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub(super) struct Job {
     pub(super) rows: Vec<u64>,
     pub(super) from: u64,
     pub(super) to: u64,
+    /// The unit's number in its sink, to mark it committed.
+    pub(super) unit: u64,
 }
 
 impl Job {
@@ -35,6 +37,7 @@ impl Job {
             rows: vec![0; tables],
             from,
             to: from,
+            unit: 0,
         }
     }
 }
@@ -49,6 +52,12 @@ pub(super) struct Loader {
     pub(super) run: Arc<str>,
     pub(super) progress_table: String,
     pub(super) progress: Arc<Progress>,
+    /// The sink's units in flight: a committed one is removed.
+    pub(super) in_flight: Arc<std::sync::Mutex<std::collections::BTreeMap<u64, u64>>>,
+    /// Commit units grow back after each commit.
+    pub(super) commits: crate::sink::Commits,
+    /// Fault injection: lose the connection before every N-th COMMIT.
+    pub(super) drop_connection_every: Option<crate::sink::Every>,
 }
 
 /// Times a unit is tried on fresh connections before the load fails.
@@ -111,6 +120,18 @@ impl Loader {
                 ],
             )
             .await?;
+        if self
+            .drop_connection_every
+            .as_ref()
+            .is_some_and(|e| e.tick())
+        {
+            // A real loss: the server ends the backend and closes the
+            // socket, with the unit's transaction open.
+            tracing::info!("chaos: target.drop_connection_every: terminating the connection");
+            client
+                .batch_execute("SELECT pg_terminate_backend(pg_backend_pid())")
+                .await?;
+        }
         client.batch_execute("COMMIT").await
     }
 
@@ -134,6 +155,7 @@ impl Loader {
 /// When the connection is lost it reconnects and commits the unit again,
 /// unless the unit turns out to be committed already: exactly once.
 pub(super) async fn load(
+    index: usize,
     mut client: Client,
     receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     loader: Arc<Loader>,
@@ -161,6 +183,7 @@ pub(super) async fn load(
                     let pause = Duration::from_millis(100 << attempt);
                     tracing::warn!(
                         error = %describe(&e),
+                        connection = index,
                         attempt,
                         "PostgreSQL connection lost; reconnecting in {pause:?}"
                     );
@@ -181,7 +204,10 @@ pub(super) async fn load(
                         .map(|(t, _)| quote(&loader.tables[t].name))
                         .collect();
                     return Err(PgError::Server {
-                        action: format!("commit rows of {}", tables.join(", ")),
+                        action: format!(
+                            "commit rows of {} (connection {index})",
+                            tables.join(", ")
+                        ),
                         cause: describe(&e),
                         transient: transient(&e),
                     });
@@ -191,5 +217,11 @@ pub(super) async fn load(
         for (t, &n) in job.rows.iter().enumerate() {
             loader.progress.add(t, n);
         }
+        loader
+            .in_flight
+            .lock()
+            .expect("units in flight")
+            .remove(&job.unit);
+        loader.commits.committed();
     }
 }

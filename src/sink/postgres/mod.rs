@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use super::options::{
     at_least, text, AnyKey, Common, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
 };
-use super::{commit_rows, Failure, Kind, OpenArgs, Target, TargetSink};
+use super::{Commits, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::url::{Url, UrlError};
@@ -145,11 +145,16 @@ impl Target for PgTarget {
         out
     }
 
+    fn has_connections(&self) -> bool {
+        true
+    }
+
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
         let options = PgOptions {
             if_exists: self.common.if_exists,
             constraints: self.constraints,
-            commit_rows: commit_rows(self.common.commit_rows, args.batch_rows),
+            commits: Commits::new(self.common.commit_rows, args),
+            drop_connection_every: args.drop_connection_every.clone(),
             connections: self.connections,
             resume: args.resume.clone(),
             shard: args.shard,

@@ -58,8 +58,12 @@ pub struct PgOptions {
     pub if_exists: IfExists,
     /// When keys are added.
     pub constraints: Constraints,
-    /// Rows per transaction (rounded up to whole batches).
-    pub commit_rows: u64,
+    /// Rows per transaction (rounded up to whole batches), shrunk after
+    /// failures.
+    pub commits: crate::sink::Commits,
+    /// Fault injection: every N-th commit, counted across the run, the
+    /// connection's backend is terminated before COMMIT.
+    pub drop_connection_every: Option<crate::sink::Every>,
     /// Connections loading at once.
     pub connections: usize,
     /// Resuming, the run's fingerprint, the stop flag.

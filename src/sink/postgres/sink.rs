@@ -1,7 +1,8 @@
 //! The PostgreSQL sink: opening a load (or joining or resuming one),
 //! handing commit units to the loading connections, and finishing.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use datagen_actors::{BoxError, Sink};
@@ -24,7 +25,7 @@ use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::sink::checkpoint::Committed;
 use crate::sink::ddl::{constraints, quote, Constraint, DdlOptions};
-use crate::sink::{classify, encoded, BlockEncoder, TargetSink};
+use crate::sink::{classify, encoded, BlockEncoder, Given, TargetSink};
 use crate::value::Block;
 
 /// Drops its runtime without blocking, so the sink may be dropped anywhere.
@@ -65,6 +66,16 @@ pub struct PgSink {
     /// For connections made again after one was lost.
     config: Config,
     url: PgUrl,
+    /// Rows given to `write`; whether a write is under way or failed.
+    given: Given,
+    /// Rows given before the batch being written.
+    batch_start: u64,
+    /// Rows given before the first row of the unit being filled.
+    job_start: Option<u64>,
+    /// Units sent and not committed yet: number → rows given before
+    /// their first row. The smallest bounds what is durable.
+    in_flight: Arc<Mutex<BTreeMap<u64, u64>>>,
+    next_unit: u64,
 }
 
 /// Drops `tables` (qualified names; the progress table only if it holds
@@ -175,6 +186,7 @@ impl PgSink {
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let fingerprint: Arc<str> = options.resume.fingerprint.clone().into();
         let progress_table = ddl.qualified(PROGRESS_TABLE);
+        let in_flight = Arc::new(Mutex::new(BTreeMap::new()));
         let loader = Arc::new(Loader {
             config: Arc::new(config.clone()),
             url: url.clone(),
@@ -183,13 +195,16 @@ impl PgSink {
             run: fingerprint,
             progress_table,
             progress: progress.clone(),
+            in_flight: in_flight.clone(),
+            commits: options.commits.clone(),
+            drop_connection_every: options.drop_connection_every.clone(),
         });
         let mut workers = Vec::new();
-        for _ in 0..options.connections.max(1) {
+        for index in 0..options.connections.max(1) {
             let client = rt.get().block_on(connect_loader(&config, url, lock))?;
             workers.push(
                 rt.get()
-                    .spawn(load(client, receiver.clone(), loader.clone())),
+                    .spawn(load(index, client, receiver.clone(), loader.clone())),
             );
         }
         let n = schema.tables.len();
@@ -211,6 +226,11 @@ impl PgSink {
             config,
             url: url.clone(),
             schema,
+            given: Given::default(),
+            batch_start: 0,
+            job_start: None,
+            in_flight,
+            next_unit: 0,
         })
     }
 
@@ -223,13 +243,15 @@ impl PgSink {
             self.job.to = block.stream;
         }
         let (t, n) = (block.table, block.len() as u64);
-        encoded(&*self.encoder, block)?;
-        let bytes = block.encoded.take().map(|e| e.bytes).unwrap_or_default();
+        self.job_start.get_or_insert(self.batch_start);
+        // Copied, not taken: the block stays whole until its rows are
+        // committed, for a replacement sink should this one fail.
+        let bytes = Bytes::copy_from_slice(&encoded(&*self.encoder, block)?.bytes);
         let stream = &mut self.job.streams[t];
         if stream.is_empty() {
             stream.push(Bytes::from_static(HEADER));
         }
-        stream.push(Bytes::from(bytes));
+        stream.push(bytes);
         self.job.rows[t] += n;
         self.job.to += n;
         Ok(())
@@ -243,6 +265,13 @@ impl PgSink {
         }
         let next = Job::new(self.schema.tables.len(), self.job.to);
         let mut job = std::mem::replace(&mut self.job, next);
+        job.unit = self.next_unit;
+        self.next_unit += 1;
+        let start = self.job_start.take().unwrap_or(self.batch_start);
+        self.in_flight
+            .lock()
+            .expect("units in flight")
+            .insert(job.unit, start);
         for stream in job.streams.iter_mut().filter(|s| !s.is_empty()) {
             stream.push(Bytes::from_static(TRAILER));
         }
@@ -386,20 +415,84 @@ impl PgSink {
 impl Sink for PgSink {
     type Chunk = Block;
 
-    fn write(&mut self, batch: Vec<Block>) -> Result<(), BoxError> {
-        for mut block in self.committed.uncommitted(batch) {
-            self.add(&mut block).map_err(classify::<PgError>)?;
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        self.batch_start = self.given.given;
+        self.given.begin(batch);
+        *batch = self.committed.uncommitted(std::mem::take(batch));
+        for block in batch.iter_mut() {
+            self.add(block).map_err(classify::<PgError>)?;
         }
-        if self.job.to - self.job.from >= self.options.commit_rows {
+        if self.job.to - self.job.from >= self.options.commits.rows() {
             self.send().map_err(classify::<PgError>)?;
         }
+        self.given.end();
         Ok(())
+    }
+
+    fn durable(&self) -> Option<u64> {
+        let in_flight = self.in_flight.lock().expect("units in flight");
+        let mut durable = self.given.given;
+        if let Some(&start) = in_flight.values().min() {
+            durable = durable.min(start);
+        }
+        if let Some(start) = self.job_start {
+            durable = durable.min(start);
+        }
+        Some(durable)
     }
 
     fn finish(&mut self) -> Result<(), BoxError> {
         self.complete().map_err(classify::<PgError>)
     }
 }
+
+impl Drop for PgSink {
+    fn drop(&mut self) {
+        // Not finished: another part failed, or this sink did. The units
+        // in flight on the connections finish (each commits whole or not
+        // at all), and the rows of the batches written whole are sent as
+        // one more: a restart continues after all of them instead of
+        // doing them again.
+        if self.sender.is_none() {
+            return;
+        }
+        // Blocking on the sink's runtime is not allowed where another one
+        // drives the thread (an arbiter tearing its actors down): the
+        // wait then runs on a thread of its own.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|scope| {
+                let _ = scope.spawn(|| self.drain()).join();
+            });
+        } else {
+            self.drain();
+        }
+    }
+}
+
+impl PgSink {
+    /// Sends the rows of the batches written whole, closes the queue, and
+    /// waits for every loading connection to end.
+    fn drain(&mut self) {
+        if !self.given.poisoned {
+            if let Err(e) = self.send() {
+                tracing::debug!(error = %datagen_actors::chain(&*e), "committing on drop failed");
+            }
+        }
+        drop(self.sender.take());
+        for worker in std::mem::take(&mut self.workers) {
+            let waited = self
+                .rt
+                .get()
+                .block_on(async { tokio::time::timeout(DRAIN, worker).await });
+            if waited.is_err() {
+                tracing::warn!("a loading connection did not end within {DRAIN:?}; leaving it");
+            }
+        }
+    }
+}
+
+/// How long a sink dropped after a failure waits for its units in flight.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl TargetSink for PgSink {
     fn committed(&self) -> &Committed {
