@@ -194,11 +194,12 @@ struct Opener {
 }
 
 impl Opener {
-    fn args(&self, resume: bool) -> OpenArgs {
+    fn args(&self, resume: bool, restart: bool) -> OpenArgs {
         OpenArgs {
             schema: self.schema.clone(),
             resume: Resume {
                 resume,
+                restart,
                 fingerprint: self.fingerprint.clone(),
                 stop: self.stop.clone(),
                 honoured: self.honoured.clone(),
@@ -252,7 +253,7 @@ impl Attempts {
                     self.opener.progress.reset();
                 }
                 tracing::info!(attempt = n, ?what, "reopening the target");
-                let args = self.opener.args(self.target.resumable());
+                let args = self.opener.args(self.target.resumable(), true);
                 let target = &self.target;
                 std::thread::scope(|scope| scope.spawn(|| target.open(&args)).join())
                     .map_err(|_| "reopening the target panicked")??
@@ -419,7 +420,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             count: chaos_state.commits.clone(),
         }),
     };
-    let sink = match target.open(&opener.args(mode.resume)) {
+    let sink = match target.open(&opener.args(mode.resume, false)) {
         Ok(sink) => sink,
         Err(e) => {
             // What the failed open made (a temporary file, tables) goes;

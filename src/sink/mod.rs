@@ -229,6 +229,10 @@ pub fn encoded<'b>(
 pub struct Resume {
     /// Continue from the target's checkpoint instead of starting anew.
     pub resume: bool,
+    /// Reopened by the Supervisor within the run (not `--resume`): the
+    /// checkpoint is this run's own, even when it holds nothing yet and
+    /// the target holds another load's progress.
+    pub restart: bool,
     /// Identifies the run's data (see `run::fingerprint`).
     pub fingerprint: String,
     /// Set when the run is stopped by a signal: `finish` then commits what

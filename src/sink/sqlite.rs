@@ -312,7 +312,7 @@ impl SqliteSink {
                 }
                 let conn = Connection::open(file).map_err(sql_err)?;
                 match checkpoint(&conn, &resume.fingerprint).map_err(sql_err)? {
-                    Some(c) if c.others && c.committed.is_empty() => {
+                    Some(c) if c.others && c.committed.is_empty() && !resume.restart => {
                         return Err(SqliteError::Resume(format!(
                             "{} holds a run made with a different Genfile, seed or scale\n  help: resume with the same Genfile, --seed and --scale, or start over without --resume",
                             file.display()

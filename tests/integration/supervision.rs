@@ -188,3 +188,35 @@ fn every_strategy_survives_every_fault_into_postgres_with_identical_tables() {
         }
     }
 }
+
+/// A second Genfile loaded into a schema that holds another load restarts
+/// from its own progress, not the other load's.
+#[test]
+fn a_second_load_into_the_same_schema_restarts_from_its_own_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = genfile(dir.path());
+    let second = dir.path().join("second.toml");
+    std::fs::write(
+        &second,
+        "[tables.events]\nrows = 5000\n[tables.events.columns]\nid = { gen = \"sequence\", primary_key = true }\nkind = { gen = \"choice\", values = [\"a\", \"b\"] }\n",
+    )
+    .unwrap();
+    let db = TestSchema::new("two_loads");
+    let out = go(&first, &db.url(), "one_for_one", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for strategy in STRATEGIES {
+        db.pg
+            .execute(&format!("DROP TABLE IF EXISTS {}", db.table("events")));
+        // The first batch fails, before anything of this load is committed.
+        let out = go(&second, &db.url(), strategy, Some("target.panic_at=1"));
+        assert!(out.status.success(), "{strategy}: {}", stderr(&out));
+        assert_eq!(restarts(&out), 1, "{strategy}: {}", stderr(&out));
+        assert_eq!(
+            db.pg.value(&format!(
+                "SELECT count(DISTINCT id) FROM {}",
+                db.table("events")
+            )),
+            "5000"
+        );
+    }
+}

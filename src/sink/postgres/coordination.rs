@@ -181,7 +181,7 @@ pub(super) async fn prepare_or_join(
                 .iter()
                 .map(|t| created.contains(&t.name))
                 .collect();
-            match resume_state(main, schema, ddl, fingerprint).await? {
+            match resume_state(main, schema, ddl, &options.resume).await? {
                 Some((committed, _)) => Ok((created, committed)),
                 None => Err(PgError::Shard(format!(
                     "{} records this run, but its tables are gone\n  help: delete the run's row from {} to start the load over",
@@ -249,8 +249,9 @@ pub(super) async fn resume_state(
     client: &Client,
     schema: &Schema,
     ddl: &DdlOptions,
-    fingerprint: &str,
+    resume: &crate::sink::Resume,
 ) -> Result<Option<(Committed, Vec<u64>)>, PgError> {
+    let fingerprint = resume.fingerprint.as_str();
     let mut missing = Vec::new();
     for table in &schema.tables {
         let name = ddl.qualified(&table.name);
@@ -295,7 +296,10 @@ pub(super) async fn resume_state(
             counts[t] += n as u64;
         }
     }
-    if ranges.is_empty() && !others.is_empty() {
+    // Another load's progress (of another Genfile loaded into the same
+    // schema) is not this run's: a restart within the run reads its own,
+    // even when it has none yet; only `--resume` must find some.
+    if ranges.is_empty() && !others.is_empty() && !resume.restart {
         return Err(PgError::Resume(format!(
             "the tables hold a load made with a different Genfile, seed or scale (run {})\n  help: resume with the same Genfile, --seed and --scale, or start over without --resume and with if_exists = \"replace\"",
             others.into_iter().collect::<Vec<_>>().join(", ")

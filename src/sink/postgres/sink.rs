@@ -163,7 +163,7 @@ impl PgSink {
                 return Ok::<_, PgError>((main, created, committed, tables, encoders));
             }
             let resumed = match options.resume.resume {
-                true => resume_state(&main, &schema, &ddl, &options.resume.fingerprint).await?,
+                true => resume_state(&main, &schema, &ddl, &options.resume).await?,
                 false => None,
             };
             let (created, committed) = match resumed {
