@@ -69,6 +69,11 @@ struct RunArgs {
     /// No progress and no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write the summary as JSON, for scripts: `json` to standard
+    /// output, `json:PATH` to a file (rows per table, pipeline figures,
+    /// supervision events).
+    #[arg(long, value_name = "json|json:PATH")]
+    report: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +110,10 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         schema: Option<String>,
     },
+    /// Run the pipeline over a grid of settings and report its
+    /// throughput, backpressure, buffer occupancy, mailbox latency and
+    /// restarts at each point (a table, CSV, JSON and an SVG chart).
+    Bench(crate::bench::BenchArgs),
     /// Check a Genfile and print every problem found; exit 2 if any.
     Validate {
         /// The Genfile to check.
@@ -184,6 +193,17 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(BAD_INPUT);
         }
     };
+    let report_to = match args.report.as_deref().map(Report::parse).transpose() {
+        Ok(Some(Report::Stdout)) if settings.target.to_string().starts_with("stdout://") => {
+            eprintln!("error: --report json writes to standard output, where the rows go\n  help: write the report to a file: --report json:PATH");
+            return ExitCode::from(BAD_INPUT);
+        }
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
     let mode = crate::run::RunMode {
         quiet: args.quiet,
         resume: args.resume,
@@ -194,6 +214,20 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(summary) => {
             if !args.quiet {
                 eprintln!("{summary}");
+            }
+            if let Some(to) = report_to {
+                let json = format!("{:#}\n", summary.to_json());
+                let written = match &to {
+                    Report::Stdout => {
+                        use std::io::Write;
+                        std::io::stdout().write_all(json.as_bytes())
+                    }
+                    Report::File(path) => std::fs::write(path, json),
+                };
+                if let Err(e) = written {
+                    eprintln!("error: cannot write the report: {e}");
+                    return ExitCode::from(1);
+                }
             }
             ExitCode::SUCCESS
         }
@@ -235,6 +269,24 @@ fn run(args: RunArgs) -> ExitCode {
     }
 }
 
+/// Where `--report` writes.
+enum Report {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Report {
+    fn parse(text: &str) -> Result<Report, String> {
+        match text.split_once(':') {
+            None if text == "json" => Ok(Report::Stdout),
+            Some(("json", path)) if !path.is_empty() => Ok(Report::File(PathBuf::from(path))),
+            _ => Err(format!(
+                "--report `{text}`: expected `json` (to standard output) or `json:PATH`"
+            )),
+        }
+    }
+}
+
 /// This process's command line with `--resume`, passwords hidden.
 fn resume_command() -> String {
     let again: Vec<String> = std::env::args()
@@ -262,6 +314,7 @@ fn closed_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Bench(args)) => crate::bench::main(args),
         Some(Command::Validate { config }) => match load(&config) {
             Ok(schema) => {
                 let columns: usize = schema.tables.iter().map(|t| t.columns.len()).sum();

@@ -37,6 +37,7 @@
 //!   run under a restart policy.
 //! * [`cli`]: the command line.
 
+pub mod bench;
 pub mod chaos;
 pub mod cli;
 pub mod context;

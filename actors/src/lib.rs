@@ -52,6 +52,7 @@
 pub mod buffer;
 pub mod message;
 pub mod policy;
+pub mod sample;
 pub mod source;
 pub mod supervisor;
 pub mod target;
@@ -62,6 +63,7 @@ pub use message::{
     SourceFinished,
 };
 pub use policy::{Action, Event, RestartPolicy, Restarts, Strategy, Supervised};
+pub use sample::{Sampled, SAMPLE_EVERY};
 pub use source::{Generator, Source, SourceStats, WorkerPanicked};
 pub use supervisor::{
     run_pipeline, run_supervised, PipelineConfig, PipelineError, PipelineStats, Rebuild, Supervisor,

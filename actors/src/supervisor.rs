@@ -37,6 +37,7 @@ use futures::future::{FutureExt, Shared};
 use crate::buffer::BoundedBuffer;
 use crate::message::{ActorFailure, BufferStatus, GetStatus, Origin, SourceFinished};
 use crate::policy::{Action, Event, RestartPolicy, Restarts, Strategy, Supervised};
+use crate::sample::{Sampled, Samples, SAMPLE_EVERY};
 use crate::source::{
     Decision, Generator, Source, SourceDone, SourceStats, UnitFailed, Worker, WorkerPanicked,
 };
@@ -87,6 +88,8 @@ pub struct PipelineStats {
     pub target: TargetStats,
     /// The buffer at the end (its state is `Closed` after a clean run).
     pub buffer: BufferStatus,
+    /// The buffer sampled while the run went on.
+    pub sampled: Sampled,
     /// Wall-clock time of the whole run.
     pub elapsed: Duration,
 }
@@ -189,6 +192,8 @@ pub struct Supervisor<G: Generator, S: Sink<Chunk = G::Chunk>> {
     recent: Vec<Instant>,
     /// Restarts in a row after which nothing got through.
     streak: u32,
+    /// The buffer, sampled.
+    samples: Samples,
     /// The current Source's stats once it finished.
     source_done: Option<SourceStats>,
     target_done: bool,
@@ -466,11 +471,13 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
                 .send(GetStatus)
                 .into_actor(self)
                 .map(move |status, act, ctx| {
+                    let sampled = act.samples.summary();
                     let result = status
                         .map(|buffer| PipelineStats {
                             source: act.source,
                             target,
                             buffer,
+                            sampled,
                             elapsed,
                         })
                         .map_err(|e| PipelineError::Lost {
@@ -512,6 +519,26 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Actor for Supervisor<G, S> {
         // replaced, no other part may hold one, and actix stops an actor
         // nobody addresses (with its restart still pending).
         self.me = Some(ctx.address());
+        ctx.run_interval(SAMPLE_EVERY, |act, ctx| {
+            let Some(buffer) = act.parts.as_ref().map(|p| p.buffer.clone()) else {
+                return;
+            };
+            if act.halted {
+                return;
+            }
+            let sent = Instant::now();
+            ctx.spawn(
+                buffer
+                    .send(GetStatus)
+                    .into_actor(act)
+                    .map(move |status, act, _| {
+                        if let Ok(status) = status {
+                            act.samples.rows.push(status.rows as u64);
+                            act.samples.trips.push(sent.elapsed());
+                        }
+                    }),
+            );
+        });
         match self.next(Rebuild::All) {
             Ok((plan, sink)) => self.build(plan, sink, ctx),
             Err(e) => self.end(Err(PipelineError::Target(e)), ctx),
@@ -682,6 +709,7 @@ where
         restarts: Restarts::default(),
         recent: Vec::new(),
         streak: 0,
+        samples: Samples::default(),
         source_done: None,
         target_done: false,
         source: SourceStats::default(),

@@ -414,7 +414,14 @@ fn supervised(
     let faults = Arc::new(faults);
     let (s, f) = (store.clone(), faults.clone());
     let policy = RestartPolicy {
-        max_restarts: 400,
+        // One-for-one always gets through (about a batch per fault); the
+        // others may not (faults faster than they rebuild), and are cut
+        // short.
+        max_restarts: if strategy == Strategy::OneForOne {
+            100_000
+        } else {
+            400
+        },
         window: Duration::from_secs(60),
         backoff: Duration::ZERO,
         max_backoff: Duration::ZERO,

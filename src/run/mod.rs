@@ -93,6 +93,8 @@ impl RunError {
 struct Counted {
     inner: Box<dyn TargetSink>,
     progress: Arc<Progress>,
+    /// Bytes of the rows written (see [`Summary::bytes`]).
+    bytes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Sink for Counted {
@@ -100,7 +102,15 @@ impl Sink for Counted {
 
     fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
         let rows: usize = batch.iter().map(Block::len).sum();
+        let bytes: usize = batch
+            .iter()
+            .map(|b| match &b.encoded {
+                Some(e) => e.bytes.len(),
+                None => b.values.len() * std::mem::size_of::<crate::value::Value>() + b.text.len(),
+            })
+            .sum();
         self.inner.write(batch)?;
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         self.progress.wrote(rows as u64);
         Ok(())
     }
@@ -232,6 +242,8 @@ struct Attempts {
     stalled: u32,
     max_restarts: u32,
     started: std::time::Instant,
+    /// Bytes of the rows written, every attempt together.
+    bytes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Attempts {
@@ -287,6 +299,7 @@ impl Attempts {
         let counted = Counted {
             inner: sink,
             progress: self.opener.progress.clone(),
+            bytes: self.bytes.clone(),
         };
         Ok((
             units,
@@ -459,6 +472,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             )
         }
     };
+    let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let attempts = Attempts {
         first: Some(sink),
         target: target.clone(),
@@ -470,6 +484,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         stalled: 0,
         max_restarts: settings.restart_policy.max_restarts,
         started: std::time::Instant::now(),
+        bytes: bytes.clone(),
     };
     let reporter = Reporter::start(progress.clone(), quiet);
     let system = actix_rt::System::new();
@@ -544,5 +559,6 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         target: target.to_string(),
         restarts,
         shard: settings.shard,
+        bytes: bytes.load(Ordering::Relaxed),
     })
 }

@@ -20,12 +20,66 @@ pub struct Summary {
     pub restarts: Restarts,
     /// The slice of the run written.
     pub shard: Shard,
+    /// Bytes of the rows written: encoded bytes where the target takes
+    /// bytes, the rows' values and text in memory where it does not.
+    pub bytes: u64,
 }
 
 impl Summary {
     /// Rows of all tables.
     pub fn rows(&self) -> u64 {
         self.tables.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The summary as JSON, for scripts (`--report json`): rows per
+    /// table, the pipeline's figures, and every supervision event.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let s = &self.stats;
+        let secs = s.elapsed.as_secs_f64();
+        let share = |d: std::time::Duration| d.as_secs_f64() / secs.max(1e-9);
+        let r = &self.restarts;
+        json!({
+            "target": self.target,
+            "shard": { "index": self.shard.index, "count": self.shard.count },
+            "tables": self.tables.iter().map(|(t, n)| json!({ "table": t, "rows": n })).collect::<Vec<_>>(),
+            "rows": self.rows(),
+            "bytes": self.bytes,
+            "seconds": secs,
+            "rows_per_second": self.rows() as f64 / secs.max(1e-9),
+            "pipeline": {
+                "buffer_rows": self.buffer_rows,
+                "buffer_peak_rows": s.buffer.peak_rows,
+                "buffer_occupancy_mean_rows": s.sampled.occupancy_mean,
+                "buffer_occupancy_p99_rows": s.sampled.occupancy_p99,
+                "mailbox_round_trip_p50_us": s.sampled.round_trip_p50.as_micros() as u64,
+                "mailbox_round_trip_p99_us": s.sampled.round_trip_p99.as_micros() as u64,
+                "samples": s.sampled.samples,
+                "batches": s.target.batches,
+                "source_blocked_seconds": s.source.blocked.as_secs_f64(),
+                "source_blocked_share": share(s.source.blocked),
+                "target_starved_seconds": s.target.starved.as_secs_f64(),
+                "target_starved_share": share(s.target.starved),
+                "source_finished_received": s.target.source_finished,
+                "remainder_rows": s.target.remainder_rows,
+            },
+            "supervision": {
+                "restarts": r.total(),
+                "source": r.source,
+                "target": r.target,
+                "other": r.other,
+                "lost_seconds": r.lost.as_secs_f64(),
+                "replayed_rows": s.target.replayed_rows,
+                "units_generated_again": s.source.retried,
+                "events": r.events.iter().map(|e| json!({
+                    "at_seconds": e.at.as_secs_f64(),
+                    "origin": e.origin.to_string(),
+                    "cause": e.cause,
+                    "panic": e.panic,
+                    "action": e.action.describe(),
+                })).collect::<Vec<_>>(),
+            },
+        })
     }
 }
 

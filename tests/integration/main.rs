@@ -1,5 +1,6 @@
 //! datagen's integration tests, in one binary.
 
+mod bench;
 mod canon;
 mod catalogue;
 mod chaos;
