@@ -98,13 +98,29 @@ pub struct Block {
 /// Rows already encoded for a target: each row's bytes, back to back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Encoded {
-    /// Every row's bytes.
+    /// Every row's bytes (empty once frozen).
     pub bytes: Vec<u8>,
-    /// Where each row ends in `bytes`.
+    /// Where each row ends in the bytes.
     pub ends: Vec<u32>,
+    /// The bytes, once handed to a sink that keeps them while the block
+    /// is kept too ([`Encoded::freeze`]): shared, not copied.
+    pub frozen: Option<bytes::Bytes>,
 }
 
 impl Encoded {
+    /// The bytes, shared: a sink that sends them on while the Target keeps
+    /// the block (until its rows are committed) holds one copy, not two.
+    pub fn freeze(&mut self) -> bytes::Bytes {
+        self.frozen
+            .get_or_insert_with(|| bytes::Bytes::from(std::mem::take(&mut self.bytes)))
+            .clone()
+    }
+
+    /// Every row's bytes.
+    pub fn data(&self) -> &[u8] {
+        self.frozen.as_deref().unwrap_or(&self.bytes)
+    }
+
     /// Marks the end of a row at the current length.
     pub fn end_row(&mut self) {
         self.ends.push(self.bytes.len() as u32);
@@ -113,20 +129,29 @@ impl Encoded {
     /// The bytes of row `i`.
     pub fn row(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.bytes[start..self.ends[i] as usize]
+        &self.data()[start..self.ends[i] as usize]
     }
 
     /// Removes the first `at` rows and returns them.
     fn split_to(&mut self, at: usize) -> Encoded {
         let cut = self.ends[at - 1];
-        let tail = self.bytes.split_off(cut as usize);
-        let bytes = std::mem::replace(&mut self.bytes, tail);
+        let (bytes, frozen) = match &mut self.frozen {
+            Some(f) => (Vec::new(), Some(f.split_to(cut as usize))),
+            None => {
+                let tail = self.bytes.split_off(cut as usize);
+                (std::mem::replace(&mut self.bytes, tail), None)
+            }
+        };
         let mut ends = std::mem::take(&mut self.ends);
         self.ends = ends.split_off(at);
         for end in &mut self.ends {
             *end -= cut;
         }
-        Encoded { bytes, ends }
+        Encoded {
+            bytes,
+            ends,
+            frozen,
+        }
     }
 }
 
@@ -274,6 +299,24 @@ mod tests {
         assert_eq!(texts(&head), ["alpha", "beta", "gamma"]);
         assert_eq!(texts(&tail), ["delta"]);
         assert_eq!(tail.text, "delta");
+    }
+
+    #[test]
+    fn frozen_rows_are_shared_and_split_alike() {
+        let mut encoded = Encoded::default();
+        for row in ["a,1\n", "bb,2\n", "ccc,3\n"] {
+            encoded.bytes.extend_from_slice(row.as_bytes());
+            encoded.end_row();
+        }
+        let shared = encoded.freeze();
+        assert_eq!(&shared[..], b"a,1\nbb,2\nccc,3\n");
+        assert!(encoded.bytes.is_empty(), "not copied");
+        assert_eq!(encoded.freeze(), shared, "frozen once");
+        let head = encoded.split_to(2);
+        assert_eq!(head.data(), b"a,1\nbb,2\n");
+        assert_eq!(head.row(1), b"bb,2\n");
+        assert_eq!(encoded.data(), b"ccc,3\n");
+        assert_eq!(encoded.row(0), b"ccc,3\n");
     }
 
     #[test]

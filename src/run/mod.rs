@@ -105,7 +105,7 @@ impl Sink for Counted {
         let bytes: usize = batch
             .iter()
             .map(|b| match &b.encoded {
-                Some(e) => e.bytes.len(),
+                Some(e) => e.data().len(),
                 None => b.values.len() * std::mem::size_of::<crate::value::Value>() + b.text.len(),
             })
             .sum();

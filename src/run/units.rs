@@ -83,6 +83,7 @@ impl Generator for UnitGenerator {
                 let mut encoded = Encoded {
                     bytes: Vec::with_capacity(*size + *size / 8),
                     ends: Vec::new(),
+                    frozen: None,
                 };
                 encoder.encode(block, &mut encoded)?;
                 *size = encoded.bytes.len();

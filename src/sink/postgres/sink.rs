@@ -244,9 +244,10 @@ impl PgSink {
         }
         let (t, n) = (block.table, block.len() as u64);
         self.job_start.get_or_insert(self.batch_start);
-        // Copied, not taken: the block stays whole until its rows are
+        // Shared, not taken: the block stays whole until its rows are
         // committed, for a replacement sink should this one fail.
-        let bytes = Bytes::copy_from_slice(&encoded(&*self.encoder, block)?.bytes);
+        encoded(&*self.encoder, block)?;
+        let bytes = block.encoded.as_mut().expect("encoded just now").freeze();
         let stream = &mut self.job.streams[t];
         if stream.is_empty() {
             stream.push(Bytes::from_static(HEADER));
