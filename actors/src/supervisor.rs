@@ -149,6 +149,10 @@ pub enum Rebuild {
     Target,
 }
 
+/// Failures in a row with no progress between them after which the
+/// Supervisor gives up, whatever its policy still allows.
+const STUCK_AFTER: u32 = 8;
+
 type Factory<G> = Arc<dyn Fn() -> G + Send + Sync>;
 type Plan<U> = Box<dyn Iterator<Item = U> + Send>;
 type Attempts<U, S> = Box<dyn FnMut(u32, Rebuild) -> Result<(Plan<U>, S), BoxError>>;
@@ -332,6 +336,11 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
         if !(self.retry)(error) {
             return None;
         }
+        // Failures in a row after which nothing got through: however many
+        // restarts the window allows, the run is stuck.
+        if !progressed && self.streak >= STUCK_AFTER {
+            return None;
+        }
         self.policy.admit(
             &mut self.recent,
             Instant::now(),
@@ -409,8 +418,10 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
             arbiter.stop();
         }
         // Kept in the parts until replaced: a restart of everything in
-        // the meantime waits for it too.
+        // the meantime waits for it too, and this replacement is then
+        // dropped (the rebuilt pipeline has its own Target).
         let old = parts.sink.clone();
+        let attempt = self.attempt;
         ctx.spawn(
             async move {
                 actix_rt::time::sleep(pause).await;
@@ -418,7 +429,7 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
             }
             .into_actor(self)
             .map(move |(), act, ctx| {
-                if act.halted {
+                if act.halted || act.attempt != attempt {
                     return;
                 }
                 act.target_id += 1;

@@ -201,6 +201,8 @@ struct Opener {
     progress: Arc<Progress>,
     commit_scale: Arc<CommitScale>,
     drop_connection_every: Option<Every>,
+    /// Which tables the first sink created.
+    created: Arc<std::sync::Mutex<Option<Vec<bool>>>>,
 }
 
 impl Opener {
@@ -210,6 +212,7 @@ impl Opener {
             resume: Resume {
                 resume,
                 restart,
+                created: self.created.clone(),
                 fingerprint: self.fingerprint.clone(),
                 stop: self.stop.clone(),
                 honoured: self.honoured.clone(),
@@ -312,7 +315,9 @@ impl Attempts {
     /// the policy allows): the faults come faster than commits, and more
     /// restarts would only spend time.
     fn stall(&mut self, committed: u64) -> Result<(), BoxError> {
-        if committed > self.last_committed {
+        // A target that keeps nothing (null://) shows no progress here;
+        // the Supervisor's own count of fruitless failures covers it.
+        if committed > self.last_committed || !self.target.resumable() {
             self.stalled = 0;
             return Ok(());
         }
@@ -432,6 +437,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             n,
             count: chaos_state.commits.clone(),
         }),
+        created: Arc::default(),
     };
     let sink = match target.open(&opener.args(mode.resume, false)) {
         Ok(sink) => sink,

@@ -233,6 +233,10 @@ pub struct Resume {
     /// checkpoint is this run's own, even when it holds nothing yet and
     /// the target holds another load's progress.
     pub restart: bool,
+    /// Which tables the run's first sink created (PostgreSQL): a sink
+    /// reopened by a restart adds keys only to those, not to tables an
+    /// `append` found.
+    pub created: Arc<std::sync::Mutex<Option<Vec<bool>>>>,
     /// Identifies the run's data (see `run::fingerprint`).
     pub fingerprint: String,
     /// Set when the run is stopped by a signal: `finish` then commits what

@@ -220,3 +220,73 @@ fn a_second_load_into_the_same_schema_restarts_from_its_own_progress() {
         );
     }
 }
+
+/// A unit that fails every time is given up on after a few fruitless
+/// retries, whatever the restart window still allows; into `null://`,
+/// which keeps nothing to measure progress by, faults that let batches
+/// through are not taken for a stall.
+#[test]
+fn fruitless_retries_end_and_progress_into_null_is_not_a_stall() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let out = go(
+        &genfile,
+        "null://",
+        "one_for_one",
+        Some("worker.panic_every=1"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gave up after 8 restarts"),
+        "{}",
+        stderr(&out)
+    );
+    let out = go(
+        &genfile,
+        "null://",
+        "one_for_one",
+        Some("target.error_every=20,target.latency_ms=1"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Appending into tables the run did not create: a Target replaced after
+/// a fault adds no keys to them, as an undisturbed run adds none.
+#[test]
+fn a_restart_adds_no_keys_to_tables_an_append_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let db = TestSchema::new("append_keys");
+    let ddl = run(datagen()
+        .args([
+            "ddl",
+            "--dialect",
+            "postgres",
+            "--keys-after",
+            "--schema",
+            &db.name,
+            "--config",
+        ])
+        .arg(&genfile));
+    let ddl = String::from_utf8(ddl.stdout).unwrap();
+    db.pg.execute(&format!("CREATE SCHEMA \"{}\"", db.name));
+    db.pg.execute(ddl.split("-- constraints").next().unwrap());
+    let out = run(datagen()
+        .env("DATAGEN_IF_EXISTS", "append")
+        .env("DATAGEN_BATCH_ROWS", "400")
+        .env("DATAGEN_COMMIT_ROWS", "2000")
+        .env("DATAGEN_BACKOFF_MS", "1")
+        .arg("--config")
+        .arg(&genfile)
+        .args(["--target", &db.url(), "--chaos", "target.panic_at=3"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(restarts(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        db.pg.value(&format!(
+            "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+             WHERE n.nspname = '{}' AND c.contype IN ('p', 'u', 'f')",
+            db.name
+        )),
+        "0"
+    );
+}

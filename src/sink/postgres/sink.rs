@@ -166,18 +166,32 @@ impl PgSink {
                 true => resume_state(&main, &schema, &ddl, &options.resume).await?,
                 false => None,
             };
+            let first = options
+                .resume
+                .created
+                .lock()
+                .expect("created tables")
+                .clone()
+                .filter(|_| options.resume.restart);
             let (created, committed) = match resumed {
                 Some((committed, rows)) => {
                     for (t, n) in rows.into_iter().enumerate() {
                         progress.add(t, n);
                     }
-                    (vec![true; schema.tables.len()], committed)
+                    let created = first.unwrap_or_else(|| vec![true; schema.tables.len()]);
+                    (created, committed)
                 }
                 None => (
                     prepare(&mut main, &schema, &ddl, &options).await?,
                     Committed::default(),
                 ),
             };
+            options
+                .resume
+                .created
+                .lock()
+                .expect("created tables")
+                .get_or_insert_with(|| created.clone());
             let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
             Ok::<_, PgError>((main, created, committed, tables, encoders))
         })?;
