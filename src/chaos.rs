@@ -97,6 +97,7 @@ impl ChaosSpec {
                 "worker.panic_every" => out.worker_panic_every = Some(n),
                 "target.drop_connection_every" if n == 0 => return Err(err("must be at least 1")),
                 "target.drop_connection_every" => out.drop_connection_every = Some(n),
+                "buffer.delay_ms" if n > 60_000 => return Err(err("at most 60000 ms")),
                 "buffer.delay_ms" => out.buffer_delay = Duration::from_millis(n),
                 _ => return Err(err("unknown fault")),
             }
@@ -254,6 +255,7 @@ mod tests {
             "target.latency_ms=5..2",
             "target.latency_ms=a",
             "target.drop_connection_every=0",
+            "buffer.delay_ms=99999999999999999",
         ] {
             assert!(ChaosSpec::parse(bad).is_err(), "{bad}");
         }
