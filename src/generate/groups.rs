@@ -102,11 +102,7 @@ impl Layout {
             return; // a member without values: the table has no rows
         }
         let key = |group: usize| {
-            let names: Vec<&str> = table.unique[group]
-                .columns
-                .iter()
-                .map(|&c| table.columns[c].name.as_str())
-                .collect();
+            let names = table.column_names(&table.unique[group].columns);
             stream_key(
                 seed,
                 &table.name,

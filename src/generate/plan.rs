@@ -243,14 +243,7 @@ fn group_problems(
             continue;
         };
         let values = layout.capacity();
-        let names = |g: usize| {
-            table.unique[g]
-                .columns
-                .iter()
-                .map(|&c| table.columns[c].name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let names = |g: usize| table.column_names(&table.unique[g].columns).join(", ");
         let (needed, of) = match (numbered.within_parent, &table.size) {
             (true, TableSize::Per { count, .. }) => {
                 let most = match *count {
@@ -282,12 +275,7 @@ fn group_problems(
                     .map(|&g| names(g))
                     .collect::<Vec<_>>()
                     .join("), ("),
-                numbered
-                    .shared
-                    .iter()
-                    .map(|&c| table.columns[c].name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                table.column_names(&numbered.shared).join(", "),
                 if values == 1 { "" } else { "s" }
             ),
         };

@@ -194,6 +194,15 @@ impl Table {
     pub fn primary_key(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| c.primary_key)
     }
+
+    /// The names of `columns` (indices), in that order: a `unique`
+    /// group's, for messages and keys.
+    pub fn column_names(&self, columns: &[usize]) -> Vec<&str> {
+        columns
+            .iter()
+            .map(|&c| self.columns[c].name.as_str())
+            .collect()
+    }
 }
 
 /// How many rows a table has.

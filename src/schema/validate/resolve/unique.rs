@@ -301,11 +301,8 @@ fn number_together(
         });
         if let Some((c, later)) = twice {
             let names = |g: usize| {
-                out[to_number[g].group]
-                    .columns
-                    .iter()
-                    .map(|&c| table.columns[c].name.as_str())
-                    .collect::<Vec<_>>()
+                table
+                    .column_names(&out[to_number[g].group].columns)
                     .join(", ")
             };
             d.push(
