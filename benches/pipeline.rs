@@ -62,6 +62,7 @@ fn pipeline(c: &mut Criterion) {
                 let work = Work {
                     unit,
                     committed: None,
+                    emit: None,
                 };
                 sink.write(&mut generator.generate(work).unwrap()).unwrap();
             }
@@ -78,6 +79,7 @@ fn pipeline(c: &mut Criterion) {
                 let units = plan.units(generators.clone()).map(|unit| Work {
                     unit,
                     committed: None,
+                    emit: None,
                 });
                 actix_rt::System::new()
                     .block_on(run_pipeline(

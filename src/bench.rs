@@ -305,6 +305,7 @@ fn bench(args: BenchArgs) -> Result<(), (u8, String)> {
         let mut runs = Vec::with_capacity(args.repeat);
         for _ in 0..args.repeat {
             let mode = RunMode {
+                stream: false,
                 quiet: true,
                 resume: false,
                 stop: Arc::new(AtomicBool::new(false)),

@@ -31,7 +31,7 @@ struct Cli {
     run: RunArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct RunArgs {
     /// The Genfile to generate.
     #[arg(long, short, value_name = "FILE")]
@@ -76,8 +76,27 @@ struct RunArgs {
     report: Option<String>,
 }
 
+/// `datagen stream`: a run's arguments and the `[stream]` keys a command
+/// line may override.
+#[derive(Debug, Args)]
+struct StreamArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Rows per second, or `max` (overrides [stream] rate).
+    #[arg(long, value_name = "N|max")]
+    rate: Option<String>,
+    /// End the stream after this long: 90s, 15m, 2h (overrides [stream]
+    /// duration).
+    #[arg(long, value_name = "TIME")]
+    duration: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Emit the Genfile's rows as a stream: at a rate, with event time,
+    /// for a duration or until Ctrl-C, into rotated files, a broker or
+    /// any target; --resume continues it where it stopped.
+    Stream(StreamArgs),
     /// Print the first rows of each table (or one) as an aligned table.
     Preview {
         /// The Genfile.
@@ -147,7 +166,47 @@ fn report(e: &dyn std::error::Error) {
     eprintln!("error: {}", datagen_actors::chain(e));
 }
 
-fn run(args: RunArgs) -> ExitCode {
+/// Applies `--rate`, `--duration` and `--max-rows` to `schema`'s `[stream]`.
+fn stream_overrides(schema: &mut Schema, args: &StreamArgs) -> Result<(), String> {
+    use crate::schema::stream::{parse_duration, Rate, MAX_RATE};
+    let spec = &mut schema.stream;
+    if let Some(rate) = &args.rate {
+        if rate == "max" {
+            spec.rate = Rate::Max;
+        } else {
+            match rate.parse::<f64>() {
+                // Only the pace: event times keep the Genfile's nominal rate.
+                Ok(r) if r > 0.0 && r <= MAX_RATE => spec.rate = Rate::PerSecond(r),
+                _ => {
+                    return Err(format!(
+                        "--rate `{rate}`: expected rows per second above 0 (at most {MAX_RATE:e}) or `max`"
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(text) = &args.duration {
+        let parsed = parse_duration(&toml::Value::String(text.clone()))
+            .or_else(|| text.parse::<u64>().ok().map(std::time::Duration::from_secs));
+        match parsed {
+            Some(d) if !d.is_zero() => spec.duration = Some(d),
+            _ => {
+                return Err(format!(
+                    "--duration `{text}`: expected seconds or a number and a unit: 500ms, 90s, 15m, 2h, 1d"
+                ))
+            }
+        }
+    }
+    if let Some(n) = args.run.max_rows {
+        if n == 0 {
+            return Err("--max-rows must be at least 1".into());
+        }
+        spec.max_rows = Some(n);
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs, stream: Option<&StreamArgs>) -> ExitCode {
     // Signals are caught from the start: a run stopped while its Genfile
     // is read or its rows counted still ends with what to do next.
     let stop = Arc::new(AtomicBool::new(false));
@@ -167,17 +226,35 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: no Genfile given\n  help: datagen --config schemas/shop.toml");
         return ExitCode::from(BAD_INPUT);
     };
-    let schema = match load(&config) {
+    let mut schema = match load(&config) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Some(stream) = stream {
+        if let Err(e) = stream_overrides(&mut schema, stream) {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    }
+    // A stream goes where `[stream] target` says, unless told otherwise.
+    let target = match (&args.target, stream) {
+        (None, Some(_)) if std::env::var_os("DATAGEN_TARGET").is_none() => {
+            schema.stream.target.clone()
+        }
+        _ => args.target,
+    };
     let overrides = Overrides {
-        target: args.target,
+        target,
         seed: args.seed,
         scale: args.scale,
         workers: args.workers,
         shard: args.shard,
-        max_rows: args.max_rows,
+        // A stream's --max-rows is its length, not a limit on the run.
+        max_rows: if stream.is_some() {
+            None
+        } else {
+            args.max_rows
+        },
     };
     let settings = match settings::resolve(&schema, &overrides, None) {
         Ok(s) => s,
@@ -205,6 +282,7 @@ fn run(args: RunArgs) -> ExitCode {
         }
     };
     let mode = crate::run::RunMode {
+        stream: stream.is_some(),
         quiet: args.quiet,
         resume: args.resume,
         stop,
@@ -214,6 +292,18 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(summary) => {
             if !args.quiet {
                 eprintln!("{summary}");
+                if let Some(end) = summary.stream {
+                    use crate::run::stream::Ended;
+                    let why = match end.ended {
+                        Ended::Rows => "its rows ran out",
+                        Ended::Duration => "its duration passed",
+                        Ended::Signal => "it was stopped",
+                    };
+                    eprintln!("datagen: the stream ended: {why}");
+                    if end.resumable && end.ended != Ended::Rows {
+                        eprintln!("to continue it: {}", resume_command());
+                    }
+                }
             }
             if let Some(to) = report_to {
                 let json = format!("{:#}\n", summary.to_json());
@@ -407,6 +497,13 @@ pub fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        None => run(cli.run),
+        Some(Command::Stream(args)) => run(
+            RunArgs {
+                config: args.run.config.clone(),
+                ..args.run.clone()
+            },
+            Some(&args),
+        ),
+        None => run(cli.run, None),
     }
 }

@@ -52,6 +52,10 @@ pub struct Scratch {
     problem: Option<(&'static str, Option<usize>)>,
 }
 
+/// The stream position of the rows of a block made for a lookup: not
+/// known.
+const UNKNOWN_POSITION: u64 = u64::MAX;
+
 /// The context of the row being generated.
 pub struct SourceContext<'a> {
     row: u64,
@@ -122,6 +126,13 @@ impl<'a> SourceContext<'a> {
     /// Index of this row within its table.
     pub fn row(&self) -> u64 {
         self.row
+    }
+
+    /// The row's position in the run's row stream; `None` for a row
+    /// computed alone (a lookup), whose position is not known.
+    pub fn position(&self) -> Option<u64> {
+        (self.block.stream != UNKNOWN_POSITION)
+            .then(|| self.block.stream + (self.row - self.block.first_row))
     }
 
     /// For a row of a `per` table made as a child of its parent row: the
@@ -231,6 +242,7 @@ impl<'a> SourceContext<'a> {
         let width = self.lookups.width(table);
         block.table = table;
         block.first_row = row;
+        block.stream = UNKNOWN_POSITION;
         block.width = width;
         block.values.clear();
         block.values.resize(width, Value::Null);

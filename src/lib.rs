@@ -33,6 +33,7 @@
 //! * [`settings`]: Genfile < environment < command line layering.
 //! * [`preview`]: the first rows of each table as a text table.
 //! * [`chaos`]: faults injected for supervision experiments.
+//! * [`clock`]: a stream's event time, a function of the row's position.
 //! * [`run`]: a schema mapped onto the actor pipeline of `datagen-actors`,
 //!   run under a restart policy.
 //! * [`cli`]: the command line.
@@ -40,6 +41,7 @@
 pub mod bench;
 pub mod chaos;
 pub mod cli;
+pub mod clock;
 pub mod context;
 pub mod diag;
 pub mod expr;

@@ -18,6 +18,20 @@ pub struct Progress {
     total: u64,
     /// What the target does after the rows are in (keys, ANALYZE), if anything.
     phase: std::sync::Mutex<Option<String>>,
+    /// A stream's rate and lag, shown instead of a bar towards a total.
+    stream: std::sync::OnceLock<Arc<Gauge>>,
+}
+
+/// A stream's pace as the progress line shows it: the target rate, the
+/// rows the Source has let go, and how far behind the schedule.
+#[derive(Debug, Default)]
+pub struct Gauge {
+    /// Rows per second asked for (`None`: as fast as the target takes).
+    pub target: Option<f64>,
+    /// Paced rows the Source has pushed.
+    pub sent: AtomicU64,
+    /// How far behind the schedule the last piece left, in microseconds.
+    pub lag_micros: AtomicU64,
 }
 
 impl Progress {
@@ -28,7 +42,18 @@ impl Progress {
             pending: AtomicU64::new(0),
             total,
             phase: std::sync::Mutex::new(None),
+            stream: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Shows a stream: rates and lag, no total.
+    pub fn set_stream(&self, gauge: Arc<Gauge>) {
+        let _ = self.stream.set(gauge);
+    }
+
+    /// The stream's gauge, if this is a stream.
+    pub fn stream(&self) -> Option<&Arc<Gauge>> {
+        self.stream.get()
     }
 
     /// Says what the target is doing once the rows are written.
@@ -98,13 +123,13 @@ impl Reporter {
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("datagen-progress".into())
-            .spawn(move || {
-                if std::io::stderr().is_terminal() {
-                    bar(&progress, &flag)
-                } else {
-                    lines(&progress, &flag)
-                }
-            })
+            .spawn(
+                move || match (progress.stream(), std::io::stderr().is_terminal()) {
+                    (Some(gauge), terminal) => stream(&progress, gauge, &flag, terminal),
+                    (None, true) => bar(&progress, &flag),
+                    (None, false) => lines(&progress, &flag),
+                },
+            )
             .ok();
         Reporter { stop, thread }
     }
@@ -165,6 +190,54 @@ fn bar(progress: &Progress, stop: &AtomicBool) {
     }
     bar.set_position(progress.shown());
     bar.finish_and_clear();
+}
+
+/// A stream's line: rows so far, the rate over the last seconds against
+/// the target, and the lag behind the schedule — redrawn on a terminal,
+/// every 5 s otherwise.
+fn stream(progress: &Progress, gauge: &Gauge, stop: &AtomicBool, terminal: bool) {
+    let started = Instant::now();
+    let spinner = terminal.then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(Duration::from_millis(100));
+        s
+    });
+    // (when, rows) a few seconds back: the achieved rate is over them.
+    let mut window: std::collections::VecDeque<(Instant, u64)> = std::collections::VecDeque::new();
+    let mut last = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::park_timeout(Duration::from_millis(250));
+        let now = Instant::now();
+        let rows = progress.rows() + progress.pending.load(Ordering::Relaxed);
+        window.push_back((now, rows));
+        while window.len() > 2 && now - window[0].0 > Duration::from_secs(5) {
+            window.pop_front();
+        }
+        let (then, before) = window[0];
+        let rate = (rows - before.min(rows)) as f64 / (now - then).as_secs_f64().max(1e-3);
+        let target = gauge
+            .target
+            .map_or("max".to_owned(), |t| format!("{}/s", grouped(t as u64)));
+        let lag = Duration::from_micros(gauge.lag_micros.load(Ordering::Relaxed));
+        let line = format!(
+            "[{}] {} rows, {}/s (target {target}), lag {} ms",
+            indicatif::HumanDuration(started.elapsed()),
+            grouped(rows),
+            grouped(rate as u64),
+            lag.as_millis()
+        );
+        match &spinner {
+            Some(s) => s.set_message(line),
+            None if last.elapsed() >= Duration::from_secs(5) && !stop.load(Ordering::Relaxed) => {
+                last = now;
+                eprintln!("datagen: {line}");
+            }
+            None => {}
+        }
+    }
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
 }
 
 fn lines(progress: &Progress, stop: &AtomicBool) {

@@ -221,6 +221,10 @@ impl Rows for Block {
         self.len()
     }
 
+    fn position(&self) -> Option<u64> {
+        Some(self.stream)
+    }
+
     fn split_to(&mut self, at: usize) -> Block {
         if let Some(encoded) = &mut self.encoded {
             let mut head = Block::new(self.table, self.first_row, self.width);

@@ -116,6 +116,25 @@ impl<C: Rows, T> BufferCore<C, T> {
         self.pump(out);
     }
 
+    /// Answers the first waiting pull with the rows there are, fewer than
+    /// it asked for, as [`Pulled::Partial`]; nothing when no rows are
+    /// buffered (it goes on waiting) or no pull waits.
+    pub fn flush(&mut self, out: &mut Vec<BufferEvent<T, C>>) {
+        if self.rows == 0 || self.state != BufferState::Normal {
+            return;
+        }
+        if let Some((max, token)) = self.pulls.pop_front() {
+            let batch = self.take(max.min(self.rows));
+            out.push(BufferEvent::Pulled(token, Ok(Pulled::Partial(batch))));
+            self.pump(out);
+        }
+    }
+
+    /// Pulls waiting for rows.
+    pub fn pulls_waiting(&self) -> usize {
+        self.pulls.len()
+    }
+
     /// Drops every waiting request, answering each with [`BufferError::Stopped`].
     pub fn abort(&mut self, out: &mut Vec<BufferEvent<T, C>>) {
         for (_, token) in self.pushes.drain(..) {
@@ -231,6 +250,8 @@ pub struct BoundedBuffer<C: Rows> {
     core: BufferCore<C, Waiter<C>>,
     events: Vec<BufferEvent<Waiter<C>, C>>,
     ack_delay: std::time::Duration,
+    /// A flush of lingering pulls is scheduled.
+    flushing: bool,
 }
 
 impl<C: Rows> BoundedBuffer<C> {
@@ -240,6 +261,7 @@ impl<C: Rows> BoundedBuffer<C> {
             core: BufferCore::new(capacity),
             events: Vec::new(),
             ack_delay: std::time::Duration::ZERO,
+            flushing: false,
         }
     }
 
@@ -299,12 +321,36 @@ impl<C: Rows> Handler<Push<C>> for BoundedBuffer<C> {
 impl<C: Rows> Handler<Pull<C>> for BoundedBuffer<C> {
     type Result = ResponseFuture<Result<Pulled<C>, BufferError>>;
 
-    fn handle(&mut self, msg: Pull<C>, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Pull<C>, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         self.core.pull(msg.max, Waiter::Pull(tx), &mut self.events);
         self.deliver();
+        // A lingering pull still waiting takes what there is once its
+        // time is up (or, with nothing buffered yet, the first rows that
+        // come after: it is answered at the next flush).
+        if let Some(linger) = msg.linger {
+            if self.core.pulls_waiting() > 0 && !self.flushing {
+                self.flushing = true;
+                schedule_flush(ctx, linger);
+            }
+        }
         Box::pin(async move { rx.await.unwrap_or(Err(BufferError::Stopped)) })
     }
+}
+
+/// Flushes the first waiting pull after `linger`, and again every
+/// `linger` while one waits (one timer at a time).
+fn schedule_flush<C: Rows>(ctx: &mut Context<BoundedBuffer<C>>, linger: std::time::Duration) {
+    use actix::AsyncContext;
+    ctx.run_later(linger, move |buffer, ctx| {
+        buffer.core.flush(&mut buffer.events);
+        buffer.deliver();
+        if buffer.core.pulls_waiting() > 0 && buffer.core.status().state == BufferState::Normal {
+            schedule_flush(ctx, linger);
+        } else {
+            buffer.flushing = false;
+        }
+    });
 }
 
 impl<C: Rows> Handler<SourceFinished> for BoundedBuffer<C> {

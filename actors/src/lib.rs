@@ -46,11 +46,13 @@
 //!   part's end or failure as a message and restarts what the strategy
 //!   says, collects [`PipelineStats`]; [`run_supervised`] and
 //!   [`run_pipeline`] are the entry points.
+//! * [`pace`]: the [`Pace`] a stream's Source keeps to.
 //! * [`policy`]: the [`Strategy`] and [`RestartPolicy`] it applies, and
 //!   the [`Restarts`] it records.
 
 pub mod buffer;
 pub mod message;
+pub mod pace;
 pub mod policy;
 pub mod sample;
 pub mod source;
@@ -62,6 +64,7 @@ pub use message::{
     BufferError, BufferState, BufferStatus, GetStatus, Origin, Pull, Pulled, Push, Rows,
     SourceFinished,
 };
+pub use pace::Pace;
 pub use policy::{Action, Event, RestartPolicy, Restarts, Strategy, Supervised};
 pub use sample::{Sampled, SAMPLE_EVERY};
 pub use source::{Generator, Source, SourceStats, WorkerPanicked};

@@ -19,6 +19,12 @@ pub trait Rows: Send + Unpin + 'static {
     /// Removes the first `at` rows and returns them as a new chunk;
     /// `self` keeps the rest. `0 < at < self.row_count()`.
     fn split_to(&mut self, at: usize) -> Self;
+
+    /// The stream position of the chunk's first row, if rows have one
+    /// (a paced Source needs it).
+    fn position(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<T: Send + Unpin + 'static> Rows for Vec<T> {
@@ -41,10 +47,14 @@ impl<C: Rows> Message for Push<C> {
 }
 
 /// Target → buffer: give me exactly `max` rows, or the remainder once the
-/// Source has finished.
+/// Source has finished — or, for a request that lingers, whatever rows
+/// there are once it has waited that long.
 pub struct Pull<C> {
     /// Rows per batch.
     pub max: usize,
+    /// How long to wait for `max` rows before taking fewer (at least
+    /// one): a paced stream's rows leave within this time of arriving.
+    pub linger: Option<std::time::Duration>,
     chunk: PhantomData<fn() -> C>,
 }
 
@@ -53,7 +63,16 @@ impl<C> Pull<C> {
     pub fn new(max: usize) -> Self {
         Pull {
             max,
+            linger: None,
             chunk: PhantomData,
+        }
+    }
+
+    /// A request for `max` rows that takes what there is after `linger`.
+    pub fn lingering(max: usize, linger: Option<std::time::Duration>) -> Self {
+        Pull {
+            linger,
+            ..Pull::new(max)
         }
     }
 }
@@ -65,6 +84,9 @@ pub enum Pulled<C> {
     Full(Vec<C>),
     /// The last rows, fewer than `max`, served after [`SourceFinished`].
     Remainder(Vec<C>),
+    /// Fewer than `max` rows (at least one), served to a request that
+    /// lingered ([`Pull::lingering`]) while the Source goes on.
+    Partial(Vec<C>),
     /// No rows will ever come again: flush and finish.
     End,
 }

@@ -16,6 +16,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use crate::buffer::BoundedBuffer;
 use crate::message::{panic_message, ActorFailure, Origin};
 use crate::message::{Push, Rows, SourceFinished};
+use crate::pace::{Pace, Pacer};
 use crate::BoxError;
 
 /// Turns a work unit into chunks of rows. Pure CPU work: it runs on the
@@ -161,6 +162,7 @@ pub struct Source<G: Generator> {
     workers: Addr<Worker<G>>,
     buffer: Addr<BoundedBuffer<G::Chunk>>,
     window: usize,
+    pace: Option<Arc<dyn Pace>>,
     done: Recipient<SourceDone>,
     ask: Recipient<UnitFailed>,
 }
@@ -171,7 +173,7 @@ impl<G: Generator> Source<G> {
         plan: Box<dyn Iterator<Item = G::Unit> + Send>,
         workers: Addr<Worker<G>>,
         buffer: Addr<BoundedBuffer<G::Chunk>>,
-        window: usize,
+        (window, pace): (usize, Option<Arc<dyn Pace>>),
         (done, ask): (Recipient<SourceDone>, Recipient<UnitFailed>),
     ) -> Self {
         Source {
@@ -180,10 +182,72 @@ impl<G: Generator> Source<G> {
             workers,
             buffer,
             window: window.max(1),
+            pace,
             done,
             ask,
         }
     }
+}
+
+/// Pushes `chunks` in pieces, each once the pace says its rows are due.
+/// Returns false when the pace says the stream has ended (the rest is
+/// not pushed).
+async fn push_paced<C: Rows>(
+    buffer: &Addr<BoundedBuffer<C>>,
+    chunks: Vec<C>,
+    pace: &dyn Pace,
+    pacer: &mut Pacer,
+    blocked: &mut Duration,
+) -> Result<bool, ActorFailure> {
+    let piece = pace.piece_rows().max(1);
+    let mut pending: VecDeque<C> = chunks.into_iter().filter(|c| c.row_count() > 0).collect();
+    while !pending.is_empty() {
+        let mut part = Vec::new();
+        let mut n = 0;
+        while n < piece {
+            let Some(mut chunk) = pending.pop_front() else {
+                break;
+            };
+            let k = chunk.row_count();
+            if n + k <= piece {
+                n += k;
+                part.push(chunk);
+            } else {
+                part.push(chunk.split_to(piece - n));
+                n = piece;
+                pending.push_front(chunk);
+            }
+        }
+        let paced: u64 = part
+            .iter()
+            .filter(|c| c.position().is_none_or(|p| pace.paced(p)))
+            .map(|c| c.row_count() as u64)
+            .sum();
+        let (mut wait, lag) = pacer.wait(pace, paced, Instant::now());
+        // Sleep in slices, so that the end of a slow stream is noticed.
+        while !wait.is_zero() {
+            if pace.stopped() {
+                return Ok(false);
+            }
+            let slice = wait.min(Duration::from_millis(100));
+            actix_rt::time::sleep(slice).await;
+            wait -= slice;
+        }
+        if pace.stopped() {
+            return Ok(false);
+        }
+        let waited = Instant::now();
+        buffer
+            .send(Push(part))
+            .await
+            .map_err(|e| ActorFailure::Lost(format!("buffer: {e}")))?
+            .map_err(|e| ActorFailure::Failed(Box::new(e)))?;
+        *blocked += waited.elapsed();
+        if paced > 0 {
+            pace.sent(pacer.rows, lag);
+        }
+    }
+    Ok(true)
 }
 
 /// Where a unit's error came from: a worker that panicked, or the
@@ -200,10 +264,11 @@ async fn produce<G: Generator>(
     mut plan: Box<dyn Iterator<Item = G::Unit> + Send>,
     workers: Addr<Worker<G>>,
     buffer: Addr<BoundedBuffer<G::Chunk>>,
-    window: usize,
+    (window, pace): (usize, Option<Arc<dyn Pace>>),
     ask: Recipient<UnitFailed>,
 ) -> Result<SourceStats, ActorFailure> {
     let mut stats = SourceStats::default();
+    let mut pacer = Pacer::default();
     let mut in_flight = FuturesOrdered::new();
     // The units in flight, in order, to generate one again.
     let mut units: VecDeque<G::Unit> = VecDeque::new();
@@ -257,13 +322,19 @@ async fn produce<G: Generator>(
         let chunks = generated.expect("the loop ends on success");
         stats.units += 1;
         stats.rows += chunks.iter().map(|c| c.row_count() as u64).sum::<u64>();
-        let waited = Instant::now();
-        buffer
-            .send(Push(chunks))
-            .await
-            .map_err(|e| ActorFailure::Lost(format!("buffer: {e}")))?
-            .map_err(|e| ActorFailure::Failed(Box::new(e)))?;
-        stats.blocked += waited.elapsed();
+        if let Some(pace) = &pace {
+            if !push_paced(&buffer, chunks, &**pace, &mut pacer, &mut stats.blocked).await? {
+                break;
+            }
+        } else {
+            let waited = Instant::now();
+            buffer
+                .send(Push(chunks))
+                .await
+                .map_err(|e| ActorFailure::Lost(format!("buffer: {e}")))?
+                .map_err(|e| ActorFailure::Failed(Box::new(e)))?;
+            stats.blocked += waited.elapsed();
+        }
         since_failure += 1;
     }
     buffer
@@ -285,7 +356,7 @@ impl<G: Generator> Actor for Source<G> {
             plan,
             self.workers.clone(),
             self.buffer.clone(),
-            self.window,
+            (self.window, self.pace.clone()),
             self.ask.clone(),
         );
         let (done, attempt) = (self.done.clone(), self.attempt);

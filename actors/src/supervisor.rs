@@ -45,7 +45,7 @@ use crate::target::{Sink, Target, TargetDone, TargetFailure, TargetStats};
 use crate::BoxError;
 
 /// How the pipeline is sized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PipelineConfig {
     /// Capacity of the buffer, in rows.
     pub buffer_rows: usize,
@@ -58,6 +58,12 @@ pub struct PipelineConfig {
     pub window: usize,
     /// Delay of every `Push` ack (fault injection; zero normally).
     pub ack_delay: Duration,
+    /// How long the Target waits for a whole batch before it takes the
+    /// rows there are (a paced stream); `None`: batches are whole but the
+    /// last.
+    pub linger: Option<Duration>,
+    /// Paces the Source: when each row may leave (a stream's rate).
+    pub pace: Option<std::sync::Arc<dyn crate::pace::Pace>>,
 }
 
 impl PipelineConfig {
@@ -75,6 +81,8 @@ impl PipelineConfig {
             workers,
             window: 8 * workers,
             ack_delay: Duration::ZERO,
+            linger: None,
+            pace: None,
         }
     }
 }
@@ -221,7 +229,7 @@ async fn gone(parts: Vec<Gone>) {
 impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
     /// Builds every part for attempt `self.attempt` from `plan` and `sink`.
     fn build(&mut self, plan: Plan<G::Unit>, sink: S, ctx: &mut Context<Self>) {
-        let config = self.config;
+        let config = self.config.clone();
         let me = ctx.address();
 
         let buffer_arbiter = Arbiter::new();
@@ -253,9 +261,10 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
 
         let source_arbiter = Arbiter::new();
         let recipients = (me.clone().recipient(), me.clone().recipient());
-        let (source_buffer, attempt, window) = (buffer.clone(), self.attempt, config.window);
+        let (source_buffer, attempt) = (buffer.clone(), self.attempt);
+        let pacing = (config.window, config.pace.clone());
         Source::start_in_arbiter(&source_arbiter.handle(), move |_| {
-            Source::new(attempt, plan, pool, source_buffer, window, recipients)
+            Source::new(attempt, plan, pool, source_buffer, pacing, recipients)
         });
 
         let (target, target_arbiter, sink_gone) =
@@ -281,9 +290,10 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
         let sink = Watched { sink, _gone: tx };
         let arbiter = Arbiter::new();
         let batch_rows = self.config.batch_rows.min(self.config.buffer_rows);
+        let linger = self.config.linger;
         let (done, id) = (ctx.address().recipient(), self.target_id);
         let target = Target::start_in_arbiter(&arbiter.handle(), move |_| {
-            Target::new(id, sink, replay, buffer, batch_rows, done)
+            Target::new(id, sink, replay, buffer, (batch_rows, linger), done)
         });
         (target, arbiter, rx.shared())
     }

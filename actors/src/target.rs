@@ -110,6 +110,7 @@ pub struct Target<S: Sink> {
     replay: Vec<Vec<S::Chunk>>,
     buffer: Addr<BoundedBuffer<S::Chunk>>,
     batch_rows: usize,
+    linger: Option<Duration>,
     done: Recipient<TargetDone<S::Chunk>>,
     /// Told when [`SourceFinished`] arrives; the sink is finished only then.
     source_finished: Option<oneshot::Sender<()>>,
@@ -123,7 +124,7 @@ impl<S: Sink> Target<S> {
         sink: S,
         replay: Vec<Vec<S::Chunk>>,
         buffer: Addr<BoundedBuffer<S::Chunk>>,
-        batch_rows: usize,
+        (batch_rows, linger): (usize, Option<Duration>),
         done: Recipient<TargetDone<S::Chunk>>,
     ) -> Self {
         let (tx, rx) = oneshot::channel();
@@ -133,6 +134,7 @@ impl<S: Sink> Target<S> {
             replay,
             buffer,
             batch_rows,
+            linger,
             done,
             source_finished: Some(tx),
             told: Some(rx),
@@ -219,7 +221,7 @@ async fn consume<S: Sink>(
     sink: S,
     replay: Vec<Vec<S::Chunk>>,
     buffer: Addr<BoundedBuffer<S::Chunk>>,
-    batch_rows: usize,
+    (batch_rows, linger): (usize, Option<Duration>),
     told: oneshot::Receiver<()>,
 ) -> Result<TargetStats, TargetFailure<S::Chunk>> {
     let mut stats = TargetStats::default();
@@ -228,7 +230,7 @@ async fn consume<S: Sink>(
         given: 0,
     };
     let pull = |buffer: &Addr<BoundedBuffer<S::Chunk>>| {
-        let request = buffer.send(Pull::<S::Chunk>::new(batch_rows));
+        let request = buffer.send(Pull::<S::Chunk>::lingering(batch_rows, linger));
         async move {
             let pulled = request
                 .await
@@ -270,7 +272,7 @@ async fn consume<S: Sink>(
                     }
                 };
                 match pulled {
-                    Pulled::Full(batch) => (batch, false),
+                    Pulled::Full(batch) | Pulled::Partial(batch) => (batch, false),
                     Pulled::Remainder(batch) => {
                         // The Source has finished: this partial batch is
                         // the flush; the pull after it gets the end, and
@@ -322,7 +324,7 @@ async fn consume<S: Sink>(
         if let Err(e) = outcome {
             log.failed(batch);
             let ahead = match ahead {
-                Some(Pulled::Full(b) | Pulled::Remainder(b)) => Some(b),
+                Some(Pulled::Full(b) | Pulled::Remainder(b) | Pulled::Partial(b)) => Some(b),
                 _ => None,
             };
             return Err(fail(e, log, replay, ahead, stats));
@@ -360,7 +362,13 @@ impl<S: Sink> Actor for Target<S> {
         let Some(told) = self.told.take() else {
             return;
         };
-        let work = consume(sink, replay, self.buffer.clone(), self.batch_rows, told);
+        let work = consume(
+            sink,
+            replay,
+            self.buffer.clone(),
+            (self.batch_rows, self.linger),
+            told,
+        );
         let (done, id) = (self.done.clone(), self.id);
         ctx.spawn(work.into_actor(self).map(move |result, _, ctx| {
             done.do_send(TargetDone { id, result });

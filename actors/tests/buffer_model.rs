@@ -19,6 +19,8 @@ enum Op {
     Pull(usize),
     /// The source finishes.
     Finish,
+    /// A lingering pull's time is up.
+    Flush,
 }
 
 /// What a request got, flattened to rows.
@@ -27,6 +29,7 @@ enum Answer {
     Acked(u32),
     Full(u32, Vec<u64>),
     Remainder(u32, Vec<u64>),
+    Partial(u32, Vec<u64>),
     End(u32),
     Rejected(u32),
 }
@@ -95,6 +98,7 @@ fn flatten(events: Vec<BufferEvent<u32, Vec<u64>>>) -> Vec<Answer> {
             BufferEvent::Acked(t, Err(_)) | BufferEvent::Pulled(t, Err(_)) => Answer::Rejected(t),
             BufferEvent::Pulled(t, Ok(Pulled::Full(b))) => Answer::Full(t, b.concat()),
             BufferEvent::Pulled(t, Ok(Pulled::Remainder(b))) => Answer::Remainder(t, b.concat()),
+            BufferEvent::Pulled(t, Ok(Pulled::Partial(b))) => Answer::Partial(t, b.concat()),
             BufferEvent::Pulled(t, Ok(Pulled::End)) => Answer::End(t),
         })
         .collect()
@@ -105,6 +109,7 @@ fn ops(capacity: usize) -> impl Strategy<Value = Vec<Op>> {
         4 => prop::collection::vec(0..=2 * capacity, 1..4).prop_map(Op::Push),
         4 => (1..=capacity).prop_map(Op::Pull),
         1 => Just(Op::Finish),
+        2 => Just(Op::Flush),
     ];
     prop::collection::vec(op, 1..60)
 }
@@ -163,6 +168,18 @@ proptest! {
                     model.pulls.push_back((max, token));
                     model.settle(&mut expected);
                 }
+                Op::Flush => {
+                    core.flush(&mut events);
+                    // The first waiting pull takes what there is, while
+                    // the source runs and rows are buffered.
+                    if !model.finished && !model.buffered.is_empty() {
+                        if let Some((max, t)) = model.pulls.pop_front() {
+                            let n = max.min(model.buffered.len());
+                            expected.push(Answer::Partial(t, model.buffered.drain(..n).collect()));
+                            model.settle(&mut expected);
+                        }
+                    }
+                }
                 Op::Finish => {
                     core.finish(&mut events);
                     model.finished = true;
@@ -175,6 +192,10 @@ proptest! {
             for answer in &answers {
                 match answer {
                     Answer::Full(_, rows) => delivered.extend(rows),
+                    Answer::Partial(_, rows) => {
+                        prop_assert!(!model.finished && !rows.is_empty());
+                        delivered.extend(rows);
+                    }
                     Answer::Remainder(_, rows) => {
                         prop_assert!(model.finished, "a partial batch before the source finished");
                         delivered.extend(rows);

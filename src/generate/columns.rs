@@ -103,6 +103,8 @@ impl Generators {
     /// Compiles `schema` for `seed`; `table_rows` are the final row counts
     /// (they bound `ref`).
     pub fn new(schema: &Schema, seed: u64, table_rows: &[u64]) -> Generators {
+        let base = super::stream::Shape::of(schema).event_base(schema, table_rows);
+        let clock = schema.stream.clock(base);
         let tables = schema
             .tables
             .iter()
@@ -124,6 +126,7 @@ impl Generators {
                             exprs: &[],
                             types: &types,
                             dictionaries: &schema.dictionaries,
+                            clock,
                         };
                         ColumnGen {
                             kind: compile(&cx, schema, table_rows, column, &column.gen),

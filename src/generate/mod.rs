@@ -4,11 +4,14 @@
 //! * [`rows`]: a unit's rows, depth first, with their children and the
 //!   columns that summarise them.
 //! * [`plan`]: row counts of `per` tables and the cutting into work units.
+//! * [`stream`]: the same rows as a stream: reference trees first, the
+//!   last event tree without end.
 
 pub mod columns;
 mod groups;
 pub mod plan;
 pub mod rows;
+pub mod stream;
 
 pub use columns::Generators;
 pub use plan::{Plan, Unit, Units};

@@ -35,6 +35,15 @@ pub struct Unit {
     pub total: u64,
     /// Position of the unit's first row in the run's row stream.
     pub stream: u64,
+    /// Rows of each table of `starts` in the unit, in the same order. A
+    /// unit's rows are table after table, so these give each table's
+    /// first position ([`Unit::positions`]).
+    pub counts: Vec<u64>,
+    /// Root rows after `rows` whose rows count in the unit's positions
+    /// but are not generated: the end of a stream fell inside the unit.
+    /// The kept rows are a prefix of each table's (rows are made depth
+    /// first), at the positions an uncut unit gives them.
+    pub cut: u64,
 }
 
 /// A unit too large to generate: a row of a table with `rows` with more
@@ -52,6 +61,20 @@ pub struct UnitTooLarge {
 }
 
 impl Unit {
+    /// The stream position of the first row of each table of `starts`,
+    /// in the same order.
+    pub fn positions(&self) -> Vec<u64> {
+        let mut at = self.stream;
+        self.counts
+            .iter()
+            .map(|&n| {
+                let first = at;
+                at += n;
+                first
+            })
+            .collect()
+    }
+
     /// Refuses a unit whose rows would not fit in memory: a run cuts units
     /// after a few thousand rows, so one larger than
     /// [`MAX_ROWS_UNDER_A_ROW`] holds a row with about that many below it.
@@ -317,6 +340,10 @@ const UNCOUNTED: u64 = u64::MAX;
 struct RootPlan {
     root: usize,
     rows: u64,
+    /// A unit ends at this root row (a stream's endless tree: where the
+    /// batch run's tree ends, so that its units, and the positions of
+    /// their rows, are the batch run's).
+    ends_unit_at: u64,
     units: u64,
     stream: u64,
     tables: Vec<usize>,
@@ -336,6 +363,8 @@ pub struct Plan {
     roots: Vec<RootPlan>,
     unit_rows: u64,
     shard: Shard,
+    /// Where a stream ends before its trees do.
+    pub end: End,
 }
 
 /// Rows a table with `rows = n` has at `scale`.
@@ -367,6 +396,7 @@ fn count_rows(
     scale: f64,
     threads: usize,
     limits: &Limits<'_>,
+    unbounded: &[bool],
 ) -> Result<Vec<u64>, PlanError> {
     let max = limits.max_rows;
     let too_many = |rows: String| PlanError::TooManyRows { rows, max };
@@ -376,6 +406,10 @@ fn count_rows(
     for (t, table) in schema.tables.iter().enumerate() {
         if limits.stopped() {
             return Err(PlanError::Interrupted);
+        }
+        if unbounded.get(t) == Some(&true) {
+            // A stream's event tree grows without end: not counted.
+            continue;
         }
         rows[t] = match table.size {
             TableSize::Rows(n) => {
@@ -471,15 +505,46 @@ impl Plan {
         threads: usize,
         limits: &Limits<'_>,
     ) -> Result<Plan, PlanError> {
-        let table_rows = count_rows(schema, counts, scale, threads, limits)?;
+        Plan::counted_unbounded(schema, counts, scale, unit_rows, threads, limits, None)
+    }
+
+    /// [`Plan::counted`], with the tree of root table `unbounded` (a
+    /// stream's last event tree) growing without end: its tables are not
+    /// counted (their rows are 0 in [`Plan::table_rows`]) and its root's
+    /// rows never run out; a stream ends it with [`End`] or a signal.
+    pub fn counted_unbounded(
+        schema: &Schema,
+        counts: &Generators,
+        scale: f64,
+        unit_rows: u64,
+        threads: usize,
+        limits: &Limits<'_>,
+        unbounded: Option<usize>,
+    ) -> Result<Plan, PlanError> {
+        let mut endless = vec![false; schema.tables.len()];
+        if let Some(root) = unbounded {
+            for t in subtree(schema, root) {
+                endless[t] = true;
+            }
+        }
+        let table_rows = count_rows(schema, counts, scale, threads, limits, &endless)?;
         let mut roots = Vec::new();
         let mut stream = 0;
         for root in root_order(schema) {
             let tables = subtree(schema, root);
             let tree_rows: u64 = tables.iter().map(|&t| table_rows[t]).sum();
+            let batch_rows = match schema.tables[root].size {
+                TableSize::Rows(n) => scaled(n, scale),
+                TableSize::Per { .. } => 0,
+            };
             roots.push(RootPlan {
                 root,
-                rows: table_rows[root],
+                rows: if endless[root] {
+                    u64::MAX
+                } else {
+                    table_rows[root]
+                },
+                ends_unit_at: if endless[root] { batch_rows } else { u64::MAX },
                 units: UNCOUNTED,
                 stream,
                 tables,
@@ -492,6 +557,7 @@ impl Plan {
             roots,
             unit_rows: unit_rows.max(1),
             shard: Shard::WHOLE,
+            end: End::default(),
         })
     }
 
@@ -537,6 +603,8 @@ impl Plan {
             stream: self.roots.first().map_or(0, |r| r.stream),
             table_rows: vec![0; self.table_rows.len()],
             emitted: vec![0; self.table_rows.len()],
+            end: self.end.clone(),
+            ended: false,
         }
     }
 }
@@ -557,6 +625,49 @@ pub struct Units {
     table_rows: Vec<u64>,
     /// Rows per table in the units returned so far.
     emitted: Vec<u64>,
+    /// Where a stream ends, if it does before its trees do.
+    end: End,
+    /// The end was reached: no more units.
+    ended: bool,
+}
+
+/// Where a stream's units end before the plan's trees do: after the root
+/// row (with its children) whose rows reach `max_rows` event rows, and
+/// before a table passes its cap (a `unique` column whose values would
+/// run out).
+#[derive(Debug, Clone, Default)]
+pub struct End {
+    /// Most event rows: the rows of the tables of `counted`.
+    pub max_rows: Option<u64>,
+    /// Per table, whether its rows count towards `max_rows` (the event
+    /// tables a stream emits).
+    pub counted: Vec<bool>,
+    /// Most rows per table (`u64::MAX`: no cap), in schema order; empty
+    /// when no table has a cap.
+    pub caps: Vec<u64>,
+}
+
+impl End {
+    /// Whether the event rows so far reach `max_rows`.
+    fn reached(&self, table_rows: &[u64]) -> bool {
+        self.max_rows.is_some_and(|max| {
+            let rows: u64 = table_rows
+                .iter()
+                .zip(&self.counted)
+                .filter(|(_, &c)| c)
+                .map(|(r, _)| r)
+                .sum();
+            rows >= max
+        })
+    }
+
+    /// Whether a table has more rows than its cap.
+    fn passed(&self, table_rows: &[u64]) -> bool {
+        self.caps
+            .iter()
+            .zip(table_rows)
+            .any(|(&cap, &rows)| rows > cap)
+    }
 }
 
 impl Units {
@@ -576,6 +687,9 @@ impl Iterator for Units {
     fn next(&mut self) -> Option<Unit> {
         while let Some(plan) = self.roots.get(self.root) {
             let keep = self.shard.range(plan.units);
+            if self.ended {
+                return None;
+            }
             if self.row >= plan.rows || self.unit >= keep.end {
                 self.next_root();
                 continue;
@@ -587,27 +701,51 @@ impl Iterator for Units {
                 .map(|&t| (t, self.table_rows[t]))
                 .collect();
             let mut total = 0;
+            // Rows per table, and the root row, where the stream ends if
+            // it ends in this unit.
+            let mut kept: Option<(Vec<u64>, u64)> = None;
             while self.row < plan.rows {
+                if kept.is_none() && self.end.reached(&self.table_rows) {
+                    kept = Some((self.table_rows.clone(), self.row));
+                }
+                let before =
+                    (kept.is_none() && !self.end.caps.is_empty()).then(|| self.table_rows.clone());
                 total += 1 + descendants(&self.counts, root, self.row, &mut self.table_rows);
                 self.table_rows[root] += 1;
                 self.row += 1;
-                if total >= self.unit_rows {
+                if let Some(before) = before {
+                    if self.end.passed(&self.table_rows) {
+                        kept = Some((before, self.row - 1));
+                    }
+                }
+                if total >= self.unit_rows || self.row == plan.ends_unit_at {
                     break;
                 }
             }
             let (index, stream) = (self.unit, self.stream);
             self.unit += 1;
             self.stream += total;
-            if keep.contains(&index) {
+            let counts: Vec<u64> = starts
+                .iter()
+                .map(|&(t, start)| self.table_rows[t] - start)
+                .collect();
+            self.ended = kept.is_some();
+            let (rows, cut, made) = match &kept {
+                Some((then, row)) => (first..*row, self.row - row, then),
+                None => (first..self.row, 0, &self.table_rows),
+            };
+            if keep.contains(&index) && !rows.is_empty() {
                 for &(t, start) in &starts {
-                    self.emitted[t] += self.table_rows[t] - start;
+                    self.emitted[t] += made[t] - start;
                 }
                 return Some(Unit {
                     root,
-                    rows: first..self.row,
+                    rows,
                     starts,
                     total,
                     stream,
+                    counts,
+                    cut,
                 });
             }
         }
@@ -618,8 +756,9 @@ impl Iterator for Units {
 /// The root tables in the order their units are emitted: a root whose
 /// tree references rows of another root's tree comes after it, so every
 /// referenced row precedes its references in the output stream (a database
-/// checking foreign keys as rows arrive accepts them). Otherwise, and where
-/// trees reference each other, schema order. Only the order in which
+/// checking foreign keys as rows arrive accepts them); trees that others
+/// reference come before those that none does (a stream's event trees).
+/// Otherwise, and where trees reference each other, schema order. Only the order in which
 /// tables interleave changes; every table's rows are the same, in the same
 /// order.
 pub fn root_order(schema: &Schema) -> Vec<usize> {
@@ -644,13 +783,22 @@ pub fn root_order(schema: &Schema) -> Vec<usize> {
     let roots: Vec<usize> = (0..n)
         .filter(|&t| matches!(schema.tables[t].size, TableSize::Rows(_)))
         .collect();
+    let referenced = |r: usize| {
+        deps.iter()
+            .enumerate()
+            .any(|(o, d)| o != r && d.contains(&r))
+    };
     let mut placed = vec![false; n];
     let mut order = Vec::with_capacity(roots.len());
     while order.len() < roots.len() {
+        let is_ready = |r: usize| !placed[r] && deps[r].iter().all(|&d| placed[d] || d == r);
+        // Trees others refer to first: a stream emits them before the
+        // event trees that refer to them.
         let ready = roots
             .iter()
             .copied()
-            .find(|&r| !placed[r] && deps[r].iter().all(|&d| placed[d] || d == r));
+            .find(|&r| is_ready(r) && referenced(r))
+            .or_else(|| roots.iter().copied().find(|&r| is_ready(r)));
         // A cycle between trees: take the first in schema order.
         let next = ready.unwrap_or_else(|| {
             roots

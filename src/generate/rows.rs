@@ -29,24 +29,30 @@ impl Generators {
         starts: &[(usize, u64)],
     ) -> Result<(Vec<Block>, GenStats), ValueError> {
         let mut spare = Spare::default();
-        let blocks = self.generate_reusing(root, rows, starts, &mut spare)?;
+        let blocks = self.generate_reusing(root, rows, starts, &[], &mut spare)?;
         Ok((blocks, spare.work.stats))
     }
 
     /// [`Generators::generate`] into the vectors and scratch space kept in
     /// `spare`: a generator thread that gives every block's vectors back
     /// ([`Spare::recycle`]) allocates nothing once they have grown.
+    /// `positions` are the stream positions of each table's first row
+    /// ([`super::Unit::positions`]), in the order of `starts`; without
+    /// them rows count from position 0 (an event time is then not the
+    /// run's).
     pub fn generate_reusing(
         &self,
         root: usize,
         rows: std::ops::Range<u64>,
         starts: &[(usize, u64)],
+        positions: &[u64],
         spare: &mut Spare,
     ) -> Result<Vec<Block>, ValueError> {
         let mut blocks: Vec<Option<Block>> = vec![None; self.tables.len()];
-        for &(table, first) in starts {
+        for (i, &(table, first)) in starts.iter().enumerate() {
             let width = self.tables[table].columns.len();
             let mut block = Block::new(table, first, width);
+            block.stream = positions.get(i).copied().unwrap_or(0);
             block.values = spare.values.pop().unwrap_or_default();
             block.text = spare.text.pop().unwrap_or_default();
             blocks[table] = Some(block);

@@ -505,6 +505,8 @@ pub struct Compile<'a> {
     pub types: &'a [SqlType],
     /// The user dictionaries.
     pub dictionaries: &'a [Dictionary],
+    /// The stream's event clock (`gen = "event_time"`).
+    pub clock: crate::clock::Clock,
 }
 
 impl<'a> Compile<'a> {

@@ -23,6 +23,12 @@ pub const FAMILY: Family = Family {
             unique: Some("`timestamp` without `dist`"),
             parse: timestamp,
         },
+        Def {
+            name: "event_time",
+            keys: &[],
+            unique: None,
+            parse: event_time,
+        },
     ],
 };
 
@@ -104,6 +110,41 @@ fn date(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
     moment(p, "date", "2024-01-01", Units::Days, |v| {
         parse_date(v).map(i64::from)
     })
+}
+
+fn event_time(_: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {
+    Some(Arc::new(EventTime))
+}
+
+/// The stream clock's time of the row (`gen = "event_time"`): a function
+/// of its position in the row stream ([`crate::clock`]), the same in a
+/// batch run and in a stream at any pace.
+#[derive(Debug, Clone, Copy)]
+struct EventTime;
+
+impl Spec for EventTime {
+    fn sql_type(&self) -> crate::value::SqlType {
+        crate::value::SqlType::Timestamp
+    }
+
+    fn compile(&self, cx: &super::Compile<'_>) -> Box<dyn super::Sample> {
+        Box::new(EventClock(cx.clock))
+    }
+}
+
+#[derive(Debug)]
+struct EventClock(crate::clock::Clock);
+
+impl super::Sample for EventClock {
+    fn value(&self, _: u64, ctx: &mut crate::context::SourceContext<'_>) -> crate::value::Value {
+        match ctx.position() {
+            Some(p) => crate::value::Value::Timestamp(self.0.at(p)),
+            None => {
+                ctx.fail("an event time is not known for a row read through `lookup`");
+                crate::value::Value::Null
+            }
+        }
+    }
 }
 
 fn timestamp(p: &mut Params<'_, '_>) -> Option<Arc<dyn Spec>> {

@@ -6,6 +6,7 @@
 //! * [`units`]: what the generator threads do, and the buffer's size.
 //! * [`summary`]: what a finished run reports.
 
+pub mod stream;
 pub mod summary;
 pub mod units;
 
@@ -160,6 +161,8 @@ pub struct RunMode {
     pub stop: Arc<AtomicBool>,
     /// Faults to inject (`--chaos`).
     pub chaos: ChaosSpec,
+    /// `datagen stream`: the rows as a stream, as `[stream]` says.
+    pub stream: bool,
 }
 
 /// Identifies a run's data: the Genfile's bytes, its dictionaries, the seed
@@ -201,6 +204,7 @@ struct Opener {
     progress: Arc<Progress>,
     commit_scale: Arc<CommitScale>,
     drop_connection_every: Option<Every>,
+    stream: bool,
     /// Which tables the first sink created.
     created: Arc<std::sync::Mutex<Option<Vec<bool>>>>,
 }
@@ -223,6 +227,7 @@ impl Opener {
             progress: self.progress.clone(),
             commit_scale: self.commit_scale.clone(),
             drop_connection_every: self.drop_connection_every.clone(),
+            stream: self.stream,
         }
     }
 }
@@ -239,6 +244,9 @@ struct Attempts {
     opener: Opener,
     plan: Arc<Plan>,
     generators: Arc<crate::generate::Generators>,
+    /// Per table, whether its rows are written (a stream may leave some
+    /// out); `None`: all are.
+    emit: Option<Arc<Vec<bool>>>,
     chaos: (crate::chaos::ChaosSpec, Arc<ChaosState>),
     last_committed: u64,
     /// Rebuilds in a row that found no more rows committed.
@@ -283,13 +291,18 @@ impl Attempts {
         // the committed rows of the others.
         let (stop, cut) = (self.opener.stop.clone(), self.opener.honoured.clone());
         let checkpoint = (!committed.is_empty()).then(|| Arc::new(committed.clone()));
+        let emit = self.emit.clone();
         let units: Units = Box::new(
             self.plan
                 .units(self.generators.clone())
-                .filter(move |u| !committed.covers(u.stream, u.stream + u.total))
-                .map(move |unit| Work {
-                    unit,
-                    committed: checkpoint.clone(),
+                .filter(move |u| !units::done(u, &committed, emit.as_deref()))
+                .map({
+                    let emit = self.emit.clone();
+                    move |unit| Work {
+                        unit,
+                        committed: checkpoint.clone(),
+                        emit: emit.clone(),
+                    }
                 })
                 .take_while(move |_| {
                     let stopped = stop.load(Ordering::Relaxed);
@@ -375,14 +388,34 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         max_rows: settings.max_rows,
         stop: Some(&mode.stop),
     };
-    let (mut plan, generators) = match plan(
-        &schema,
-        settings.seed,
-        settings.scale,
-        UNIT_ROWS,
-        settings.workers,
-        &limits,
-    ) {
+    if mode.stream && !settings.shard.is_whole() {
+        return Err(RunError::Target(Failure::new(
+            ErrorKind::Input,
+            "a stream cannot be sharded: it is one ordered sequence of rows\n  help: leave out --shard (or DATAGEN_SHARD); run several streams with different seeds for more load",
+        )));
+    }
+    let planned = if mode.stream {
+        crate::generate::stream::plan(
+            &schema,
+            settings.seed,
+            settings.scale,
+            UNIT_ROWS,
+            settings.workers,
+            &limits,
+        )
+        .map(|(plan, generators, shape)| (plan, generators, Some(shape)))
+    } else {
+        plan(
+            &schema,
+            settings.seed,
+            settings.scale,
+            UNIT_ROWS,
+            settings.workers,
+            &limits,
+        )
+        .map(|(plan, generators)| (plan, generators, None))
+    };
+    let (mut plan, generators, shape) = match planned {
         Ok(planned) => planned,
         Err(PlanError::Interrupted) => {
             return Err(RunError::Interrupted {
@@ -407,10 +440,29 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         shard = %settings.shard,
         "starting"
     );
+    let endless = shape.as_ref().is_some_and(|s| s.endless.is_some());
     if !quiet {
-        announce(&schema, settings, &plan, buffer);
+        match &shape {
+            Some(shape) => stream::announce(&schema, settings, &plan, shape),
+            None => announce(&schema, settings, &plan, buffer),
+        }
     }
-    let progress = Arc::new(Progress::new(schema.tables.len(), plan.shard_total()));
+    let total = if endless {
+        u64::MAX
+    } else {
+        plan.shard_total()
+    };
+    let progress = Arc::new(Progress::new(schema.tables.len(), total));
+    let gauge = Arc::new(crate::progress::Gauge {
+        target: match schema.stream.rate {
+            crate::schema::stream::Rate::PerSecond(r) => Some(r),
+            crate::schema::stream::Rate::Max => None,
+        },
+        ..Default::default()
+    });
+    if mode.stream {
+        progress.set_stream(gauge.clone());
+    }
     let target = settings.target.clone();
     if mode.chaos.drop_connection_every.is_some() && !target.has_connections() {
         return Err(RunError::Target(crate::failure::Failure::new(
@@ -438,6 +490,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             count: chaos_state.commits.clone(),
         }),
         created: Arc::default(),
+        stream: mode.stream,
     };
     let sink = match target.open(&opener.args(mode.resume, false)) {
         Ok(sink) => sink,
@@ -467,6 +520,22 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     config.ack_delay = mode.chaos.buffer_delay;
     config.window = sink.units_ahead() * settings.workers;
+    // A stream's rows leave at its rate, and a batch waits at most its
+    // linger to fill.
+    let expired = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    if let Some(shape) = &shape {
+        config.linger = Some(schema.stream.linger);
+        let base = shape.event_base(&schema, &plan.table_rows);
+        config.pace =
+            stream::StreamPace::new(&schema.stream, base, gauge.clone(), mode.stop.clone())
+                .map(|p| Arc::new(p) as Arc<dyn datagen_actors::Pace>);
+        if let Some(duration) = schema.stream.duration {
+            stream::end_after(duration, mode.stop.clone(), expired.clone(), done.clone());
+        }
+    }
+    let emit = (mode.stream && schema.stream.emit.iter().any(|e| !e))
+        .then(|| Arc::new(schema.stream.emit.clone()));
     let make_generator = {
         let (spec, state) = (mode.chaos.clone(), chaos_state.clone());
         let generators = generators.clone();
@@ -485,6 +554,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         opener,
         plan: Arc::new(plan),
         generators: generators.clone(),
+        emit,
         chaos: (mode.chaos.clone(), chaos_state),
         last_committed: 0,
         stalled: 0,
@@ -514,6 +584,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         .await
     });
     drop(reporter);
+    done.store(true, Ordering::Relaxed);
     let restarts = supervised.restarts;
     let stats = match supervised.result {
         Ok(stats) => stats,
@@ -544,20 +615,30 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             });
         }
     };
+    let tables: Vec<(String, u64)> = schema
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), progress.table(i)))
+        .collect();
+    // A stream stopped by its duration or a signal has ended as asked.
+    let ended = if !mode.stream {
+        None
+    } else if expired.load(Ordering::Relaxed) {
+        Some(stream::Ended::Duration)
+    } else if honoured.load(Ordering::Relaxed) {
+        Some(stream::Ended::Signal)
+    } else {
+        Some(stream::Ended::Rows)
+    };
     // A signal that came once the target was complete interrupted nothing.
-    if honoured.load(Ordering::Relaxed) {
+    if honoured.load(Ordering::Relaxed) && !mode.stream {
         return Err(RunError::Interrupted {
             rows: progress.rows(),
             target: target.to_string(),
             resumable: target.resumable(),
         });
     }
-    let tables = schema
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.clone(), progress.table(i)))
-        .collect();
     Ok(Summary {
         tables,
         stats,
@@ -566,5 +647,9 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         restarts,
         shard: settings.shard,
         bytes: bytes.load(Ordering::Relaxed),
+        stream: ended.map(|ended| summary::StreamEnd {
+            ended,
+            resumable: target.resumable(),
+        }),
     })
 }

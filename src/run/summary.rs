@@ -23,6 +23,17 @@ pub struct Summary {
     /// Bytes of the rows written: encoded bytes where the target takes
     /// bytes, the rows' values and text in memory where it does not.
     pub bytes: u64,
+    /// How a stream ended (`datagen stream`).
+    pub stream: Option<StreamEnd>,
+}
+
+/// How a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamEnd {
+    /// Why.
+    pub ended: super::stream::Ended,
+    /// Whether `--resume` continues it where it stopped.
+    pub resumable: bool,
 }
 
 impl Summary {

@@ -24,6 +24,22 @@ pub struct Work {
     pub unit: Unit,
     /// The target's checkpoint when the attempt began, if not empty.
     pub committed: Option<Arc<Committed>>,
+    /// Per table, whether its rows are written; `None`: all are.
+    pub emit: Option<Arc<Vec<bool>>>,
+}
+
+/// Whether every row of `unit` that is written (of the tables `emit`
+/// keeps) is committed: the unit is not generated again.
+pub fn done(unit: &Unit, committed: &Committed, emit: Option<&Vec<bool>>) -> bool {
+    match emit {
+        None => committed.covers(unit.stream, unit.stream + unit.total),
+        Some(emit) => unit
+            .starts
+            .iter()
+            .zip(unit.positions())
+            .zip(&unit.counts)
+            .all(|((&(t, _), at), &n)| !emit[t] || committed.covers(at, at + n)),
+    }
 }
 
 impl crate::chaos::Covers for Work {
@@ -62,14 +78,25 @@ impl Generator for UnitGenerator {
         let unit = work.unit;
         unit.check_size(&self.generators)
             .map_err(|e| Failure::new(ErrorKind::Input, e))?;
+        let positions = unit.positions();
         let mut blocks = self
             .generators
-            .generate_reusing(unit.root, unit.rows, &unit.starts, &mut self.spare)
+            .generate_reusing(
+                unit.root,
+                unit.rows,
+                &unit.starts,
+                &positions,
+                &mut self.spare,
+            )
             .map_err(|e| Failure::new(ErrorKind::Input, e))?;
-        let mut stream = unit.stream;
-        for block in &mut blocks {
-            block.stream = stream;
-            stream += block.len() as u64;
+        if let Some(emit) = &work.emit {
+            blocks.retain_mut(|b| {
+                let keep = emit[b.table];
+                if !keep {
+                    self.spare.recycle(b);
+                }
+                keep
+            });
         }
         if let Some(committed) = &work.committed {
             blocks = blocks.into_iter().flat_map(|b| committed.trim(b)).collect();

@@ -10,6 +10,7 @@
 
 pub mod raw;
 pub mod read;
+pub mod stream;
 pub mod validate;
 
 use std::ops::Range;
@@ -47,6 +48,8 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// `[dictionaries.NAME]`, in file order.
     pub dictionaries: Vec<Dictionary>,
+    /// `[stream]`, or its defaults.
+    pub stream: stream::StreamSpec,
     /// Where values in the Genfile (or the dictionary files it names)
     /// hold the NUL character, which some targets cannot store.
     pub nul: Vec<Range<usize>>,

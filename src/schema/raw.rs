@@ -39,6 +39,8 @@ pub struct GenfileConfig {
     pub tables: Vec<(Spanned<String>, TableConfig)>,
     /// `[dictionaries.NAME]`, in file order.
     pub dictionaries: Vec<(Spanned<String>, Spanned<Entries>)>,
+    /// `[stream]`, if given.
+    pub stream: Option<StreamConfig>,
     /// A value could not be read (a number beyond 64 bits, nesting too
     /// deep) and was left out: validating the rest would report its
     /// absence as more problems.
@@ -69,13 +71,26 @@ pub struct TableConfig {
     pub misread: bool,
 }
 
-const TOP_KEYS: [&str; 6] = [
+/// `[stream]`: its own keys, and `[stream.tables.NAME]` for each table
+/// it says something of.
+#[derive(Debug, Default)]
+pub struct StreamConfig {
+    /// The section's header, for problems of the whole.
+    pub span: Range<usize>,
+    /// `rate`, `duration`, … (everything but `tables`).
+    pub entries: Entries,
+    /// `[stream.tables.NAME]`, in file order.
+    pub tables: Vec<(Spanned<String>, Spanned<Entries>)>,
+}
+
+const TOP_KEYS: [&str; 7] = [
     "version",
     "run",
     "pipeline",
     "target",
     "tables",
     "dictionaries",
+    "stream",
 ];
 const TABLE_KEYS: [&str; 4] = ["rows", "per", "columns", "unique"];
 
@@ -98,6 +113,7 @@ pub fn read(text: &str, d: &mut Vec<Diagnostic>) -> Result<GenfileConfig, toml::
             "run" => config.run = top_section(d, &key, value),
             "pipeline" => config.pipeline = top_section(d, &key, value),
             "target" => config.target = top_section(d, &key, value),
+            "stream" => config.stream = stream_config(d, &key, value),
             "tables" => {
                 let place = Place {
                     what: "`tables`",
@@ -244,6 +260,46 @@ fn section(d: &mut Cx<'_>, place: &Place<'_>, value: Spanned<DeValue<'_>>) -> Op
             .filter_map(|(k, v)| Some((name(k), leaf(d, v)?)))
             .collect(),
     )
+}
+
+/// `[stream]`, its `tables` read as named sections.
+fn stream_config(
+    d: &mut Cx<'_>,
+    key: &Spanned<String>,
+    value: Spanned<DeValue<'_>>,
+) -> Option<StreamConfig> {
+    let place = Place {
+        what: "`stream`",
+        help: "write it as a section: `[stream]` on a line of its own, its keys below",
+    };
+    let mut config = StreamConfig {
+        span: key.span(),
+        ..StreamConfig::default()
+    };
+    for (k, v) in table_entries(d, &place, value)? {
+        let k = name(k);
+        if k.get_ref() == "tables" {
+            let place = Place {
+                what: "`stream.tables`",
+                help: "write each table as `[stream.tables.NAME]`, e.g. `emit = false`",
+            };
+            for (table, entries) in sections(d, &place, v).unwrap_or_default() {
+                let span = entries.span();
+                let what = format!("`stream.tables.{}`", table.get_ref());
+                let help = format!("write it as `[stream.tables.{}]`", table.get_ref());
+                let place = Place {
+                    what: &what,
+                    help: &help,
+                };
+                if let Some(entries) = section(d, &place, entries) {
+                    config.tables.push((table, Spanned::new(span, entries)));
+                }
+            }
+        } else if let Some(v) = leaf(d, v) {
+            config.entries.push((k, v));
+        }
+    }
+    Some(config)
 }
 
 /// A section at the top (`[run]`, `[pipeline]`, `[target]`).

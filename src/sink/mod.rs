@@ -22,7 +22,7 @@
 //! * [`checkpoint`]: committed ranges of the row stream, for resuming.
 //! * [`ddl`]: CREATE TABLE and key statements per SQL dialect.
 //! * [`place`]: only regular files are replaced; temporary files made afresh.
-//! * [`sqlite`], [`postgres`], [`files`], [`null`]: the targets.
+//! * [`sqlite`], [`postgres`], [`files`], [`rotate`], [`null`]: the targets.
 
 pub mod checkpoint;
 pub mod ddl;
@@ -32,6 +32,7 @@ pub mod options;
 pub mod place;
 pub mod postgres;
 pub mod registry;
+pub mod rotate;
 pub mod sqlite;
 
 use std::fmt;
@@ -137,6 +138,9 @@ pub struct OpenArgs {
     /// Fault injection (`--chaos target.drop_connection_every=N`): every
     /// N-th commit of the run loses its connection (PostgreSQL).
     pub drop_connection_every: Option<Every>,
+    /// `datagen stream`: rows go out as they come (standard output
+    /// interleaves its tables instead of spooling them).
+    pub stream: bool,
 }
 
 /// Every N-th of something, counted across the attempts of a run.

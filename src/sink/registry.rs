@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::options::{variable, AnyKey, Options, Origin, Problem};
-use super::{files, null, postgres, sqlite, Kind, Target};
+use super::{files, null, postgres, rotate, sqlite, Kind, Target};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
 use crate::schema::TargetSection;
@@ -17,6 +17,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &sqlite::SQLITE,
     &postgres::POSTGRES,
     &files::FILES,
+    &rotate::ROTATE,
     &null::NULL,
 ];
 

@@ -22,6 +22,7 @@ mod settings;
 mod shards;
 mod sqlite;
 mod stats;
+mod stream;
 mod supervision;
 mod support;
 mod time;

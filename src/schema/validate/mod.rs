@@ -192,6 +192,12 @@ pub fn validate(
             ..schema
         })
     });
+    let schema = schema.map(|mut schema| {
+        if let Some(stream) = &raw.stream {
+            schema.stream = crate::schema::stream::read(&mut d, stream, &schema.tables);
+        }
+        schema
+    });
     d.sort_by_key(|diag| diag.span.as_ref().map_or(0, |s| s.start));
     match schema {
         Some(schema) if d.is_empty() => Ok(schema),

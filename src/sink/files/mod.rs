@@ -22,6 +22,7 @@ pub mod error;
 pub mod layout;
 mod output;
 pub mod sink;
+pub mod stream_out;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -218,6 +219,11 @@ impl Target for FileTarget {
         };
         if let Some(dir) = dir {
             self.made.make(dir).map_err(FileError::from)?;
+        }
+        if let (Place::Stdout(format), true) = (&self.place, args.stream) {
+            return Ok(Box::new(stream_out::StreamOut::open(
+                *format, &schema, progress,
+            )?));
         }
         Ok(Box::new(match &self.place {
             Place::Dir { dir, format } => FileSink::dir(dir, *format, schema, options, progress)?,

@@ -196,6 +196,7 @@ pub(super) fn resolve(
         locale,
         pipeline,
         target,
+        stream: crate::schema::stream::StreamSpec::default_for(tables.len()),
         tables,
         dictionaries: Vec::new(),
     })
