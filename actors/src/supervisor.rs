@@ -59,8 +59,7 @@ pub struct PipelineConfig {
     /// Delay of every `Push` ack (fault injection; zero normally).
     pub ack_delay: Duration,
     /// How long the Target waits for a whole batch before it takes the
-    /// rows there are (a paced stream); `None`: batches are whole but the
-    /// last.
+    /// rows there are (a paced stream); `None`: whole batches.
     pub linger: Option<Duration>,
     /// Paces the Source: when each row may leave (a stream's rate).
     pub pace: Option<std::sync::Arc<dyn crate::pace::Pace>>,
@@ -289,11 +288,13 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
         let (tx, rx) = oneshot::channel();
         let sink = Watched { sink, _gone: tx };
         let arbiter = Arbiter::new();
-        let batch_rows = self.config.batch_rows.min(self.config.buffer_rows);
-        let linger = self.config.linger;
+        let batch = (
+            self.config.batch_rows.min(self.config.buffer_rows),
+            self.config.linger,
+        );
         let (done, id) = (ctx.address().recipient(), self.target_id);
         let target = Target::start_in_arbiter(&arbiter.handle(), move |_| {
-            Target::new(id, sink, replay, buffer, (batch_rows, linger), done)
+            Target::new(id, sink, replay, buffer, batch, done)
         });
         (target, arbiter, rx.shared())
     }

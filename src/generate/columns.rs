@@ -103,7 +103,7 @@ impl Generators {
     /// Compiles `schema` for `seed`; `table_rows` are the final row counts
     /// (they bound `ref`).
     pub fn new(schema: &Schema, seed: u64, table_rows: &[u64]) -> Generators {
-        let base = super::stream::Shape::of(schema).event_base(schema, table_rows);
+        let base = super::shape::Shape::of(schema).event_base(schema, table_rows);
         let clock = schema.stream.clock(base);
         let tables = schema
             .tables

@@ -4,6 +4,7 @@
 //! * [`rows`]: a unit's rows, depth first, with their children and the
 //!   columns that summarise them.
 //! * [`plan`]: row counts of `per` tables and the cutting into work units.
+//! * [`shape`]: the order trees are emitted in; which are referred to.
 //! * [`stream`]: the same rows as a stream: reference trees first, the
 //!   last event tree without end.
 
@@ -11,6 +12,7 @@ pub mod columns;
 mod groups;
 pub mod plan;
 pub mod rows;
+pub mod shape;
 pub mod stream;
 
 pub use columns::Generators;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::columns::Generators;
 use super::groups::Layout;
+pub use super::shape::root_order;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::generators::dist::Count;
 use crate::generators::Uniqueness;
@@ -751,66 +752,6 @@ impl Iterator for Units {
         }
         None
     }
-}
-
-/// The root tables in the order their units are emitted: a root whose
-/// tree references rows of another root's tree comes after it, so every
-/// referenced row precedes its references in the output stream (a database
-/// checking foreign keys as rows arrive accepts them); trees that others
-/// reference come before those that none does (a stream's event trees).
-/// Otherwise, and where trees reference each other, schema order. Only the order in which
-/// tables interleave changes; every table's rows are the same, in the same
-/// order.
-pub fn root_order(schema: &Schema) -> Vec<usize> {
-    let n = schema.tables.len();
-    let mut root_of: Vec<usize> = (0..n).collect();
-    for (t, table) in schema.tables.iter().enumerate() {
-        if let TableSize::Per { parent, .. } = table.size {
-            // Parents come first in schema order.
-            root_of[t] = root_of[parent];
-        }
-    }
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (t, table) in schema.tables.iter().enumerate() {
-        for column in &table.columns {
-            if let Gen::Ref { table: r, .. } = column.gen {
-                if root_of[r] != root_of[t] {
-                    deps[root_of[t]].push(root_of[r]);
-                }
-            }
-        }
-    }
-    let roots: Vec<usize> = (0..n)
-        .filter(|&t| matches!(schema.tables[t].size, TableSize::Rows(_)))
-        .collect();
-    let referenced = |r: usize| {
-        deps.iter()
-            .enumerate()
-            .any(|(o, d)| o != r && d.contains(&r))
-    };
-    let mut placed = vec![false; n];
-    let mut order = Vec::with_capacity(roots.len());
-    while order.len() < roots.len() {
-        let is_ready = |r: usize| !placed[r] && deps[r].iter().all(|&d| placed[d] || d == r);
-        // Trees others refer to first: a stream emits them before the
-        // event trees that refer to them.
-        let ready = roots
-            .iter()
-            .copied()
-            .find(|&r| is_ready(r) && referenced(r))
-            .or_else(|| roots.iter().copied().find(|&r| is_ready(r)));
-        // A cycle between trees: take the first in schema order.
-        let next = ready.unwrap_or_else(|| {
-            roots
-                .iter()
-                .copied()
-                .find(|&r| !placed[r])
-                .expect("an unplaced root remains")
-        });
-        placed[next] = true;
-        order.push(next);
-    }
-    order
 }
 
 /// Draws the counts below `row` of `table`, adding them to `table_rows`;

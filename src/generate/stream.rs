@@ -5,73 +5,11 @@
 
 use std::sync::Arc;
 
-use super::plan::{check, root_order, End, Limits, PlanError};
+use super::plan::{check, End, Limits, PlanError};
+pub use super::shape::Shape;
 use super::{Generators, Plan};
 use crate::diag::Diagnostic;
-use crate::schema::{Gen, Schema, TableSize};
-
-/// How a schema's trees make a stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shape {
-    /// Root tables in the order their trees are emitted.
-    pub order: Vec<usize>,
-    /// How many of `order`, from the first, are trees other trees refer
-    /// to (emitted first, whole; their rows stand at the event clock's
-    /// start).
-    pub references: usize,
-    /// The tree that grows without end in a stream: the last of `order`,
-    /// when no other tree refers to it.
-    pub endless: Option<usize>,
-    /// Per table: its root.
-    pub root_of: Vec<usize>,
-}
-
-impl Shape {
-    /// The shape of `schema`.
-    pub fn of(schema: &Schema) -> Shape {
-        let n = schema.tables.len();
-        let mut root_of: Vec<usize> = (0..n).collect();
-        for (t, table) in schema.tables.iter().enumerate() {
-            if let TableSize::Per { parent, .. } = table.size {
-                root_of[t] = root_of[parent];
-            }
-        }
-        let mut referenced = vec![false; n];
-        for (t, table) in schema.tables.iter().enumerate() {
-            for column in &table.columns {
-                if let Gen::Ref { table: r, .. } = column.gen {
-                    if root_of[r] != root_of[t] {
-                        referenced[root_of[r]] = true;
-                    }
-                }
-            }
-        }
-        let order = root_order(schema);
-        let references = order.iter().take_while(|&&r| referenced[r]).count();
-        let endless = order.last().copied().filter(|&r| !referenced[r]);
-        Shape {
-            order,
-            references,
-            endless,
-            root_of,
-        }
-    }
-
-    /// The stream position of the first row after the reference trees,
-    /// with `table_rows` rows per table.
-    pub fn event_base(&self, schema: &Schema, table_rows: &[u64]) -> u64 {
-        let leading = &self.order[..self.references];
-        (0..schema.tables.len())
-            .filter(|&t| leading.contains(&self.root_of[t]))
-            .map(|t| table_rows[t])
-            .sum()
-    }
-
-    /// Whether table `t` is in the endless tree.
-    pub fn is_endless(&self, t: usize) -> bool {
-        self.endless == Some(self.root_of[t])
-    }
-}
+use crate::schema::{Gen, Schema};
 
 /// Most rows table `t` may have before a `unique` column (or group) runs
 /// out of values; `u64::MAX` when none does before 2^62.

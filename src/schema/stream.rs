@@ -4,7 +4,7 @@
 //! The section never changes a row's values: a stream's rows are the
 //! batch run's, in the same order, with the event tables continuing past
 //! their `rows` when the stream is longer. A Genfile without `[stream]`
-//! streams with the defaults ([`StreamSpec::default`]).
+//! streams with the defaults ([`StreamSpec::default_for`]).
 
 use std::ops::Range;
 use std::time::Duration;

@@ -22,8 +22,10 @@
 //! * [`checkpoint`]: committed ranges of the row stream, for resuming.
 //! * [`ddl`]: CREATE TABLE and key statements per SQL dialect.
 //! * [`place`]: only regular files are replaced; temporary files made afresh.
-//! * [`sqlite`], [`postgres`], [`files`], [`rotate`], [`null`]: the targets.
+//! * [`sqlite`], [`postgres`], [`files`], [`rotate`], [`broker`], [`null`]:
+//!   the targets.
 
+pub mod broker;
 pub mod checkpoint;
 pub mod ddl;
 pub mod files;

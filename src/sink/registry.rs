@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::options::{variable, AnyKey, Options, Origin, Problem};
-use super::{files, null, postgres, rotate, sqlite, Kind, Target};
+use super::{broker, files, null, postgres, rotate, sqlite, Kind, Target};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
 use crate::schema::TargetSection;
@@ -18,6 +18,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &postgres::POSTGRES,
     &files::FILES,
     &rotate::ROTATE,
+    &broker::BROKERS,
     &null::NULL,
 ];
 

@@ -1,6 +1,7 @@
 //! datagen's integration tests, in one binary.
 
 mod bench;
+mod brokers;
 mod canon;
 mod catalogue;
 mod chaos;

@@ -14,7 +14,7 @@ use super::support::{datagen, run, stderr};
 
 /// Products others refer to; customers (the endless tree) with orders,
 /// both with the stream's event time.
-const GENFILE: &str = r#"
+pub(super) const GENFILE: &str = r#"
 version = 1
 
 [run]
@@ -54,13 +54,13 @@ speed = 3600
 start = "2025-07-01T00:00:00Z"
 "#;
 
-fn genfile(dir: &Path) -> PathBuf {
+pub(super) fn genfile(dir: &Path) -> PathBuf {
     let path = dir.join("stream.toml");
     std::fs::write(&path, GENFILE).unwrap();
     path
 }
 
-fn stream(genfile: &Path, target: &str, extra: &[&str]) -> Command {
+pub(super) fn stream(genfile: &Path, target: &str, extra: &[&str]) -> Command {
     let mut cmd = datagen();
     cmd.arg("stream")
         .arg("--config")
@@ -70,7 +70,7 @@ fn stream(genfile: &Path, target: &str, extra: &[&str]) -> Command {
     cmd
 }
 
-fn ok(out: Output, what: &str) -> Output {
+pub(super) fn ok(out: Output, what: &str) -> Output {
     assert!(out.status.success(), "{what}: {}", stderr(&out));
     out
 }

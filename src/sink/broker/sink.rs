@@ -1,0 +1,508 @@
+//! The broker sink: each row framed with its subject and key on the
+//! generator threads, published a batch at a time, the acknowledged
+//! ranges checkpointed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datagen_actors::{BoxError, Sink};
+use serde::{Deserialize, Serialize};
+
+use super::client::{BrokerError, Message, Nats, Publisher, Rabbit};
+use super::{placeholders, Broker, BrokerTarget, Payload};
+use crate::format::text;
+use crate::progress::Progress;
+use crate::schema::Schema;
+use crate::sink::checkpoint::Committed;
+use crate::sink::files::encode::{FileFormat, TableEncoder};
+use crate::sink::options::IfExists;
+use crate::sink::{encoded, BlockEncoder, ErrorKind, Failure, Given, OpenArgs, TargetSink};
+use crate::value::{Block, Encoded, Value};
+
+impl BrokerError {
+    /// What the error means for the run.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            e if e.transient() => ErrorKind::Transient,
+            BrokerError::Connect { .. }
+            | BrokerError::Setup { .. }
+            | BrokerError::Unroutable { .. }
+            | BrokerError::Invalid { .. } => ErrorKind::Input,
+            _ => ErrorKind::Permanent,
+        }
+    }
+}
+
+impl From<BrokerError> for Failure {
+    fn from(e: BrokerError) -> Self {
+        Failure::new(e.kind(), e)
+    }
+}
+
+/// A piece of a subject: literal text, or a column's value.
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Column(usize, u8),
+}
+
+/// How one table's rows become messages.
+#[derive(Debug, Clone)]
+struct Route {
+    subject: Vec<Part>,
+    key: Option<(usize, u8)>,
+    payload: TableEncoder,
+}
+
+/// Frames each row as `[subject length][subject][key length][key][payload]`
+/// (lengths as 4 bytes, little-endian; no key: `u32::MAX`), so the sink
+/// only sends what the generator threads made.
+#[derive(Debug, Clone)]
+pub struct RoutedEncoder {
+    tables: Vec<Option<Route>>,
+}
+
+/// A value as a subject token: characters a subject or routing key
+/// gives a meaning (`.`, `*`, `>`, `#`, blanks) become `_`; NULL is
+/// `null`.
+fn token(out: &mut String, v: Value, block: &Block, scale: u8) {
+    if v == Value::Null {
+        out.push_str("null");
+        return;
+    }
+    let from = out.len();
+    text::value(out, v, block, scale);
+    if out.len() == from {
+        out.push('_');
+        return;
+    }
+    let cleaned: String = out[from..]
+        .chars()
+        .map(|c| {
+            if matches!(c, '.' | '*' | '>' | '#') || c.is_whitespace() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    out.truncate(from);
+    out.push_str(&cleaned);
+}
+
+impl RoutedEncoder {
+    /// The routes of `schema`'s tables through `target`'s templates.
+    pub fn new(schema: &Schema, target: &BrokerTarget) -> RoutedEncoder {
+        let format = match target.payload {
+            Payload::Json => FileFormat::Jsonl,
+            Payload::Csv => FileFormat::Csv,
+        };
+        let parts = placeholders(&target.subject).unwrap_or_default();
+        let tables = schema
+            .tables
+            .iter()
+            .map(|table| {
+                let column = |name: &str| {
+                    let c = table.columns.iter().position(|c| c.name == name)?;
+                    Some((c, table.columns[c].sql_type.scale()))
+                };
+                let subject = parts
+                    .iter()
+                    .map(|(ph, text)| match (ph, text.as_str()) {
+                        (false, _) => Some(Part::Text(text.clone())),
+                        (true, "table") => Some(Part::Text(table.name.clone())),
+                        (true, name) => column(name).map(|(c, s)| Part::Column(c, s)),
+                    })
+                    .collect::<Option<Vec<Part>>>()?;
+                let key = match &target.key {
+                    Some(name) => Some(column(name)?),
+                    None => None,
+                };
+                Some(Route {
+                    subject,
+                    key,
+                    payload: TableEncoder::new(table, format),
+                })
+            })
+            .collect();
+        RoutedEncoder { tables }
+    }
+}
+
+impl BlockEncoder for RoutedEncoder {
+    fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError> {
+        let route = self.tables[block.table]
+            .as_ref()
+            .ok_or("the subject names a column this table does not have")?;
+        let mut payloads = Encoded::default();
+        route.payload.encode(block, &mut payloads);
+        let mut bytes = std::mem::take(&mut out.bytes);
+        bytes.clear();
+        out.ends.clear();
+        let mut scratch = String::new();
+        let mut start = 0usize;
+        for (i, row) in block.rows().enumerate() {
+            scratch.clear();
+            for part in &route.subject {
+                match part {
+                    Part::Text(t) => scratch.push_str(t),
+                    Part::Column(c, scale) => token(&mut scratch, row[*c], block, *scale),
+                }
+            }
+            bytes.extend_from_slice(&(scratch.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(scratch.as_bytes());
+            match route.key {
+                Some((c, scale)) => {
+                    scratch.clear();
+                    text::value(&mut scratch, row[c], block, scale);
+                    bytes.extend_from_slice(&(scratch.len() as u32).to_le_bytes());
+                    bytes.extend_from_slice(scratch.as_bytes());
+                }
+                None => bytes.extend_from_slice(&u32::MAX.to_le_bytes()),
+            }
+            let end = payloads.ends[i] as usize;
+            let line = &payloads.bytes[start..end];
+            start = end;
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            bytes.extend_from_slice(line);
+            out.ends.push(bytes.len() as u32);
+        }
+        out.bytes = bytes;
+        Ok(())
+    }
+}
+
+/// One framed row: subject, key, payload.
+fn unframe(row: &[u8]) -> (&str, Option<&str>, &[u8]) {
+    let read = |at: usize| u32::from_le_bytes(row[at..at + 4].try_into().expect("4 bytes"));
+    let n = read(0) as usize;
+    let subject = std::str::from_utf8(&row[4..4 + n]).unwrap_or("");
+    let at = 4 + n;
+    let k = read(at);
+    let (key, at) = if k == u32::MAX {
+        (None, at + 4)
+    } else {
+        let k = k as usize;
+        (
+            std::str::from_utf8(&row[at + 4..at + 4 + k]).ok(),
+            at + 4 + k,
+        )
+    };
+    (subject, key, &row[at..])
+}
+
+/// The checkpoint: the run and the acknowledged ranges.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Checkpoint {
+    datagen_stream: u32,
+    run: String,
+    ranges: Vec<(u64, u64)>,
+    /// Messages the broker said it had already (JetStream), in all.
+    duplicates: u64,
+}
+
+/// Publishes rows to a broker.
+pub struct BrokerSink {
+    publisher: Option<Box<dyn Publisher>>,
+    encoder: Arc<RoutedEncoder>,
+    schema: Arc<Schema>,
+    checkpoint: PathBuf,
+    fingerprint: String,
+    /// What the broker holds already: not published again.
+    committed: Committed,
+    ranges: Vec<(u64, u64)>,
+    duplicates: u64,
+    given: Given,
+    progress: Arc<Progress>,
+    /// `RUN:` of every message id.
+    id_prefix: String,
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Failure {
+    let path = path.display().to_string();
+    move |e| {
+        let kind = if crate::sink::io_transient(&e) {
+            ErrorKind::Transient
+        } else {
+            ErrorKind::Permanent
+        };
+        Failure::new(kind, format!("cannot {action} the checkpoint {path}: {e}"))
+    }
+}
+
+impl BrokerSink {
+    /// Connects, declares what the messages need (a stream, queues) and
+    /// reads the checkpoint when resuming or restarting.
+    pub fn open(target: &BrokerTarget, args: &OpenArgs) -> Result<BrokerSink, Failure> {
+        let schema = args.schema.clone();
+        let emitted: Vec<&str> = schema
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| schema.stream.emit[*i])
+            .map(|(_, t)| t.name.as_str())
+            .collect();
+        let replace = target.common.if_exists == IfExists::Replace
+            && !args.resume.resume
+            && !args.resume.restart;
+        let publisher: Box<dyn Publisher> = match &target.broker {
+            Broker::Nats {
+                url,
+                stream,
+                duplicate_window,
+            } => {
+                let first = target.subject.split('.').next().unwrap_or("datagen");
+                let nats = Nats::connect(url, stream, &[format!("{first}.>")], *duplicate_window)
+                    .map_err(|e| {
+                    missing_server(e, url, "NATS with JetStream (nats-server -js)")
+                })?;
+                if replace {
+                    nats.purge(stream)?;
+                }
+                Box::new(nats)
+            }
+            Broker::Amqp {
+                url,
+                exchange,
+                queue,
+            } => {
+                let queues: Vec<(String, String)> = emitted
+                    .iter()
+                    .map(|t| {
+                        (
+                            BrokerTarget::fill(queue, t, "*"),
+                            BrokerTarget::fill(&target.subject, t, "*"),
+                        )
+                    })
+                    .collect();
+                let rabbit = Rabbit::connect(url, exchange, &queues)
+                    .map_err(|e| missing_server(e, &crate::url::redact(url), "RabbitMQ"))?;
+                if replace {
+                    let names: Vec<String> = queues.into_iter().map(|(q, _)| q).collect();
+                    rabbit.purge(&names)?;
+                }
+                Box::new(rabbit)
+            }
+        };
+        let mut sink = BrokerSink {
+            publisher: Some(publisher),
+            encoder: Arc::new(RoutedEncoder::new(&schema, target)),
+            schema,
+            checkpoint: target.checkpoint.clone(),
+            fingerprint: args.resume.fingerprint.clone(),
+            committed: Committed::default(),
+            ranges: Vec::new(),
+            duplicates: 0,
+            given: Given::default(),
+            progress: args.progress.clone(),
+            id_prefix: format!(
+                "{}:",
+                &args.resume.fingerprint[..args.resume.fingerprint.len().min(12)]
+            ),
+        };
+        if args.resume.resume || args.resume.restart {
+            sink.read_checkpoint()?;
+        }
+        Ok(sink)
+    }
+
+    fn read_checkpoint(&mut self) -> Result<(), Failure> {
+        let text = match std::fs::read_to_string(&self.checkpoint) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io("read", &self.checkpoint)(e)),
+        };
+        let ck: Checkpoint = serde_json::from_str(&text).map_err(|e| {
+            Failure::new(
+                ErrorKind::Input,
+                format!(
+                    "cannot resume: {} is not a checkpoint: {e}",
+                    self.checkpoint.display()
+                ),
+            )
+        })?;
+        if ck.run != self.fingerprint {
+            return Err(Failure::new(
+                ErrorKind::Input,
+                format!(
+                    "cannot resume: {} belongs to a stream made with a different Genfile, seed or scale\n  help: resume with the same Genfile, --seed and --scale, or start over without --resume",
+                    self.checkpoint.display()
+                ),
+            ));
+        }
+        self.committed = Committed::from_ranges(ck.ranges.iter().copied());
+        self.ranges = self.committed.ranges().to_vec();
+        self.duplicates = ck.duplicates;
+        // Rows per table are not recorded: what a resumed stream shows
+        // is what it publishes.
+        Ok(())
+    }
+
+    fn write_checkpoint(&self) -> Result<(), Failure> {
+        let ck = Checkpoint {
+            datagen_stream: 1,
+            run: self.fingerprint.clone(),
+            ranges: self.ranges.clone(),
+            duplicates: self.duplicates,
+        };
+        if let Some(dir) = self
+            .checkpoint
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(io("write", &self.checkpoint))?;
+        }
+        let temp = self.checkpoint.with_extension("checkpoint.tmp");
+        let mut file = crate::sink::place::fresh(&temp).map_err(io("write", &temp))?;
+        file.write_all(serde_json::to_string(&ck).expect("serialises").as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(io("write", &temp))?;
+        std::fs::rename(&temp, &self.checkpoint).map_err(io("write", &self.checkpoint))
+    }
+
+    fn publish(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        *batch = self.committed.uncommitted(std::mem::take(batch));
+        let mut owned: Vec<(usize, u64, String, String)> = Vec::new();
+        for block in batch.iter_mut() {
+            let (t, stream) = (block.table, block.stream);
+            let rows = encoded(&*self.encoder, block)?;
+            for i in 0..rows.ends.len() {
+                let (_, key, _) = unframe(rows.row(i));
+                let position = stream + i as u64;
+                owned.push((
+                    t,
+                    position,
+                    format!("{}{position}", self.id_prefix),
+                    key.unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+        let mut messages = Vec::with_capacity(owned.len());
+        let mut headers: Vec<[(&str, &str); 3]> = Vec::with_capacity(owned.len());
+        let positions: Vec<String> = owned.iter().map(|(_, p, _, _)| p.to_string()).collect();
+        let mut n = 0;
+        for block in batch.iter() {
+            let rows = block.encoded.as_ref().expect("encoded above");
+            for i in 0..rows.ends.len() {
+                let (_, key, _) = unframe(rows.row(i));
+                let (t, _, _, _) = &owned[n];
+                headers.push([
+                    ("datagen-table", self.schema.tables[*t].name.as_str()),
+                    ("datagen-position", positions[n].as_str()),
+                    (
+                        "datagen-key",
+                        if key.is_some() {
+                            owned[n].3.as_str()
+                        } else {
+                            ""
+                        },
+                    ),
+                ]);
+                n += 1;
+            }
+        }
+        n = 0;
+        for block in batch.iter() {
+            let rows = block.encoded.as_ref().expect("encoded above");
+            for i in 0..rows.ends.len() {
+                let (subject, key, payload) = unframe(rows.row(i));
+                let h = &headers[n];
+                messages.push(Message {
+                    subject,
+                    id: owned[n].2.as_str(),
+                    headers: if key.is_some() { &h[..] } else { &h[..2] },
+                    payload,
+                });
+                n += 1;
+            }
+        }
+        let publisher = self
+            .publisher
+            .as_mut()
+            .expect("a sink publishes until dropped");
+        let duplicates = publisher.publish(&messages).map_err(Failure::from)?;
+        self.duplicates += duplicates;
+        for block in batch.iter() {
+            self.ranges
+                .push((block.stream, block.stream + block.len() as u64));
+            self.progress.add(block.table, block.len() as u64);
+        }
+        let merged = Committed::from_ranges(self.ranges.iter().copied());
+        self.ranges = merged.ranges().to_vec();
+        self.write_checkpoint()?;
+        self.given.committed();
+        Ok(())
+    }
+}
+
+/// A connection refused: which server to start.
+fn missing_server(e: BrokerError, url: &str, what: &str) -> Failure {
+    let refused = matches!(
+        &e,
+        BrokerError::Connect {
+            transient: true,
+            ..
+        }
+    );
+    let kind = e.kind();
+    if refused {
+        Failure::new(
+            kind,
+            format!("cannot reach {what} at {url}: {e}\n  help: start {what} there, or give another address with --target"),
+        )
+    } else {
+        Failure::from(e)
+    }
+}
+
+impl Sink for BrokerSink {
+    type Chunk = Block;
+
+    fn write(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
+        self.given.begin(batch);
+        self.publish(batch)?;
+        self.given.end();
+        Ok(())
+    }
+
+    fn durable(&self) -> Option<u64> {
+        Some(self.given.durable)
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        if self.duplicates > 0 {
+            tracing::info!(
+                duplicates = self.duplicates,
+                "the broker dropped repeated messages"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for BrokerSink {
+    fn drop(&mut self) {
+        // A client owns a runtime, which may not be dropped where async
+        // code runs (the Target actor's thread): drop it on a thread of
+        // its own.
+        if let Some(publisher) = self.publisher.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::spawn(move || drop(publisher)).join();
+            } else {
+                drop(publisher);
+            }
+        }
+    }
+}
+
+impl TargetSink for BrokerSink {
+    fn committed(&self) -> &Committed {
+        &self.committed
+    }
+
+    fn encoder(&self) -> Option<Arc<dyn BlockEncoder>> {
+        Some(self.encoder.clone())
+    }
+}
