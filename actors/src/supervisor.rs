@@ -230,7 +230,6 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
     fn build(&mut self, plan: Plan<G::Unit>, sink: S, ctx: &mut Context<Self>) {
         let config = self.config.clone();
         let me = ctx.address();
-
         let buffer_arbiter = Arbiter::new();
         let capacity = config.buffer_rows;
         let buffer = BoundedBuffer::start_in_arbiter(&buffer_arbiter.handle(), move |_| {
@@ -288,10 +287,8 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Supervisor<G, S> {
         let (tx, rx) = oneshot::channel();
         let sink = Watched { sink, _gone: tx };
         let arbiter = Arbiter::new();
-        let batch = (
-            self.config.batch_rows.min(self.config.buffer_rows),
-            self.config.linger,
-        );
+        let c = &self.config;
+        let batch = (c.batch_rows.min(c.buffer_rows), c.linger);
         let (done, id) = (ctx.address().recipient(), self.target_id);
         let target = Target::start_in_arbiter(&arbiter.handle(), move |_| {
             Target::new(id, sink, replay, buffer, batch, done)
