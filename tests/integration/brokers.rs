@@ -377,3 +377,235 @@ fn a_broker_that_does_not_answer_is_named_with_what_to_start() {
     ));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+fn redis_url() -> String {
+    std::env::var("DATAGEN_TEST_REDIS").unwrap_or_else(|_| "127.0.0.1:6379".into())
+}
+
+fn mqtt_address() -> (String, u16) {
+    let text = std::env::var("DATAGEN_TEST_MQTT").unwrap_or_else(|_| "127.0.0.1:1883".into());
+    let (host, port) = text
+        .rsplit_once(':')
+        .expect("DATAGEN_TEST_MQTT is HOST:PORT");
+    (host.to_owned(), port.parse().expect("a port"))
+}
+
+/// Every entry of the Redis streams `PREFIX:TABLE`, deleting them.
+fn read_redis(prefix: &str) -> Vec<Got> {
+    let client = redis::Client::open(format!("redis://{}", redis_url())).unwrap();
+    let mut conn = client.get_connection().unwrap_or_else(|e| {
+        panic!(
+            "Redis must answer at {} (start redis-server): {e}",
+            redis_url()
+        )
+    });
+    let mut got = Vec::new();
+    for table in ["products", "customers", "orders"] {
+        let key = format!("{prefix}:{table}");
+        let entries: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
+            .arg(&key)
+            .arg("-")
+            .arg("+")
+            .query(&mut conn)
+            .unwrap();
+        for (entry, fields) in entries {
+            let field = |k: &str| {
+                fields
+                    .chunks(2)
+                    .find(|kv| kv[0] == k)
+                    .map(|kv| kv[1].clone())
+            };
+            let position: u64 = field("datagen-position").unwrap().parse().unwrap();
+            assert_eq!(
+                entry,
+                format!("{position}-1"),
+                "the entry's id is its position"
+            );
+            got.push(Got {
+                subject: key.clone(),
+                id: field("id").unwrap(),
+                table: field("datagen-table").unwrap(),
+                position,
+                key: field("datagen-key"),
+                row: serde_json::from_str(&field("row").unwrap()).unwrap(),
+            });
+        }
+        redis::cmd("DEL").arg(&key).query::<i64>(&mut conn).unwrap();
+    }
+    got
+}
+
+#[test]
+fn redis_streams_hold_every_row_once_after_a_kill_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let batch = batch_rows(&genfile, &dir.path().join("batch"));
+    let prefix = unique("dgr");
+    let url = |p: &str| {
+        format!(
+            "redis://{}?stream={p}:{{table}}&key=id&checkpoint={}",
+            redis_url(),
+            dir.path().join(format!("{p}.ck")).display()
+        )
+    };
+    ok(
+        run(&mut stream(
+            &genfile,
+            &url(&prefix),
+            &["--max-rows", &batch_event_rows(&batch)],
+        )),
+        "stream into Redis",
+    );
+    let got = read_redis(&prefix);
+    assert_eq!(by_table(&got), batch, "the batch run's rows");
+    assert!(got
+        .iter()
+        .all(|m| m.key.as_deref() == Some(&*m.row["id"].to_string())));
+    // Killed and resumed: Redis refuses an id at or below a stream's
+    // last, so no entry is there twice.
+    let expected = expected_rows(&genfile, &dir.path().join("files"));
+    let killed = unique("dgk");
+    kill_and_resume(&genfile, &url(&killed), 600);
+    let got = read_redis(&killed);
+    let mut ids: Vec<&str> = got.iter().map(|m| m.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), got.len(), "no entry twice");
+    assert_eq!(by_table(&got), expected);
+}
+
+/// Subscribes to `PREFIX/#` at QoS 1 and collects what arrives until
+/// `stop`; returns once subscribed.
+fn subscribe_mqtt(
+    prefix: &str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<Got>> {
+    use rumqttc::v5::mqttbytes::v5::Packet;
+    use rumqttc::v5::mqttbytes::QoS;
+    use rumqttc::v5::{Client, Event, MqttOptions};
+    let (host, port) = mqtt_address();
+    let mut options = MqttOptions::new(unique("dgsub"), host, port);
+    options.set_max_packet_size(Some(1 << 20));
+    let (client, mut connection) = Client::new(options, 10_000);
+    client
+        .subscribe(format!("{prefix}/#"), QoS::AtLeastOnce)
+        .unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        loop {
+            let event = match connection.recv_timeout(Duration::from_millis(500)) {
+                Ok(event) => event,
+                // Nothing for half a second: done once told so.
+                Err(_) if stop.load(std::sync::atomic::Ordering::Relaxed) => break,
+                Err(_) => continue,
+            };
+            match event {
+                Ok(Event::Incoming(Packet::SubAck(_))) => ready_tx.send(()).unwrap(),
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let props = p.properties.expect("user properties");
+                    let prop = |k: &str| {
+                        props
+                            .user_properties
+                            .iter()
+                            .find(|(n, _)| n == k)
+                            .map(|(_, v)| v.clone())
+                    };
+                    got.push(Got {
+                        subject: String::from_utf8(p.topic.to_vec()).unwrap(),
+                        id: prop("datagen-id").unwrap(),
+                        table: prop("datagen-table").unwrap(),
+                        position: prop("datagen-position").unwrap().parse().unwrap(),
+                        key: prop("datagen-key"),
+                        row: serde_json::from_slice(&p.payload).unwrap(),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => panic!(
+                    "an MQTT broker must answer at {:?} (start mosquitto): {e}",
+                    mqtt_address()
+                ),
+            }
+        }
+        let _ = client.disconnect();
+        got
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("subscribed");
+    handle
+}
+
+#[test]
+fn mqtt_subscriber_gets_every_row_and_repeats_are_removable_by_id() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let prefix = unique("dgm");
+    let (host, port) = mqtt_address();
+    let url = format!(
+        "mqtt://{host}:{port}?topic={prefix}/{{table}}&checkpoint={}",
+        dir.path().join("ck").display()
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let subscriber = subscribe_mqtt(&prefix, stop.clone());
+    // A slow stream: a subscriber's queue in the broker is bounded.
+    let args = ["--max-rows", "3000", "--rate", "3000"];
+    let child = stream(&genfile, &url, &args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(!child.wait_with_output().unwrap().status.success());
+    ok(
+        run(&mut stream(
+            &genfile,
+            &url,
+            &[&args[..], &["--resume"]].concat(),
+        )),
+        "resumed stream into MQTT",
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    let got = subscriber.join().unwrap();
+    let mut first: BTreeMap<String, Got> = BTreeMap::new();
+    for m in got {
+        assert_eq!(m.subject, format!("{prefix}/{}", m.table));
+        match first.get(&m.id) {
+            Some(seen) => assert_eq!(seen.row, m.row, "a repeat of {} is the same row", m.id),
+            None => {
+                first.insert(m.id.clone(), m);
+            }
+        }
+    }
+    let once: Vec<Got> = first.into_values().collect();
+    let files = dir.path().join("files");
+    ok(
+        run(&mut stream(
+            &genfile,
+            &format!("files://{}?rotate_rows=1000000", files.display()),
+            &["--max-rows", "3000"],
+        )),
+        "the same stream into files",
+    );
+    let mut expected: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    for name in super::support::file_names(&files) {
+        if let Some((table, _)) = name.rsplit_once('-').filter(|_| !name.starts_with('.')) {
+            let text = std::fs::read_to_string(files.join(&name)).unwrap();
+            expected.entry(table.to_owned()).or_default().extend(
+                text.lines()
+                    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()),
+            );
+        }
+    }
+    assert_eq!(
+        by_table(&once),
+        expected,
+        "every row once after dropping repeats"
+    );
+}

@@ -18,6 +18,8 @@
 //! * [`sink`]: the sink: routing, encoding, publishing, checkpointing.
 
 pub mod client;
+pub mod mqtt;
+pub mod redis_streams;
 pub mod sink;
 
 use std::path::PathBuf;
@@ -58,6 +60,18 @@ pub enum Broker {
         exchange: String,
         /// A queue per table, from this template (`{table}`).
         queue: String,
+    },
+    /// MQTT 5, QoS 1.
+    Mqtt {
+        /// The broker's host.
+        host: String,
+        /// Its port.
+        port: u16,
+    },
+    /// Redis Streams.
+    Redis {
+        /// `redis://HOST:PORT[/DB]`.
+        url: String,
     },
 }
 
@@ -119,13 +133,15 @@ pub fn placeholders(template: &str) -> Option<Vec<(bool, String)>> {
 
 impl Kind for BrokerKind {
     fn schemes(&self) -> &'static [&'static str] {
-        &["nats", "amqp"]
+        &["nats", "amqp", "mqtt", "redis"]
     }
 
     fn usage(&self) -> &'static [&'static str] {
         &[
             "nats://HOST:PORT[?stream=NAME&subject=TEMPLATE&key=COLUMN&format=json|csv]",
             "amqp://USER:PASSWORD@HOST:PORT/VHOST[?exchange=NAME&routing_key=TEMPLATE&queue=TEMPLATE&key=COLUMN&format=json|csv]",
+            "mqtt://HOST:PORT[?topic=TEMPLATE&key=COLUMN&format=json|csv]",
+            "redis://HOST:PORT[/DB][?stream=TEMPLATE&key=COLUMN&format=json|csv]",
         ]
     }
 
@@ -153,6 +169,8 @@ impl Kind for BrokerKind {
                 "checkpoint",
                 "duplicate_window",
             ],
+            "mqtt" => &["topic", "key", "format", "checkpoint"],
+            "redis" => &["stream", "key", "format", "checkpoint"],
             _ => &[
                 "exchange",
                 "routing_key",
@@ -209,6 +227,43 @@ impl Kind for BrokerKind {
                     },
                     subject,
                     format!("nats-{stream}"),
+                )
+            }
+            "mqtt" => {
+                let (host, port) = address.rsplit_once(':').unwrap_or((address, "1883"));
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| bad(format!("mqtt://{address} (HOST:PORT)")))?;
+                let topic = get("topic").unwrap_or("datagen/{table}").to_owned();
+                if topic.contains(['+', '#']) || topic.starts_with('$') {
+                    return Err(bad(format!(
+                        "topic={topic} (a topic to publish to has no wildcards and does not start with $)"
+                    )));
+                }
+                (
+                    Broker::Mqtt {
+                        host: host.to_owned(),
+                        port,
+                    },
+                    topic,
+                    format!("mqtt-{}", address.replace(':', "-")),
+                )
+            }
+            "redis" => {
+                let key = get("stream").unwrap_or("datagen:{table}").to_owned();
+                let columns =
+                    placeholders(&key).is_some_and(|p| p.iter().any(|(ph, n)| *ph && n != "table"));
+                if columns {
+                    return Err(bad(format!(
+                        "stream={key} (a stream per table: only {{table}}; route by column with key=COLUMN, kept in each entry)"
+                    )));
+                }
+                (
+                    Broker::Redis {
+                        url: format!("redis://{address}"),
+                    },
+                    key,
+                    format!("redis-{}", address.replace([':', '/'], "-")),
                 )
             }
             _ => {
@@ -281,6 +336,10 @@ impl std::fmt::Display for BrokerTarget {
                 crate::url::redact(url),
                 self.subject
             ),
+            Broker::Mqtt { host, port } => write!(f, "mqtt://{host}:{port}?topic={}", self.subject),
+            Broker::Redis { url } => {
+                write!(f, "{}?stream={}", crate::url::redact(url), self.subject)
+            }
         }
     }
 }

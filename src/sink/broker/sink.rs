@@ -80,7 +80,8 @@ fn token(out: &mut String, v: Value, block: &Block, scale: u8) {
     let cleaned: String = out[from..]
         .chars()
         .map(|c| {
-            if matches!(c, '.' | '*' | '>' | '#') || c.is_whitespace() || c.is_control() {
+            if matches!(c, '.' | '*' | '>' | '#' | '/' | '+') || c.is_whitespace() || c.is_control()
+            {
                 '_'
             } else {
                 c
@@ -284,6 +285,29 @@ impl BrokerSink {
                     rabbit.purge(&names)?;
                 }
                 Box::new(rabbit)
+            }
+            Broker::Mqtt { host, port } => {
+                let id = format!(
+                    "datagen-{}",
+                    &args.resume.fingerprint[..8.min(args.resume.fingerprint.len())]
+                );
+                let mqtt = super::mqtt::Mqtt::connect(host, *port, &id).map_err(|e| {
+                    missing_server(e, &format!("{host}:{port}"), "an MQTT broker (mosquitto)")
+                })?;
+                Box::new(mqtt)
+            }
+            Broker::Redis { url } => {
+                let mut redis = super::redis_streams::RedisStreams::connect(url).map_err(|e| {
+                    missing_server(e, &crate::url::redact(url), "Redis (redis-server)")
+                })?;
+                if replace {
+                    let keys: Vec<String> = emitted
+                        .iter()
+                        .map(|t| BrokerTarget::fill(&target.subject, t, "_"))
+                        .collect();
+                    redis.delete(&keys)?;
+                }
+                Box::new(redis)
             }
         };
         let mut sink = BrokerSink {
