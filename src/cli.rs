@@ -171,6 +171,7 @@ fn stream_overrides(schema: &mut Schema, args: &StreamArgs) -> Result<(), String
     use crate::schema::stream::{parse_duration, Rate, MAX_RATE};
     let spec = &mut schema.stream;
     if let Some(rate) = &args.rate {
+        spec.paced_by_schedule = false;
         if rate == "max" {
             spec.rate = Rate::Max;
         } else {

@@ -28,6 +28,8 @@ pub struct Progress {
 pub struct Gauge {
     /// Rows per second asked for (`None`: as fast as the target takes).
     pub target: Option<f64>,
+    /// The rate follows the stream's profile.
+    pub profile: bool,
     /// Paced rows the Source has pushed.
     pub sent: AtomicU64,
     /// How far behind the schedule the last piece left, in microseconds.
@@ -215,9 +217,11 @@ fn stream(progress: &Progress, gauge: &Gauge, stop: &AtomicBool, terminal: bool)
         }
         let (then, before) = window[0];
         let rate = (rows - before.min(rows)) as f64 / (now - then).as_secs_f64().max(1e-3);
-        let target = gauge
-            .target
-            .map_or("max".to_owned(), |t| format!("{}/s", grouped(t as u64)));
+        let target = match (gauge.profile, gauge.target) {
+            (true, _) => "the profile".to_owned(),
+            (false, Some(t)) => format!("{}/s", grouped(t as u64)),
+            (false, None) => "max".to_owned(),
+        };
         let lag = Duration::from_micros(gauge.lag_micros.load(Ordering::Relaxed));
         let line = format!(
             "[{}] {} rows, {}/s (target {target}), lag {} ms",

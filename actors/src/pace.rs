@@ -20,8 +20,9 @@ pub trait Pace: Send + Sync + std::fmt::Debug + 'static {
     /// (those before the paced part) leave at once.
     fn paced(&self, position: u64) -> bool;
 
-    /// When the `rows`-th paced row is due, as time since the first.
-    fn due(&self, rows: u64) -> Duration;
+    /// When the `rows`-th paced row, at stream `position`, is due: time
+    /// since a fixed origin (the Source measures from the first row).
+    fn due(&self, rows: u64, position: u64) -> Duration;
 
     /// Rows pushed at once: a few milliseconds of the rate.
     fn piece_rows(&self) -> usize;
@@ -50,12 +51,17 @@ pub(crate) struct Pacer {
 impl Pacer {
     /// How long to wait, at `now`, before a piece of `n` paced rows may
     /// leave, and how late it is; the rows count as sent.
-    pub(crate) fn wait(&mut self, pace: &dyn Pace, n: u64, now: Instant) -> (Duration, Duration) {
+    pub(crate) fn wait(
+        &mut self,
+        pace: &dyn Pace,
+        (n, last): (u64, u64),
+        now: Instant,
+    ) -> (Duration, Duration) {
         if n == 0 {
             return (Duration::ZERO, Duration::ZERO);
         }
         self.rows += n;
-        let due = pace.due(self.rows - 1);
+        let due = pace.due(self.rows - 1, last);
         let (at, from) = *self.origin.get_or_insert((now, due));
         let when = at + due.saturating_sub(from);
         if when >= now {
@@ -82,7 +88,7 @@ mod tests {
         fn paced(&self, _: u64) -> bool {
             true
         }
-        fn due(&self, rows: u64) -> Duration {
+        fn due(&self, rows: u64, _: u64) -> Duration {
             self.0 * rows as u32
         }
         fn piece_rows(&self) -> usize {
@@ -96,15 +102,15 @@ mod tests {
         let mut p = Pacer::default();
         let t0 = Instant::now();
         // The first row leaves at once; the sixth 50 ms later.
-        assert_eq!(p.wait(&pace, 1, t0), (Duration::ZERO, Duration::ZERO));
-        assert_eq!(p.wait(&pace, 5, t0).0, Duration::from_millis(50));
+        assert_eq!(p.wait(&pace, (1, 0), t0), (Duration::ZERO, Duration::ZERO));
+        assert_eq!(p.wait(&pace, (5, 0), t0).0, Duration::from_millis(50));
         // The eleventh is due at 100 ms: at 120 ms it leaves at once, 20 ms late.
-        let (wait, lag) = p.wait(&pace, 5, t0 + Duration::from_millis(120));
+        let (wait, lag) = p.wait(&pace, (5, 0), t0 + Duration::from_millis(120));
         assert_eq!((wait, lag), (Duration::ZERO, Duration::from_millis(20)));
         // Five seconds late: a second is made up, the rest forgiven.
         let late = t0 + Duration::from_secs(6);
-        assert_eq!(p.wait(&pace, 10, late), (Duration::ZERO, CATCH_UP));
-        assert_eq!(p.wait(&pace, 200, late).0, Duration::from_secs(1));
+        assert_eq!(p.wait(&pace, (10, 0), late), (Duration::ZERO, CATCH_UP));
+        assert_eq!(p.wait(&pace, (200, 0), late).0, Duration::from_secs(1));
         assert_eq!(p.rows, 221);
     }
 }

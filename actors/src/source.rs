@@ -223,7 +223,11 @@ async fn push_paced<C: Rows>(
             .filter(|c| c.position().is_none_or(|p| pace.paced(p)))
             .map(|c| c.row_count() as u64)
             .sum();
-        let (mut wait, lag) = pacer.wait(pace, paced, Instant::now());
+        let last = part
+            .last()
+            .and_then(|c| c.position().map(|p| p + c.row_count() as u64 - 1))
+            .unwrap_or(0);
+        let (mut wait, lag) = pacer.wait(pace, (paced, last), Instant::now());
         // Sleep in slices, so that the end of a slow stream is noticed.
         while !wait.is_zero() {
             if pace.stopped() {

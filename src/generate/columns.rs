@@ -126,7 +126,8 @@ impl Generators {
                             exprs: &[],
                             types: &types,
                             dictionaries: &schema.dictionaries,
-                            clock,
+                            clock: clock.clone(),
+                            late: schema.stream.late,
                         };
                         ColumnGen {
                             kind: compile(&cx, schema, table_rows, column, &column.gen),

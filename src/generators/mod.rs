@@ -507,6 +507,8 @@ pub struct Compile<'a> {
     pub dictionaries: &'a [Dictionary],
     /// The stream's event clock (`gen = "event_time"`).
     pub clock: crate::clock::Clock,
+    /// The stream's late events, if any.
+    pub late: Option<crate::clock::Late>,
 }
 
 impl<'a> Compile<'a> {

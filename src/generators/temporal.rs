@@ -128,17 +128,21 @@ impl Spec for EventTime {
     }
 
     fn compile(&self, cx: &super::Compile<'_>) -> Box<dyn super::Sample> {
-        Box::new(EventClock(cx.clock))
+        Box::new(EventClock(cx.clock.clone(), cx.late))
     }
 }
 
+/// The clock, and the late events.
 #[derive(Debug)]
-struct EventClock(crate::clock::Clock);
+struct EventClock(crate::clock::Clock, Option<crate::clock::Late>);
 
 impl super::Sample for EventClock {
-    fn value(&self, _: u64, ctx: &mut crate::context::SourceContext<'_>) -> crate::value::Value {
+    fn value(&self, key: u64, ctx: &mut crate::context::SourceContext<'_>) -> crate::value::Value {
         match ctx.position() {
-            Some(p) => crate::value::Value::Timestamp(self.0.at(p)),
+            Some(p) => {
+                let late = self.1.map_or(0, |l| l.delay_micros(&mut ctx.rng(key)));
+                crate::value::Value::Timestamp(self.0.at(p).saturating_sub(late))
+            }
             None => {
                 ctx.fail("an event time is not known for a row read through `lookup`");
                 crate::value::Value::Null

@@ -458,6 +458,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
             crate::schema::stream::Rate::PerSecond(r) => Some(r),
             crate::schema::stream::Rate::Max => None,
         },
+        profile: schema.stream.paced_by_schedule,
         ..Default::default()
     });
     if mode.stream {

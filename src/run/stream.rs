@@ -20,12 +20,14 @@ const PIECE: Duration = Duration::from_millis(5);
 const MAX_PIECE_ROWS: usize = 10_000;
 
 /// A stream's rate for the Source: rows from position `base` on leave at
-/// `rate` rows per second; the tables before them (those the stream's
-/// events refer to) leave at once.
+/// `rate` rows per second, or as the event clock's schedule says; the
+/// tables before them (those the stream's events refer to) leave at once.
 #[derive(Debug)]
 pub struct StreamPace {
     base: u64,
     rate: f64,
+    /// Paced by the schedule: the clock and the speed.
+    schedule: Option<(crate::clock::Clock, f64)>,
     gauge: Arc<Gauge>,
     stop: Arc<AtomicBool>,
 }
@@ -40,15 +42,24 @@ impl StreamPace {
         gauge: Arc<Gauge>,
         stop: Arc<AtomicBool>,
     ) -> Option<StreamPace> {
-        match spec.rate {
-            Rate::Max => None,
-            Rate::PerSecond(rate) => Some(StreamPace {
-                base,
-                rate,
-                gauge,
-                stop,
-            }),
-        }
+        let schedule = spec
+            .paced_by_schedule
+            .then(|| (spec.clock(base), spec.speed));
+        let rate = match (spec.rate, &spec.schedule) {
+            (Rate::PerSecond(rate), _) => rate,
+            // Paced by the schedule: pieces of its mean rate.
+            (Rate::Max, Some(s)) if schedule.is_some() => {
+                s.per_day() * spec.speed / f64::from(crate::clock::DAY)
+            }
+            (Rate::Max, _) => return None,
+        };
+        Some(StreamPace {
+            base,
+            rate,
+            schedule,
+            gauge,
+            stop,
+        })
     }
 }
 
@@ -57,8 +68,14 @@ impl Pace for StreamPace {
         position >= self.base
     }
 
-    fn due(&self, rows: u64) -> Duration {
-        Duration::from_secs_f64(rows as f64 / self.rate)
+    fn due(&self, rows: u64, position: u64) -> Duration {
+        match &self.schedule {
+            None => Duration::from_secs_f64(rows as f64 / self.rate),
+            Some((clock, speed)) => {
+                let event = clock.at(position).saturating_sub(clock.start).max(0);
+                Duration::from_secs_f64(event as f64 / 1e6 / speed)
+            }
+        }
     }
 
     fn piece_rows(&self) -> usize {

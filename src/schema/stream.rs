@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_spanned::Spanned;
 use toml::Value as TomlValue;
 
-use crate::clock::Clock;
+use std::sync::Arc;
+
+use crate::clock::{Clock, Delay, Late, Schedule, DAY};
 use crate::diag::keys::{type_name, Keys};
 use crate::diag::{nearest, Diagnostic};
 use crate::schema::raw::StreamConfig;
@@ -66,6 +68,14 @@ pub struct StreamSpec {
     /// Per table, in schema order: whether its rows are emitted
     /// (`[stream.tables.NAME] emit = false` leaves them out).
     pub emit: Vec<bool>,
+    /// The rate over the day, when `profile` or `bursts` make it vary:
+    /// event times follow it, and so does the pace unless `rate` is
+    /// `"max"` (or `--rate` says otherwise).
+    pub schedule: Option<Arc<Schedule>>,
+    /// The pace follows `schedule` (no `rate` given with it).
+    pub paced_by_schedule: bool,
+    /// `late`: the events that arrive late.
+    pub late: Option<Late>,
     /// `target`: where `datagen stream` writes unless `--target` (or
     /// `DATAGEN_TARGET`) says otherwise; the `[target]` url when absent.
     pub target: Option<String>,
@@ -87,6 +97,9 @@ impl StreamSpec {
             duration: None,
             linger: DEFAULT_LINGER,
             emit: vec![true; tables],
+            schedule: None,
+            paced_by_schedule: false,
+            late: None,
             target: None,
             span: None,
         }
@@ -94,13 +107,22 @@ impl StreamSpec {
 
     /// The event clock, for event rows that begin at position `base`.
     pub fn clock(&self, base: u64) -> Clock {
-        Clock::new(self.start, self.nominal_rate, self.speed, base)
+        match &self.schedule {
+            Some(schedule) => Clock::scheduled(self.start, schedule.clone(), base),
+            None => Clock::new(self.start, self.nominal_rate, self.speed, base),
+        }
     }
 }
 
 /// The keys `[stream]` takes.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 15] = [
     "target",
+    "profile",
+    "peak",
+    "trough",
+    "peak_at",
+    "bursts",
+    "late",
     "rate",
     "nominal_rate",
     "speed",
@@ -221,6 +243,10 @@ pub fn read(d: &mut Vec<Diagnostic>, raw: &StreamConfig, tables: &[Table]) -> St
             ),
         }
     }
+    read_schedule(d, &mut keys, &mut spec);
+    if let Some(v) = keys.get("late") {
+        spec.late = read_late(d, v);
+    }
     keys.get("tables");
     keys.report_unknown(d, &KEYS);
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
@@ -245,6 +271,267 @@ pub fn read(d: &mut Vec<Diagnostic>, raw: &StreamConfig, tables: &[Table]) -> St
         keys.report_unknown(d, &["emit"]);
     }
     spec
+}
+
+/// `profile`, `peak`, `trough`, `peak_at` and `bursts`: the rate over a
+/// day, when it varies.
+fn read_schedule(d: &mut Vec<Diagnostic>, keys: &mut Keys<'_>, spec: &mut StreamSpec) {
+    let constant = match spec.rate {
+        Rate::PerSecond(r) => r,
+        Rate::Max => spec.nominal_rate,
+    };
+    let mut shape: Option<Box<dyn Fn(u32) -> f64>> = None;
+    let mut span = None;
+    if let Some(v) = keys.get("profile") {
+        span = Some(v.span());
+        match v.get_ref() {
+            TomlValue::String(name) if name == "diurnal" => {
+                let number = |d: &mut Vec<Diagnostic>, keys: &mut Keys<'_>, key: &str| match keys.get(key) {
+                    Some(v) => match v.get_ref() {
+                        TomlValue::Integer(i) if *i >= 0 => Some(*i as f64),
+                        TomlValue::Float(f) if f.is_finite() && *f >= 0.0 => Some(*f),
+                        _ => {
+                            d.push(Diagnostic::new(v.span(), format!("`[stream]`: `{key}` must be rows per second, 0 or more")));
+                            None
+                        }
+                    },
+                    None => {
+                        d.push(
+                            Diagnostic::new(v.span(), format!("`[stream]`: a diurnal profile needs `{key}`"))
+                                .help("e.g. `peak = 20000` and `trough = 2000` (rows per second)"),
+                        );
+                        None
+                    }
+                };
+                let peak = number(d, keys, "peak");
+                let trough = number(d, keys, "trough");
+                let at = match keys.get("peak_at") {
+                    Some(v) => time_of_day(v.get_ref()).or_else(|| {
+                        d.push(Diagnostic::new(v.span(), "`[stream]`: `peak_at` is not a time of day").help("write it as \"HH:MM\", e.g. \"13:00\" (UTC)"));
+                        None
+                    }),
+                    None => Some(13 * 3600),
+                };
+                if let (Some(peak), Some(trough), Some(at)) = (peak, trough, at) {
+                    shape = Some(Box::new(move |s: u32| {
+                        let phase = f64::from(s) - f64::from(at);
+                        trough + (peak - trough) * (1.0 + (std::f64::consts::TAU * phase / f64::from(DAY)).cos()) / 2.0
+                    }));
+                }
+            }
+            TomlValue::Array(points) => match read_points(points) {
+                Ok(points) => {
+                    shape = Some(Box::new(move |s: u32| interpolate(&points, s)));
+                }
+                Err(message) => d.push(
+                    Diagnostic::new(v.span(), format!("`[stream]`: `profile`: {message}"))
+                        .help("write points as `[{ at = \"00:00\", rate = 1000 }, { at = \"09:00\", rate = 8000 }]`"),
+                ),
+            },
+            _ => d.push(
+                Diagnostic::new(v.span(), "`[stream]`: `profile` must be \"diurnal\" or a list of points")
+                    .help("`profile = \"diurnal\"` with `peak` and `trough`, or `profile = [{ at = \"08:00\", rate = 5000 }, …]`"),
+            ),
+        }
+        if matches!(spec.rate, Rate::PerSecond(_)) {
+            d.push(
+                Diagnostic::new(v.span(), "`[stream]`: give `rate` or `profile`, not both")
+                    .help("the profile sets the rate over the day; `rate = \"max\"` keeps its event times but sends as fast as the target takes rows"),
+            );
+        }
+    }
+    let diurnal = keys
+        .get("profile")
+        .is_some_and(|v| v.get_ref().as_str() == Some("diurnal"));
+    if !diurnal {
+        for key in ["peak", "trough", "peak_at"] {
+            if let Some(v) = keys.get(key) {
+                d.push(Diagnostic::new(
+                    v.span(),
+                    format!("`[stream]`: `{key}` belongs to `profile = \"diurnal\"`"),
+                ));
+            }
+        }
+    }
+    let mut bursts = Vec::new();
+    if let Some(v) = keys.get("bursts") {
+        span = span.or(Some(v.span()));
+        match read_bursts(v.get_ref()) {
+            Ok(b) => bursts = b,
+            Err(message) => d.push(
+                Diagnostic::new(v.span(), format!("`[stream]`: `bursts`: {message}"))
+                    .help("e.g. `bursts = [{ every = \"1h\", for = \"5m\", factor = 4 }]`: `every` divides a day, `for` is shorter"),
+            ),
+        }
+    }
+    if span.is_none() || (shape.is_none() && bursts.is_empty()) {
+        return;
+    }
+    let base = shape.unwrap_or_else(|| Box::new(move |_| constant));
+    let rate = move |s: u32| {
+        let factor: f64 = bursts
+            .iter()
+            .filter(|(every, length, _)| s % every < *length)
+            .map(|(_, _, f)| f)
+            .product();
+        base(s) * factor
+    };
+    match Schedule::new(rate, spec.speed) {
+        Some(schedule) => {
+            spec.schedule = Some(Arc::new(schedule));
+            spec.paced_by_schedule = !keys.has("rate") || matches!(spec.rate, Rate::PerSecond(_));
+        }
+        None => d.push(Diagnostic::new(
+            span.expect("set above"),
+            "`[stream]`: the rate is 0 all day: the stream would make no row",
+        )),
+    }
+}
+
+/// `"HH:MM"` or `"HH:MM:SS"`: seconds into the day.
+fn time_of_day(v: &TomlValue) -> Option<u32> {
+    let text = match v {
+        TomlValue::String(s) => s.clone(),
+        TomlValue::Datetime(dt) if dt.date.is_none() => dt.to_string(),
+        _ => return None,
+    };
+    let parts: Vec<u32> = text
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let (h, m, s) = match parts[..] {
+        [h, m] => (h, m, 0),
+        [h, m, s] => (h, m, s),
+        _ => return None,
+    };
+    (h < 24 && m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
+}
+
+/// `[{ at = "HH:MM", rate = N }, …]`, sorted by time.
+fn read_points(points: &[TomlValue]) -> Result<Vec<(u32, f64)>, String> {
+    let mut out = Vec::new();
+    for p in points {
+        let t = p
+            .as_table()
+            .ok_or("each point is `{ at = \"HH:MM\", rate = N }`")?;
+        let at = t
+            .get("at")
+            .and_then(time_of_day)
+            .ok_or("a point's `at` is a time of day, \"HH:MM\"")?;
+        let rate = match t.get("rate") {
+            Some(TomlValue::Integer(i)) if *i >= 0 => *i as f64,
+            Some(TomlValue::Float(f)) if f.is_finite() && *f >= 0.0 => *f,
+            _ => return Err("a point's `rate` is rows per second, 0 or more".into()),
+        };
+        if t.keys().any(|k| k != "at" && k != "rate") {
+            return Err("a point has only `at` and `rate`".into());
+        }
+        out.push((at, rate));
+    }
+    if out.is_empty() {
+        return Err("no points".into());
+    }
+    out.sort_by_key(|&(at, _)| at);
+    if out.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err("two points at the same time".into());
+    }
+    Ok(out)
+}
+
+/// The rate at second `s` between the points around it, the day wrapping.
+fn interpolate(points: &[(u32, f64)], s: u32) -> f64 {
+    let i = points.partition_point(|&(at, _)| at <= s);
+    let (a, b) = match i {
+        0 => (points[points.len() - 1], points[0]),
+        i if i == points.len() => (points[i - 1], points[0]),
+        i => (points[i - 1], points[i]),
+    };
+    let span = (b.0 + DAY - a.0) % DAY;
+    if span == 0 {
+        return a.1;
+    }
+    let into = (s + DAY - a.0) % DAY;
+    a.1 + (b.1 - a.1) * f64::from(into) / f64::from(span)
+}
+
+/// `[{ every = "1h", for = "5m", factor = 4 }, …]`: `(every, for, factor)`
+/// in seconds.
+fn read_bursts(v: &TomlValue) -> Result<Vec<(u32, u32, f64)>, String> {
+    let items = v.as_array().ok_or("a list of `{ every, for, factor }`")?;
+    let mut out = Vec::new();
+    for item in items {
+        let t = item
+            .as_table()
+            .ok_or("each burst is `{ every, for, factor }`")?;
+        let secs = |key: &str| {
+            t.get(key)
+                .and_then(parse_duration)
+                .map(|d| d.as_secs())
+                .filter(|&s| s > 0 && s <= u64::from(DAY))
+                .map(|s| s as u32)
+                .ok_or(format!("`{key}` is a length of time, up to a day"))
+        };
+        let (every, length) = (secs("every")?, secs("for")?);
+        if !DAY.is_multiple_of(every) || length >= every {
+            return Err("`every` must divide a day and `for` be shorter than it".into());
+        }
+        let factor = match t.get("factor") {
+            Some(TomlValue::Integer(i)) if *i >= 0 => *i as f64,
+            Some(TomlValue::Float(f)) if f.is_finite() && *f >= 0.0 => *f,
+            _ => return Err("`factor` multiplies the rate: a number, 0 or more".into()),
+        };
+        out.push((every, length, factor));
+    }
+    Ok(out)
+}
+
+/// `late = { rate = 0.01, delay = "30s" | { exponential = "30s" } |
+/// { uniform = ["1s", "5m"] } }`.
+fn read_late(d: &mut Vec<Diagnostic>, v: &Spanned<TomlValue>) -> Option<Late> {
+    let problem = |d: &mut Vec<Diagnostic>, message: &str| {
+        d.push(
+            Diagnostic::new(v.span(), format!("`[stream]`: `late`: {message}")).help(
+                "e.g. `late = { rate = 0.01, delay = { exponential = \"30s\" } }`: 1% of events, late by 30 s on average",
+            ),
+        );
+        None
+    };
+    let Some(t) = v.get_ref().as_table() else {
+        return problem(d, "must be a table");
+    };
+    let fraction = match t.get("rate") {
+        Some(TomlValue::Float(f)) if (0.0..=1.0).contains(f) => *f,
+        Some(TomlValue::Integer(i)) if (0..=1).contains(i) => *i as f64,
+        _ => return problem(d, "`rate` is the fraction of late events, from 0 to 1"),
+    };
+    let seconds = |v: &TomlValue| parse_duration(v).map(|d| d.as_secs_f64());
+    let delay = match t.get("delay") {
+        Some(TomlValue::Table(dist)) if dist.len() == 1 => {
+            let (name, value) = dist.iter().next().expect("one entry");
+            match (name.as_str(), value) {
+                ("exponential", v) => seconds(v).filter(|&m| m > 0.0).map(Delay::Exponential),
+                ("uniform", TomlValue::Array(pair)) if pair.len() == 2 => {
+                    match (seconds(&pair[0]), seconds(&pair[1])) {
+                        (Some(lo), Some(hi)) if lo <= hi => Some(Delay::Uniform(lo, hi)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        Some(v) => seconds(v).map(Delay::Fixed),
+        None => None,
+    };
+    let Some(delay) = delay else {
+        return problem(
+            d,
+            "`delay` is a length of time, `{ exponential = MEAN }` or `{ uniform = [MIN, MAX] }`",
+        );
+    };
+    if t.keys().any(|k| k != "rate" && k != "delay") {
+        return problem(d, "has only `rate` and `delay`");
+    }
+    Some(Late { fraction, delay })
 }
 
 /// A length of time: seconds as a number, or `"90s"`, `"15m"`, `"1h30m"`,

@@ -434,3 +434,77 @@ fn stream_mistakes_are_refused_before_anything_is_written() {
         assert_eq!(out.status.code(), Some(2), "{url}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn event_time_follows_bursts_and_late_events_arrive_out_of_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("bursts.toml");
+    // 100 rows an hour of event time, three times that every other hour;
+    // a tenth of the events 10 minutes late on average.
+    std::fs::write(
+        &genfile,
+        r#"
+[tables.events]
+rows = 2000
+
+[tables.events.columns]
+id = { gen = "sequence", primary_key = true }
+at = { gen = "event_time" }
+on = { gen = "event_time" }
+
+[stream]
+rate   = 100
+speed  = 3600
+start  = "2025-07-01T00:00:00Z"
+bursts = [{ every = "2h", for = "1h", factor = 3 }]
+late   = { rate = 0.1, delay = { exponential = "10m" } }
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(
+        run(datagen()
+            .arg("--config")
+            .arg(&genfile)
+            .args(["--quiet", "--target"])
+            .arg(format!("csv://{}", out.display()))),
+        "batch run",
+    );
+    let text = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2025-07-01T00:00:00Z").unwrap();
+    let rows: Vec<(i64, i64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let t = |s: &str| {
+                (chrono::DateTime::parse_from_rfc3339(s).unwrap() - start).num_milliseconds()
+            };
+            (t(f[1]), t(f[2]))
+        })
+        .collect();
+    // The later of a row's two draws is the clock's own time unless both
+    // are late (1 in 100): per hour of event time, 300, 100, 300, 100, ….
+    let mut per_hour = std::collections::BTreeMap::new();
+    for &(a, b) in &rows {
+        *per_hour
+            .entry(a.max(b).div_euclid(3_600_000))
+            .or_insert(0u32) += 1;
+    }
+    for (hour, n) in per_hour.iter().filter(|(h, _)| (0..4).contains(*h)) {
+        let want = if hour % 2 == 0 { 300.0 } else { 100.0 };
+        assert!(
+            f64::from(*n) >= want * 0.95 - 1.0 && f64::from(*n) <= want + 1.0,
+            "hour {hour}: {n} rows, {want} expected"
+        );
+    }
+    // Late: about a tenth of each column, each earlier than the row
+    // before it in the stream at least sometimes (out of order).
+    let late = rows.iter().filter(|(a, b)| a != b).count();
+    assert!(
+        (250..=500).contains(&late),
+        "{late} rows with one column late"
+    );
+    let behind = rows.windows(2).filter(|w| w[1].0 < w[0].0).count();
+    assert!(behind > 50, "late events are out of order: {behind}");
+}
