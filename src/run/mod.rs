@@ -251,6 +251,8 @@ struct Attempts {
     last_committed: u64,
     /// Rebuilds in a row that found no more rows committed.
     stalled: u32,
+    /// Set to start no more units (a signal; a stream's end).
+    end: Arc<AtomicBool>,
     max_restarts: u32,
     started: std::time::Instant,
     /// Bytes of the rows written, every attempt together.
@@ -289,7 +291,7 @@ impl Attempts {
         self.last_committed = committed.rows();
         // Units wholly committed are not generated again; the sink drops
         // the committed rows of the others.
-        let (stop, cut) = (self.opener.stop.clone(), self.opener.honoured.clone());
+        let (stop, cut) = (self.end.clone(), self.opener.honoured.clone());
         let checkpoint = (!committed.is_empty()).then(|| Arc::new(committed.clone()));
         let emit = self.emit.clone();
         let units: Units = Box::new(
@@ -476,10 +478,18 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     // Set when a part of the run leaves work undone because of a signal.
     let honoured = Arc::new(AtomicBool::new(false));
     let chaos_state = Arc::new(ChaosState::default());
+    // A stream ends when its duration passes or a signal comes: its
+    // target is then finished as at the end of its rows (published,
+    // keys added), not left for --resume as an interrupted batch run.
+    let sink_stop = if mode.stream {
+        Arc::new(AtomicBool::new(false))
+    } else {
+        mode.stop.clone()
+    };
     let opener = Opener {
         schema: schema.clone(),
         fingerprint: fingerprint(&schema, settings),
-        stop: mode.stop.clone(),
+        stop: sink_stop,
         honoured: honoured.clone(),
         batch_rows: settings.batch_rows,
         run_rows: plan.total_rows(),
@@ -559,6 +569,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         chaos: (mode.chaos.clone(), chaos_state),
         last_committed: 0,
         stalled: 0,
+        end: mode.stop.clone(),
         max_restarts: settings.restart_policy.max_restarts,
         started: std::time::Instant::now(),
         bytes: bytes.clone(),
@@ -627,7 +638,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         None
     } else if expired.load(Ordering::Relaxed) {
         Some(stream::Ended::Duration)
-    } else if honoured.load(Ordering::Relaxed) {
+    } else if mode.stop.load(Ordering::Relaxed) {
         Some(stream::Ended::Signal)
     } else {
         Some(stream::Ended::Rows)
@@ -650,7 +661,7 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         bytes: bytes.load(Ordering::Relaxed),
         stream: ended.map(|ended| summary::StreamEnd {
             ended,
-            resumable: target.resumable(),
+            resumable: target.continues(),
         }),
     })
 }

@@ -88,6 +88,13 @@ pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
         true
     }
 
+    /// Whether a stream that ended into it can be continued with
+    /// `--resume` after it was finished (rotated files, brokers: their
+    /// checkpoint stays), not only after a crash.
+    fn continues(&self) -> bool {
+        false
+    }
+
     /// Whether its sinks load over connections that can be lost (and
     /// lost on purpose, with `--chaos target.drop_connection_every`).
     fn has_connections(&self) -> bool {

@@ -508,3 +508,43 @@ late   = { rate = 0.1, delay = { exponential = "10m" } }
     let behind = rows.windows(2).filter(|w| w[1].0 < w[0].0).count();
     assert!(behind > 50, "late events are out of order: {behind}");
 }
+
+#[test]
+fn a_stream_into_a_database_ends_with_the_database_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let db = dir.path().join("s.db");
+    let out = run(datagen()
+        .arg("stream")
+        .arg("--config")
+        .arg(&genfile)
+        .args(["--rate", "5000", "--duration", "1s", "--target"])
+        .arg(format!("sqlite://{}", db.display())));
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("its duration passed"), "{said}");
+    assert!(
+        !said.contains("to continue it"),
+        "a database is one load: {said}"
+    );
+    // Published under its name, nothing left beside it, its keys whole.
+    assert_eq!(
+        super::support::file_names(dir.path()).len(),
+        2,
+        "{:?}",
+        super::support::file_names(dir.path())
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert!(super::support::count(&conn, "SELECT count(*) FROM orders") > 0);
+    assert_eq!(
+        super::support::count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+    assert_eq!(
+        super::support::count(
+            &conn,
+            "SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT id FROM customers)"
+        ),
+        0
+    );
+}

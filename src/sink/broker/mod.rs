@@ -371,6 +371,10 @@ impl Target for BrokerTarget {
         true
     }
 
+    fn continues(&self) -> bool {
+        true
+    }
+
     fn check(&self, schema: &Schema) -> Vec<Diagnostic> {
         let mut d = Vec::new();
         let names: Vec<String> = placeholders(&self.subject)

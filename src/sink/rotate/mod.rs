@@ -287,6 +287,10 @@ impl Target for RotateTarget {
         shown
     }
 
+    fn continues(&self) -> bool {
+        true
+    }
+
     fn check(&self, schema: &Schema) -> Vec<Diagnostic> {
         let Format::Text(t) = &self.format else {
             return Vec::new();
