@@ -21,7 +21,7 @@ cleanup() {
     [ -n "${READER:-}" ] && kill "$READER" 2>/dev/null || true
     rm -rf "$WORK"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 "$BIN" stream --config schemas/metering.toml --quiet --rate "$RATE" \
     --duration "${MINUTES}m" \

@@ -390,6 +390,15 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
         max_rows: settings.max_rows,
         stop: Some(&mode.stop),
     };
+    if !settings.shard.is_whole() && settings.target.continues() {
+        return Err(RunError::Target(Failure::new(
+            ErrorKind::Input,
+            format!(
+                "{} keeps one checkpoint for one stream of rows: shards would share it\n  help: shard into csv://, jsonl:// or a database, or leave out --shard",
+                settings.target
+            ),
+        )));
+    }
     if mode.stream && !settings.shard.is_whole() {
         return Err(RunError::Target(Failure::new(
             ErrorKind::Input,

@@ -34,6 +34,20 @@ impl Committed {
         Committed { ranges: merged }
     }
 
+    /// `ranges` and `more` as one range from position 0 to the end of the
+    /// last: a stream's rows reach its target in stream order, so once a
+    /// row is delivered every row before it is delivered too or is never
+    /// written (a table the stream does not emit, rows a resumed stream
+    /// skipped). Kept this way, a stream's checkpoint stays one range
+    /// however long it runs, where the exact ranges would grow by a gap for
+    /// every unit of a table it does not emit.
+    pub fn prefix(ranges: &[(u64, u64)], more: &[(u64, u64)]) -> Vec<(u64, u64)> {
+        match ranges.iter().chain(more).map(|r| r.1).max() {
+            Some(top) if top > 0 => vec![(0, top)],
+            _ => Vec::new(),
+        }
+    }
+
     /// The merged ranges.
     pub fn ranges(&self) -> &[(u64, u64)] {
         &self.ranges
@@ -109,6 +123,16 @@ mod tests {
             b.values.push(Value::Int((stream + r) as i64));
         }
         b
+    }
+
+    #[test]
+    fn a_prefix_ends_with_the_last_range() {
+        assert_eq!(Committed::prefix(&[], &[]), []);
+        assert_eq!(
+            Committed::prefix(&[(0, 10)], &[(15, 20), (12, 13)]),
+            [(0, 20)]
+        );
+        assert_eq!(Committed::prefix(&[], &[(5, 9)]), [(0, 9)]);
     }
 
     #[test]

@@ -423,6 +423,19 @@ fn stream_mistakes_are_refused_before_anything_is_written() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
+    // Rotated files keep one checkpoint: a batch run into them is not
+    // sharded either.
+    let sharded = run(datagen()
+        .arg("--config")
+        .arg(&good)
+        .args(["--quiet", "--shard", "0/2", "--target"])
+        .arg(format!("files://{}/sharded", dir.path().display())));
+    assert_eq!(sharded.status.code(), Some(2), "{}", stderr(&sharded));
+    assert!(
+        stderr(&sharded).contains("one checkpoint"),
+        "{}",
+        stderr(&sharded)
+    );
     for url in [
         "?format=text",
         "?template={nope}",

@@ -448,13 +448,15 @@ impl BrokerSink {
             .expect("a sink publishes until dropped");
         let duplicates = publisher.publish(&messages).map_err(Failure::from)?;
         self.duplicates += duplicates;
+        let acknowledged: Vec<(u64, u64)> = batch
+            .iter()
+            .map(|b| (b.stream, b.stream + b.len() as u64))
+            .collect();
         for block in batch.iter() {
-            self.ranges
-                .push((block.stream, block.stream + block.len() as u64));
             self.progress.add(block.table, block.len() as u64);
         }
-        let merged = Committed::from_ranges(self.ranges.iter().copied());
-        self.ranges = merged.ranges().to_vec();
+        // Batches are acknowledged in stream order: a prefix.
+        self.ranges = Committed::prefix(&self.ranges, &acknowledged);
         self.write_checkpoint()?;
         self.given.committed();
         Ok(())

@@ -449,9 +449,10 @@ impl RotateSink {
             open.state.bytes = open.bytes;
             open.state.rows = open.rows;
         }
-        self.ranges.append(&mut self.written);
-        let merged = Committed::from_ranges(self.ranges.iter().copied());
-        self.ranges = merged.ranges().to_vec();
+        // Rows reach the files in stream order: what is written is a
+        // prefix of the stream (see `Committed::prefix`).
+        self.ranges = Committed::prefix(&self.ranges, &self.written);
+        self.written.clear();
         self.write_checkpoint()?;
         self.since = 0;
         self.last_commit = Instant::now();
