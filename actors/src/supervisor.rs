@@ -552,8 +552,7 @@ impl<G: Generator, S: Sink<Chunk = G::Chunk>> Actor for Supervisor<G, S> {
                     .into_actor(act)
                     .map(move |status, act, _| {
                         if let Ok(status) = status {
-                            act.samples.rows.push(status.rows as u64);
-                            act.samples.trips.push(sent.elapsed());
+                            act.samples.add(status.rows as u64, sent.elapsed());
                         }
                     }),
             );
