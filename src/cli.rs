@@ -168,7 +168,7 @@ fn report(e: &dyn std::error::Error) {
 
 /// Applies `--rate`, `--duration` and `--max-rows` to `schema`'s `[stream]`.
 fn stream_overrides(schema: &mut Schema, args: &StreamArgs) -> Result<(), String> {
-    use crate::schema::stream::{parse_duration, Rate, MAX_RATE};
+    use crate::schema::stream::{parse_duration, Rate, MAX_RATE, MIN_RATE};
     let spec = &mut schema.stream;
     if let Some(rate) = &args.rate {
         spec.paced_by_schedule = false;
@@ -177,10 +177,10 @@ fn stream_overrides(schema: &mut Schema, args: &StreamArgs) -> Result<(), String
         } else {
             match rate.parse::<f64>() {
                 // Only the pace: event times keep the Genfile's nominal rate.
-                Ok(r) if r > 0.0 && r <= MAX_RATE => spec.rate = Rate::PerSecond(r),
+                Ok(r) if (MIN_RATE..=MAX_RATE).contains(&r) => spec.rate = Rate::PerSecond(r),
                 _ => {
                     return Err(format!(
-                        "--rate `{rate}`: expected rows per second above 0 (at most {MAX_RATE:e}) or `max`"
+                        "--rate `{rate}`: expected rows per second from {MIN_RATE} to {MAX_RATE:e}, or `max`"
                     ))
                 }
             }

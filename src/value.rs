@@ -93,6 +93,10 @@ pub struct Block {
     /// The rows as the target will write them, once encoded; `values` and
     /// `text` are then given back for reuse.
     pub encoded: Option<Encoded>,
+    /// The rows belong to a unit a stream's end cut short: the positions
+    /// after them in the unit are not written (a stream that goes on
+    /// writes them), so a target records their ranges exactly.
+    pub cut: bool,
 }
 
 /// Rows already encoded for a target: each row's bytes, back to back.
@@ -166,6 +170,7 @@ impl Block {
             values: Vec::new(),
             text: String::new(),
             encoded: None,
+            cut: false,
         }
     }
 
@@ -229,6 +234,7 @@ impl Rows for Block {
         if let Some(encoded) = &mut self.encoded {
             let mut head = Block::new(self.table, self.first_row, self.width);
             head.stream = self.stream;
+            head.cut = self.cut;
             head.encoded = Some(encoded.split_to(at));
             self.first_row += at as u64;
             self.stream += at as u64;
@@ -262,6 +268,7 @@ impl Rows for Block {
             values: head_values,
             text: head_text,
             encoded: None,
+            cut: self.cut,
         };
         self.first_row += at as u64;
         self.stream += at as u64;

@@ -72,6 +72,28 @@ pub fn plan(
             }
         }
     }
+    // An endless tree that emits nothing would stream nothing, for ever.
+    if let Some(root) = shape.endless {
+        let tree: Vec<usize> = (0..schema.tables.len())
+            .filter(|&t| shape.root_of[t] == root)
+            .collect();
+        if tree.iter().all(|&t| !schema.stream.emit[t]) {
+            let names: Vec<&str> = tree
+                .iter()
+                .map(|&t| schema.tables[t].name.as_str())
+                .collect();
+            problems.push(
+                Diagnostic::new(
+                    schema.stream.span.clone().unwrap_or(schema.tables[root].span.clone()),
+                    format!(
+                        "the stream's events are `{}`, and `emit = false` leaves every one of them out: the stream would emit nothing",
+                        names.join("`, `")
+                    ),
+                )
+                .help("emit at least one of them"),
+            );
+        }
+    }
     if !problems.is_empty() {
         return Err(PlanError::Invalid(schema.located(problems)));
     }

@@ -141,7 +141,13 @@ impl super::Sample for EventClock {
         match ctx.position() {
             Some(p) => {
                 let late = self.1.map_or(0, |l| l.delay_micros(&mut ctx.rng(key)));
-                crate::value::Value::Timestamp(self.0.at(p).saturating_sub(late))
+                let at = self.0.at(p).saturating_sub(late);
+                // The years a timestamp holds: 0001 to 9999.
+                if !(-62_135_596_800_000_000..=253_402_300_799_999_999).contains(&at) {
+                    ctx.fail("the event time is beyond the years 0001 to 9999 (lower the speed, raise the rate, or start earlier)");
+                    return crate::value::Value::Null;
+                }
+                crate::value::Value::Timestamp(at)
             }
             None => {
                 ctx.fail("an event time is not known for a row read through `lookup`");

@@ -294,9 +294,18 @@ impl Attempts {
         let (stop, cut) = (self.end.clone(), self.opener.honoured.clone());
         let checkpoint = (!committed.is_empty()).then(|| Arc::new(committed.clone()));
         let emit = self.emit.clone();
+        // The stop is heard before committed units are skipped: a stream
+        // may skip a long way.
         let units: Units = Box::new(
             self.plan
                 .units(self.generators.clone())
+                .take_while(move |_| {
+                    let stopped = stop.load(Ordering::Relaxed);
+                    if stopped {
+                        cut.store(true, Ordering::Relaxed);
+                    }
+                    !stopped
+                })
                 .filter(move |u| !units::done(u, &committed, emit.as_deref()))
                 .map({
                     let emit = self.emit.clone();
@@ -305,13 +314,6 @@ impl Attempts {
                         committed: checkpoint.clone(),
                         emit: emit.clone(),
                     }
-                })
-                .take_while(move |_| {
-                    let stopped = stop.load(Ordering::Relaxed);
-                    if stopped {
-                        cut.store(true, Ordering::Relaxed);
-                    }
-                    !stopped
                 }),
         );
         let counted = Counted {
@@ -440,7 +442,12 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     if !settings.shard.is_whole() {
         plan.shard(settings.shard, &generators);
     }
-    let buffer = buffer_rows(&schema, settings);
+    // A stream's buffer is two batches unless set: what is buffered is
+    // still written when the stream ends, and a broker drains it slowly.
+    let buffer = match (mode.stream, settings.buffer_rows) {
+        (true, None) => 2 * settings.batch_rows,
+        _ => buffer_rows(&schema, settings),
+    };
     tracing::info!(
         target = %settings.target,
         seed = settings.seed,

@@ -78,7 +78,7 @@ impl Generator for UnitGenerator {
         let unit = work.unit;
         unit.check_size(&self.generators)
             .map_err(|e| Failure::new(ErrorKind::Input, e))?;
-        let positions = unit.positions();
+        let (positions, cut) = (unit.positions(), unit.cut > 0);
         let mut blocks = self
             .generators
             .generate_reusing(
@@ -89,6 +89,9 @@ impl Generator for UnitGenerator {
                 &mut self.spare,
             )
             .map_err(|e| Failure::new(ErrorKind::Input, e))?;
+        for block in &mut blocks {
+            block.cut = cut;
+        }
         if let Some(emit) = &work.emit {
             blocks.retain_mut(|b| {
                 let keep = emit[b.table];

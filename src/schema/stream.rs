@@ -44,6 +44,12 @@ pub const DEFAULT_LINGER: Duration = Duration::from_millis(100);
 /// The most rows per second a stream may be given (beyond, use `"max"`).
 pub const MAX_RATE: f64 = 1e9;
 
+/// The fewest rows per second a stream may be given: one every 1,000 s.
+pub const MIN_RATE: f64 = 1e-3;
+
+/// The most seconds of event time per second.
+pub const MAX_SPEED: f64 = 1e7;
+
 /// `[stream]`, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSpec {
@@ -139,9 +145,28 @@ pub fn read(d: &mut Vec<Diagnostic>, raw: &StreamConfig, tables: &[Table]) -> St
     spec.span = Some(raw.span.clone());
     let mut keys = Keys::new(&raw.entries, "`[stream]`".into());
     let positive = |d: &mut Vec<Diagnostic>, key: &str, v: &Spanned<TomlValue>| -> Option<f64> {
+        let (min, max) = if key == "speed" {
+            (1.0 / MAX_SPEED, MAX_SPEED)
+        } else {
+            (MIN_RATE, MAX_RATE)
+        };
         match v.get_ref() {
-            TomlValue::Integer(i) if *i > 0 => Some(*i as f64),
-            TomlValue::Float(f) if f.is_finite() && *f > 0.0 => Some(*f),
+            TomlValue::Integer(i) if *i > 0 && (*i as f64) <= max => Some(*i as f64),
+            TomlValue::Float(f) if f.is_finite() && (min..=max).contains(f) => Some(*f),
+            TomlValue::Integer(i) if *i > 0 => {
+                d.push(Diagnostic::new(
+                    v.span(),
+                    format!("`[stream]`: `{key}` is at most {max:e}"),
+                ));
+                None
+            }
+            TomlValue::Float(f) if f.is_finite() && *f > 0.0 => {
+                d.push(Diagnostic::new(
+                    v.span(),
+                    format!("`[stream]`: `{key}` must be from {min:e} to {max:e}"),
+                ));
+                None
+            }
             TomlValue::Integer(_) | TomlValue::Float(_) => {
                 d.push(
                     Diagnostic::new(v.span(), format!("`[stream]`: `{key}` must be above 0"))

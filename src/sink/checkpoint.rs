@@ -34,18 +34,22 @@ impl Committed {
         Committed { ranges: merged }
     }
 
-    /// `ranges` and `more` as one range from position 0 to the end of the
-    /// last: a stream's rows reach its target in stream order, so once a
-    /// row is delivered every row before it is delivered too or is never
-    /// written (a table the stream does not emit, rows a resumed stream
-    /// skipped). Kept this way, a stream's checkpoint stays one range
-    /// however long it runs, where the exact ranges would grow by a gap for
-    /// every unit of a table it does not emit.
-    pub fn prefix(ranges: &[(u64, u64)], more: &[(u64, u64)]) -> Vec<(u64, u64)> {
-        match ranges.iter().chain(more).map(|r| r.1).max() {
-            Some(top) if top > 0 => vec![(0, top)],
-            _ => Vec::new(),
+    /// `ranges` with the rows `written` since, as `(from, to, cut)`. A
+    /// stream's rows reach its target in stream order, so once a row is
+    /// delivered every row before it is delivered too or is never written
+    /// (a table the stream does not emit, rows a resumed stream skipped):
+    /// what is committed is one range from position 0 — however long the
+    /// stream runs, where exact ranges would grow by a gap for every unit
+    /// of a table it does not emit. Only the rows of a unit the stream's
+    /// end cut short (`cut`) are kept exactly: a stream that goes on
+    /// writes the rest of that unit.
+    pub fn advance(ranges: &[(u64, u64)], written: &[(u64, u64, bool)]) -> Vec<(u64, u64)> {
+        let mut all: Vec<(u64, u64)> = ranges.to_vec();
+        all.extend(written.iter().filter(|w| w.2).map(|w| (w.0, w.1)));
+        if let Some(top) = written.iter().filter(|w| !w.2).map(|w| w.1).max() {
+            all.push((0, top));
         }
+        Committed::from_ranges(all).ranges
     }
 
     /// The merged ranges.
@@ -126,13 +130,16 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_ends_with_the_last_range() {
-        assert_eq!(Committed::prefix(&[], &[]), []);
-        assert_eq!(
-            Committed::prefix(&[(0, 10)], &[(15, 20), (12, 13)]),
-            [(0, 20)]
-        );
-        assert_eq!(Committed::prefix(&[], &[(5, 9)]), [(0, 9)]);
+    fn a_stream_commits_a_prefix_and_the_cut_rows_exactly() {
+        assert_eq!(Committed::advance(&[], &[]), []);
+        let r = Committed::advance(&[(0, 10)], &[(15, 20, false), (12, 13, false)]);
+        assert_eq!(r, [(0, 20)]);
+        // The end cut a unit: its rows are kept as they are.
+        let r = Committed::advance(&r, &[(30, 32, true), (40, 41, true)]);
+        assert_eq!(r, [(0, 20), (30, 32), (40, 41)]);
+        // A stream that goes on writes the rest of that unit, and more.
+        let r = Committed::advance(&r, &[(32, 40, false), (41, 60, false)]);
+        assert_eq!(r, [(0, 60)]);
     }
 
     #[test]

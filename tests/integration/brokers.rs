@@ -609,3 +609,54 @@ fn mqtt_subscriber_gets_every_row_and_repeats_are_removable_by_id() {
         "every row once after dropping repeats"
     );
 }
+
+#[test]
+fn a_new_stream_does_not_mix_with_an_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let args = ["--max-rows", "500"];
+    // NATS: started again after replace, its messages are not repeats.
+    let name = unique("DGN");
+    let url = format!(
+        "nats://{}?stream={name}&subject={}.{{table}}&checkpoint={}",
+        nats_url(),
+        name.to_lowercase(),
+        dir.path().join("n.ck").display()
+    );
+    ok(run(&mut stream(&genfile, &url, &args)), "first stream");
+    ok(
+        run(&mut stream(&genfile, &url, &args)),
+        "the same stream, replaced",
+    );
+    let got = read_nats(&name);
+    let tables = by_table(&got);
+    assert_eq!(
+        tables["products"].len(),
+        50,
+        "replaced, then published again"
+    );
+    // Redis: a new stream into keys that hold entries is refused unless
+    // replaced.
+    let prefix = unique("dgo");
+    let url = |fail: bool| {
+        format!(
+            "redis://{}?stream={prefix}:{{table}}&checkpoint={}",
+            redis_url(),
+            dir.path()
+                .join(if fail { "f.ck" } else { "r.ck" })
+                .display()
+        )
+    };
+    ok(run(&mut stream(&genfile, &url(false), &args)), "redis");
+    let mut refused = stream(&genfile, &url(true), &args);
+    refused.env("DATAGEN_IF_EXISTS", "fail");
+    let refused = run(&mut refused);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("holds entries"),
+        "{}",
+        stderr(&refused)
+    );
+    let got = read_redis(&prefix);
+    assert_eq!(by_table(&got)["products"].len(), 50);
+}

@@ -561,3 +561,126 @@ fn a_stream_into_a_database_ends_with_the_database_complete() {
         0
     );
 }
+
+/// The rows of each table across a directory's published files.
+fn rows_of(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    stream_tables(dir)
+}
+
+#[test]
+fn a_stream_that_reached_max_rows_goes_on_with_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let url = |d: &str| format!("files://{}?format=csv", dir.path().join(d).display());
+    ok(
+        run(&mut stream(
+            &genfile,
+            &url("whole"),
+            &["--max-rows", "1500"],
+        )),
+        "whole",
+    );
+    ok(
+        run(&mut stream(&genfile, &url("steps"), &["--max-rows", "400"])),
+        "first part",
+    );
+    ok(
+        run(&mut stream(
+            &genfile,
+            &url("steps"),
+            &["--max-rows", "1500", "--resume"],
+        )),
+        "the rest",
+    );
+    // The first part ended inside a unit: the rows after its end in that
+    // unit (customers and their orders) come with the rest.
+    let (whole, steps) = (
+        rows_of(&dir.path().join("whole")),
+        rows_of(&dir.path().join("steps")),
+    );
+    for table in ["products", "customers", "orders"] {
+        let mut a = whole[table].clone();
+        let mut b = steps[table].clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{table}: every row once");
+    }
+}
+
+#[test]
+fn a_refused_stream_leaves_the_one_there_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    // if_exists = "fail": the Genfile says "replace".
+    let text = std::fs::read_to_string(&genfile)
+        .unwrap()
+        .replace("\"replace\"", "\"fail\"");
+    std::fs::write(&genfile, text).unwrap();
+    let out = dir.path().join("out");
+    let url = format!("files://{}?format=csv&rotate_rows=97", out.display());
+    let args = ["--max-rows", "20000", "--rate", "20000"];
+    let child = stream(&genfile, &url, &args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // A second stream into the same directory, while the first runs: refused.
+    let second = run(&mut stream(&genfile, &url, &args));
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait_with_output().unwrap();
+    // Run again without --resume: refused, and the killed stream's open
+    // files and checkpoint stay for --resume.
+    let again = run(&mut stream(&genfile, &url, &args));
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(out.join(".datagen-stream").exists(), "the checkpoint stays");
+    ok(
+        run(&mut stream(
+            &genfile,
+            &url,
+            &[&args[..], &["--resume"]].concat(),
+        )),
+        "resumed",
+    );
+    let whole = dir.path().join("whole");
+    ok(
+        run(&mut stream(
+            &genfile,
+            &format!("files://{}?format=csv&rotate_rows=97", whole.display()),
+            &args[..2],
+        )),
+        "uninterrupted",
+    );
+    assert_eq!(rows_of(&out), rows_of(&whole));
+}
+
+#[test]
+fn a_stream_that_would_emit_nothing_or_crawl_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("silent.toml");
+    std::fs::write(
+        &genfile,
+        format!("{GENFILE}\n[stream.tables.customers]\nemit = false\n\n[stream.tables.orders]\nemit = false\n"),
+    )
+    .unwrap();
+    let out = run(&mut stream(&genfile, "null://", &["--duration", "2s"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("emit nothing"), "{}", stderr(&out));
+    let good = super::stream::genfile(dir.path());
+    for rate in ["1e-30", "0", "2e9"] {
+        let out = run(&mut stream(
+            &good,
+            "null://",
+            &["--rate", rate, "--duration", "1s"],
+        ));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--rate {rate}: {}",
+            stderr(&out)
+        );
+    }
+}

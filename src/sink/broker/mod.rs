@@ -10,7 +10,7 @@
 //! checkpointed in a local file, and `--resume` (or a restart) goes on
 //! after them. Messages published but not checkpointed when the process
 //! died are published again: delivery is at least once. Every message
-//! carries the same id each time (`RUN:POSITION`): JetStream drops the
+//! carries the same id each time (`STREAM:POSITION`): JetStream drops the
 //! repeats itself (within its duplicate window), RabbitMQ consumers drop
 //! them by `message_id`.
 //!

@@ -145,12 +145,16 @@ impl Publisher for Mqtt {
                         properties,
                     )
                     .await
-                    .map_err(|e| match e {
-                        rumqttc::v5::ClientError::Request(_) => BrokerError::Invalid {
-                            id: m.id.to_owned(),
-                            reason: format!("`{}` is not a topic to publish to", m.subject),
-                        },
-                        other => failed(other.to_string()),
+                    .map_err(|e| {
+                        if m.subject.is_empty() || m.subject.contains(['+', '#', '\0']) {
+                            BrokerError::Invalid {
+                                id: m.id.to_owned(),
+                                reason: format!("`{}` is not a topic to publish to", m.subject),
+                            }
+                        } else {
+                            // The connection is gone.
+                            failed(e.to_string())
+                        }
                     })?;
                 *sent += 1;
             }

@@ -55,6 +55,14 @@ impl RedisStreams {
         Ok(())
     }
 
+    /// Entries in stream `key`.
+    pub fn len(&mut self, key: &str) -> Result<u64, BrokerError> {
+        redis::cmd("XLEN")
+            .arg(key)
+            .query(&mut self.connection)
+            .map_err(error)
+    }
+
     /// The position of the last entry of stream `key`.
     fn last(&mut self, key: &str) -> Result<Option<u64>, BrokerError> {
         if let Some(&last) = self.last.get(key) {

@@ -199,6 +199,10 @@ fn unframe(row: &[u8]) -> (&str, Option<&str>, &[u8]) {
 struct Checkpoint {
     datagen_stream: u32,
     run: String,
+    /// The stream's own id, the first part of every message id: a new
+    /// stream of the same Genfile gets another, so a broker that
+    /// remembers ids (JetStream) does not take its messages for repeats.
+    stream_id: String,
     ranges: Vec<(u64, u64)>,
     /// Messages the broker said it had already (JetStream), in all.
     duplicates: u64,
@@ -217,7 +221,7 @@ pub struct BrokerSink {
     duplicates: u64,
     given: Given,
     progress: Arc<Progress>,
-    /// `RUN:` of every message id.
+    /// `STREAM:` of every message id: the stream's own id.
     id_prefix: String,
 }
 
@@ -287,10 +291,12 @@ impl BrokerSink {
                 Box::new(rabbit)
             }
             Broker::Mqtt { host, port } => {
-                let id = format!(
-                    "datagen-{}",
-                    &args.resume.fingerprint[..8.min(args.resume.fingerprint.len())]
-                );
+                // A client id of its own: a broker drops the older of two
+                // connections with the same id.
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos());
+                let id = format!("datagen-{}-{nanos:x}", std::process::id());
                 let mqtt = super::mqtt::Mqtt::connect(host, *port, &id).map_err(|e| {
                     missing_server(e, &format!("{host}:{port}"), "an MQTT broker (mosquitto)")
                 })?;
@@ -300,12 +306,25 @@ impl BrokerSink {
                 let mut redis = super::redis_streams::RedisStreams::connect(url).map_err(|e| {
                     missing_server(e, &crate::url::redact(url), "Redis (redis-server)")
                 })?;
+                let keys: Vec<String> = emitted
+                    .iter()
+                    .map(|t| BrokerTarget::fill(&target.subject, t, "_"))
+                    .collect();
                 if replace {
-                    let keys: Vec<String> = emitted
-                        .iter()
-                        .map(|t| BrokerTarget::fill(&target.subject, t, "_"))
-                        .collect();
                     redis.delete(&keys)?;
+                } else if !args.resume.resume && !args.resume.restart {
+                    // Entry ids are positions: a new stream cannot follow
+                    // another in the same keys.
+                    for key in &keys {
+                        if redis.len(key)? > 0 {
+                            return Err(Failure::new(
+                                ErrorKind::Input,
+                                format!(
+                                    "the Redis stream `{key}` holds entries already\n  help: continue its stream with --resume, set if_exists = \"replace\" to start it again, or give another stream="
+                                ),
+                            ));
+                        }
+                    }
                 }
                 Box::new(redis)
             }
@@ -321,18 +340,28 @@ impl BrokerSink {
             duplicates: 0,
             given: Given::default(),
             progress: args.progress.clone(),
-            id_prefix: format!(
-                "{}:",
-                &args.resume.fingerprint[..args.resume.fingerprint.len().min(12)]
-            ),
+            id_prefix: String::new(),
         };
         if args.resume.resume || args.resume.restart {
             sink.read_checkpoint()?;
+        }
+        if sink.id_prefix.is_empty() {
+            // A new stream: its id, in the checkpoint before any message.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let fp = &args.resume.fingerprint;
+            sink.id_prefix = format!("{}-{:x}:", &fp[..fp.len().min(12)], nanos % (1 << 48));
+            sink.write_checkpoint()?;
         }
         Ok(sink)
     }
 
     fn read_checkpoint(&mut self) -> Result<(), Failure> {
+        // Only a regular file is read (a FIFO there would block).
+        if let Err(e) = crate::sink::place::publishable(&self.checkpoint) {
+            return Err(Failure::new(ErrorKind::Input, e));
+        }
         let text = match std::fs::read_to_string(&self.checkpoint) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -357,6 +386,7 @@ impl BrokerSink {
             ));
         }
         self.committed = Committed::from_ranges(ck.ranges.iter().copied());
+        self.id_prefix = format!("{}:", ck.stream_id);
         self.ranges = self.committed.ranges().to_vec();
         self.duplicates = ck.duplicates;
         // Rows per table are not recorded: what a resumed stream shows
@@ -368,6 +398,7 @@ impl BrokerSink {
         let ck = Checkpoint {
             datagen_stream: 1,
             run: self.fingerprint.clone(),
+            stream_id: self.id_prefix.trim_end_matches(':').to_owned(),
             ranges: self.ranges.clone(),
             duplicates: self.duplicates,
         };
@@ -448,15 +479,15 @@ impl BrokerSink {
             .expect("a sink publishes until dropped");
         let duplicates = publisher.publish(&messages).map_err(Failure::from)?;
         self.duplicates += duplicates;
-        let acknowledged: Vec<(u64, u64)> = batch
+        let acknowledged: Vec<(u64, u64, bool)> = batch
             .iter()
-            .map(|b| (b.stream, b.stream + b.len() as u64))
+            .map(|b| (b.stream, b.stream + b.len() as u64, b.cut))
             .collect();
         for block in batch.iter() {
             self.progress.add(block.table, block.len() as u64);
         }
-        // Batches are acknowledged in stream order: a prefix.
-        self.ranges = Committed::prefix(&self.ranges, &acknowledged);
+        // Batches are acknowledged in stream order (`Committed::advance`).
+        self.ranges = Committed::advance(&self.ranges, &acknowledged);
         self.write_checkpoint()?;
         self.given.committed();
         Ok(())

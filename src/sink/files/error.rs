@@ -26,6 +26,9 @@ pub enum FileError {
     /// The destination is not a regular file (or not a directory).
     #[error(transparent)]
     NotAFile(#[from] NotAFile),
+    /// Another run holds what this one would write.
+    #[error("{0}")]
+    Busy(String),
     /// The file exists and `if_exists = "fail"`.
     #[error("{path} already exists\n  help: set `if_exists` in [target] to \"replace\" or \"append\", or remove the file")]
     Exists {
@@ -47,9 +50,10 @@ impl FileError {
     /// What the error means for the run.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            FileError::Exists { .. } | FileError::Resume(_) | FileError::NotAFile(_) => {
-                ErrorKind::Input
-            }
+            FileError::Exists { .. }
+            | FileError::Resume(_)
+            | FileError::Busy(_)
+            | FileError::NotAFile(_) => ErrorKind::Input,
             FileError::Io { source, .. } if crate::sink::io_transient(source) => {
                 ErrorKind::Transient
             }

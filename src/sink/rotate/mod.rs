@@ -223,6 +223,7 @@ impl Kind for RotateKind {
             manifest: manifest.unwrap_or(false),
             common: Common::read(options),
             made: Arc::default(),
+            owned: Arc::default(),
         }))
     }
 }
@@ -242,6 +243,10 @@ pub struct RotateTarget {
     pub common: Common,
     /// Directories the run made.
     pub made: Arc<MadeDirs>,
+    /// This run opened the stream (fresh or resumed): what it leaves
+    /// unpublished is its own to discard. A run refused at open (another
+    /// stream's files, `if_exists = "fail"`) touches nothing.
+    pub owned: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Display for RotateTarget {
@@ -333,11 +338,15 @@ impl Target for RotateTarget {
         self.made
             .make(&self.dir)
             .map_err(super::files::error::FileError::from)?;
-        Ok(Box::new(sink::RotateSink::open(self, args)?))
+        let sink = sink::RotateSink::open(self, args)?;
+        self.owned.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(Box::new(sink))
     }
 
     fn discard(&self, schema: &Schema) {
-        sink::discard(&self.dir, schema, &self.format);
+        if self.owned.load(std::sync::atomic::Ordering::Relaxed) {
+            sink::discard(&self.dir, schema, &self.format);
+        }
         self.made.remove();
     }
 }

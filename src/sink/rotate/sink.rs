@@ -118,9 +118,10 @@ pub struct RotateSink {
     tables: Vec<Open>,
     /// What was committed when the sink opened: not written again.
     committed: Committed,
-    /// Committed ranges, and those written since the last commit.
+    /// Committed ranges, and those written since the last commit (with
+    /// whether their unit was cut short).
     ranges: Vec<(u64, u64)>,
-    written: Vec<(u64, u64)>,
+    written: Vec<(u64, u64, bool)>,
     fingerprint: String,
     commits: Commits,
     since: u64,
@@ -131,6 +132,31 @@ pub struct RotateSink {
     finished: bool,
     /// The CSV header of each table.
     headers: Vec<String>,
+    /// Held while the sink is open: one stream writes a directory at a time.
+    _lock: File,
+}
+
+/// The lock file's name in the directory.
+pub const LOCK: &str = ".datagen-stream.lock";
+
+/// Takes the directory's lock, or says which stream holds it.
+fn lock(dir: &Path) -> Result<File, FileError> {
+    let path = dir.join(LOCK);
+    place::publishable(&path)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err("create", &path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(FileError::Busy(format!(
+            "another stream is writing to {}\n  help: stop it first, or write to another directory",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_err("lock", &path)(e)),
+    }
 }
 
 impl RotateSink {
@@ -156,7 +182,9 @@ impl RotateSink {
                 h
             })
             .collect();
+        let held = lock(&dir)?;
         let mut sink = RotateSink {
+            _lock: held,
             dir: dir.clone(),
             encoder: target.encoder(&schema),
             format: target.format.clone(),
@@ -258,6 +286,8 @@ impl RotateSink {
     /// The states the checkpoint records, with any publication a crash
     /// interrupted finished and open files cut back to what is committed.
     fn reopen(&mut self, path: &Path) -> Result<Vec<TableState>, FileError> {
+        // Only a regular file is read (a FIFO there would block).
+        place::publishable(path)?;
         let text = std::fs::read_to_string(path).map_err(io_err("read", path))?;
         let ck: Checkpoint = serde_json::from_str(&text).map_err(|e| {
             FileError::Resume(format!("{} is not a checkpoint: {e}", path.display()))
@@ -368,7 +398,7 @@ impl RotateSink {
     fn write_batch(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
         *batch = self.committed.uncommitted(std::mem::take(batch));
         for block in batch.iter_mut() {
-            let (t, stream) = (block.table, block.stream);
+            let (t, stream, cut) = (block.table, block.stream, block.cut);
             let encoded = encoded(&*self.encoder, block)?;
             let rows = encoded.ends.len();
             let mut from = 0;
@@ -412,7 +442,7 @@ impl RotateSink {
                 open.bytes += (end - start) as u64;
                 open.rows += (to - from) as u64;
                 let (first, n) = (stream + from as u64, (to - from) as u64);
-                self.written.push((first, first + n));
+                self.written.push((first, first + n, cut));
                 self.since += n;
                 self.progress.add(t, n);
                 from = to;
@@ -449,9 +479,8 @@ impl RotateSink {
             open.state.bytes = open.bytes;
             open.state.rows = open.rows;
         }
-        // Rows reach the files in stream order: what is written is a
-        // prefix of the stream (see `Committed::prefix`).
-        self.ranges = Committed::prefix(&self.ranges, &self.written);
+        // Rows reach the files in stream order (`Committed::advance`).
+        self.ranges = Committed::advance(&self.ranges, &self.written);
         self.written.clear();
         self.write_checkpoint()?;
         self.since = 0;
