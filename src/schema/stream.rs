@@ -259,14 +259,9 @@ pub fn read(d: &mut Vec<Diagnostic>, raw: &StreamConfig, tables: &[Table]) -> St
             spec.linger = Duration::from_millis(n as u64);
         }
     }
-    if let Some((url, span)) = keys.string(d, "target") {
-        match crate::url::Url::parse(url) {
-            Ok(_) => spec.target = Some(url.to_owned()),
-            Err(e) => d.push(
-                Diagnostic::new(span, format!("`[stream]`: {e}"))
-                    .help("a target URL, e.g. \"files://out/feed?format=jsonl\""),
-            ),
-        }
+    // The URL is checked with the `[target]` keys, as the run's target.
+    if let Some((url, _)) = keys.string(d, "target") {
+        spec.target = Some(url.to_owned());
     }
     read_schedule(d, &mut keys, &mut spec);
     if let Some(v) = keys.get("late") {

@@ -628,6 +628,19 @@ fn a_new_stream_does_not_mix_with_an_old_one() {
         run(&mut stream(&genfile, &url, &args)),
         "the same stream, replaced",
     );
+    // The same JetStream stream for other subjects: refused, unchanged.
+    let other = format!(
+        "nats://{}?stream={name}&subject=elsewhere.{{table}}&checkpoint={}",
+        nats_url(),
+        dir.path().join("o.ck").display()
+    );
+    let refused = run(&mut stream(&genfile, &other, &args));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("exists and holds"),
+        "{}",
+        stderr(&refused)
+    );
     let got = read_nats(&name);
     let tables = by_table(&got);
     assert_eq!(

@@ -195,6 +195,29 @@ pub fn validate(
     let schema = schema.map(|mut schema| {
         if let Some(stream) = &raw.stream {
             schema.stream = crate::schema::stream::read(&mut d, stream, &schema.tables);
+            // `[stream] target` with the `[target]` keys, checked as the
+            // target of the run is.
+            if let Some((_, url)) = stream.entries.iter().find(|(k, _)| k.get_ref() == "target") {
+                let mut entries: Vec<_> = schema
+                    .target
+                    .entries
+                    .iter()
+                    .filter(|(k, _)| k.get_ref() != "url")
+                    .cloned()
+                    .collect();
+                entries.push((
+                    serde_spanned::Spanned::new(url.span(), "url".to_owned()),
+                    url.clone(),
+                ));
+                for diag in check_target(&TargetSection { entries }) {
+                    if !d
+                        .iter()
+                        .any(|e| e.span == diag.span && e.message == diag.message)
+                    {
+                        d.push(diag);
+                    }
+                }
+            }
         }
         schema
     });

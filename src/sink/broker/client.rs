@@ -153,7 +153,26 @@ impl Nats {
                 duplicate_window,
                 ..Default::default()
             };
-            js.create_or_update_stream(config).await.map_err(|e| {
+            // A stream that exists is used as it is, if it holds the
+            // subjects: another application's settings are not changed.
+            if let Ok(mut existing) = js.get_stream(stream).await {
+                let held = existing
+                    .info()
+                    .await
+                    .map(|i| i.config.subjects.clone())
+                    .unwrap_or_default();
+                if held.iter().any(|s| subjects.contains(s)) {
+                    return Ok::<_, BrokerError>((client, js));
+                }
+                return Err(BrokerError::Setup {
+                    source: format!(
+                        "the JetStream stream `{stream}` exists and holds {held:?}, not {subjects:?}: give another stream= or a subject= it holds"
+                    )
+                    .into(),
+                    transient: false,
+                });
+            }
+            js.create_stream(config).await.map_err(|e| {
                 use jetstream::context::CreateStreamErrorKind as K;
                 let transient = matches!(e.kind(), K::TimedOut | K::JetStreamUnavailable);
                 BrokerError::Setup {
