@@ -187,13 +187,16 @@ fn stream_overrides(schema: &mut Schema, args: &StreamArgs) -> Result<(), String
         }
     }
     if let Some(text) = &args.duration {
-        let parsed = parse_duration(&toml::Value::String(text.clone()))
-            .or_else(|| text.parse::<u64>().ok().map(std::time::Duration::from_secs));
+        let parsed = parse_duration(&toml::Value::String(text.clone())).or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .and_then(|s| parse_duration(&toml::Value::Float(s)))
+        });
         match parsed {
             Some(d) if !d.is_zero() => spec.duration = Some(d),
             _ => {
                 return Err(format!(
-                    "--duration `{text}`: expected seconds or a number and a unit: 500ms, 90s, 15m, 2h, 1d"
+                    "--duration `{text}`: expected a length above 0: seconds, or a number and a unit: 500ms, 90s, 15m, 2h, 1d"
                 ))
             }
         }
@@ -382,9 +385,23 @@ impl Report {
 fn resume_command() -> String {
     let again: Vec<String> = std::env::args()
         .filter(|a| a != "--resume")
-        .map(|a| crate::url::redact(&a))
+        .map(|a| shell_word(&crate::url::redact(&a)))
         .collect();
     format!("{} --resume", again.join(" "))
+}
+
+/// `word` as a shell reads it back: in single quotes when it holds
+/// anything but letters, digits and `-_./:=@,+%`.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// True when `e` comes from writing to a pipe nobody reads any more.

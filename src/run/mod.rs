@@ -533,16 +533,20 @@ pub fn run(schema: Arc<Schema>, settings: &Settings, mode: &RunMode) -> Result<S
     let encoder = sink.encoder();
     if !sink.committed().is_empty() && !quiet {
         // A shard sees what every shard of the load has committed.
-        eprintln!(
-            "datagen: resuming: {} of {} rows {}are committed already",
-            sink.committed().rows(),
-            plan.total_rows(),
-            if settings.shard.is_whole() {
-                ""
-            } else {
-                "of the load (all shards) "
-            }
-        );
+        if endless {
+            eprintln!("datagen: resuming the stream after what its target holds");
+        } else {
+            eprintln!(
+                "datagen: resuming: {} of {} rows {}are committed already",
+                sink.committed().rows(),
+                plan.total_rows(),
+                if settings.shard.is_whole() {
+                    ""
+                } else {
+                    "of the load (all shards) "
+                }
+            );
+        }
     }
     let mut config = PipelineConfig::new(buffer, settings.batch_rows, settings.workers);
     config.ack_delay = mode.chaos.buffer_delay;

@@ -141,7 +141,9 @@ pub fn announce(
     let spec = &schema.stream;
     let name = |t: usize| schema.tables[t].name.as_str();
     let rate = match spec.rate {
+        _ if spec.paced_by_schedule => "the rate of its profile".to_owned(),
         Rate::Max => "as fast as the target takes rows".to_owned(),
+        Rate::PerSecond(r) if r < 1.0 => format!("{r} rows/s"),
         Rate::PerSecond(r) => format!("{} rows/s", grouped(r as u64)),
     };
     let mut until = Vec::new();
@@ -167,9 +169,9 @@ pub fn announce(
             )
         })
         .collect();
-    let events: Vec<&str> = shape.order[shape.references..]
-        .iter()
-        .map(|&r| name(r))
+    let events: Vec<&str> = (0..schema.tables.len())
+        .filter(|&t| spec.emit[t] && shape.order[shape.references..].contains(&shape.root_of[t]))
+        .map(name)
         .collect();
     eprintln!(
         "datagen: streaming {} → {} at {rate}, until {} (seed {})",

@@ -25,6 +25,8 @@ pub struct Message<'a> {
     pub id: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
     pub payload: &'a [u8],
+    /// `application/json` or `text/csv`.
+    pub content_type: &'a str,
 }
 
 pub trait Publisher: Send {
@@ -566,7 +568,7 @@ impl Publisher for Rabbit {
                 }
                 let props = BasicProperties::default()
                     .with_delivery_mode(2)
-                    .with_content_type("application/json".into())
+                    .with_content_type(m.content_type.into())
                     .with_message_id(short(m.id, "message id", m.id)?)
                     .with_headers(headers);
                 let routing_key = short(m.id, "routing key", m.subject)?;

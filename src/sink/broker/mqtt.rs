@@ -125,7 +125,7 @@ impl Publisher for Mqtt {
         self.rt.block_on(async {
             for m in batch {
                 let mut properties = PublishProperties {
-                    content_type: Some("application/json".into()),
+                    content_type: Some(m.content_type.to_owned()),
                     ..Default::default()
                 };
                 properties

@@ -61,6 +61,7 @@ struct Route {
 #[derive(Debug, Clone)]
 pub struct RoutedEncoder {
     tables: Vec<Option<Route>>,
+    payload: Payload,
 }
 
 /// A value as a subject token: characters a subject or routing key
@@ -127,7 +128,10 @@ impl RoutedEncoder {
                 })
             })
             .collect();
-        RoutedEncoder { tables }
+        RoutedEncoder {
+            tables,
+            payload: target.payload,
+        }
     }
 }
 
@@ -434,6 +438,10 @@ impl BrokerSink {
                 ));
             }
         }
+        let content_type = match self.encoder.payload {
+            Payload::Json => "application/json",
+            Payload::Csv => "text/csv",
+        };
         let mut messages = Vec::with_capacity(owned.len());
         let mut headers: Vec<[(&str, &str); 3]> = Vec::with_capacity(owned.len());
         let positions: Vec<String> = owned.iter().map(|(_, p, _, _)| p.to_string()).collect();
@@ -465,6 +473,7 @@ impl BrokerSink {
                 let (subject, key, payload) = unframe(rows.row(i));
                 let h = &headers[n];
                 messages.push(Message {
+                    content_type,
                     subject,
                     id: owned[n].2.as_str(),
                     headers: if key.is_some() { &h[..] } else { &h[..2] },
