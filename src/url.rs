@@ -83,6 +83,33 @@ impl<'a> Url<'a> {
     }
 }
 
+/// `text` with its `%XX` escapes decoded (`%7Bid%7D` is `{id}`, `%26` is
+/// `&`); an escape that is not one, or bytes that are not UTF-8, stay as
+/// written.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 /// Refuses any option: for targets that take none.
 pub fn no_options(options: &[(&str, &str)]) -> Result<(), UrlError> {
     match options.first() {
@@ -130,6 +157,17 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_decode() {
+        assert_eq!(
+            percent_decode("%7Bconsumer_id%7D%20%7Bkwh%7D"),
+            "{consumer_id} {kwh}"
+        );
+        assert_eq!(percent_decode("a%26b%3dc"), "a&b=c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%ff"), "%zz%ff");
+    }
 
     #[test]
     fn urls_split_and_passwords_hide() {

@@ -159,7 +159,16 @@ impl Kind for BrokerKind {
         if address.is_empty() {
             return Err(UrlError::MissingPath(url.scheme.to_owned()));
         }
-        let get = |key: &str| opts.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let decoded: Vec<(&str, String)> = opts
+            .iter()
+            .map(|(k, v)| (*k, crate::url::percent_decode(v)))
+            .collect();
+        let get = |key: &str| {
+            decoded
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        };
         let known: &[&str] = match url.scheme {
             "nats" => &[
                 "stream",

@@ -170,6 +170,8 @@ impl Kind for RotateKind {
         let mut manifest = options.get(&MANIFEST);
         // Options in the URL win over the [target] keys.
         for (key, value) in opts {
+            let decoded = crate::url::percent_decode(value);
+            let value = decoded.as_str();
             let value_toml = match value.parse::<i64>() {
                 Ok(n) => toml::Value::Integer(n),
                 Err(_) => match value {
