@@ -134,6 +134,42 @@ proptest! {
     }
 }
 
+/// Every row paced at `rate` a second.
+#[derive(Debug)]
+struct Every(f64);
+
+impl datagen_actors::Pace for Every {
+    fn paced(&self, _: u64) -> bool {
+        true
+    }
+    fn due(&self, rows: u64, _: u64) -> Duration {
+        Duration::from_secs_f64(rows as f64 / self.0)
+    }
+    fn piece_rows(&self) -> usize {
+        10
+    }
+}
+
+#[test]
+fn a_paced_source_with_lingering_batches_delivers_every_row_in_order() {
+    let (seen, sink) = collect();
+    // Batches larger than the whole run: only lingering brings rows out
+    // before the end.
+    let mut config = PipelineConfig::new(5_000, 5_000, 2);
+    config.pace = Some(Arc::new(Every(4_000.0)));
+    config.linger = Some(Duration::from_millis(10));
+    let stats = run(config, Numbers::default(), 1_000, 100, sink).unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.batches.concat(), (0..1_000).collect::<Vec<_>>());
+    assert!(
+        seen.batches.len() > 1,
+        "rows left before the run ended: {} batches",
+        seen.batches.len()
+    );
+    assert!(seen.batches.iter().all(|b| !b.is_empty()));
+    assert_eq!(stats.target.rows, 1_000);
+}
+
 #[test]
 fn a_slow_target_makes_the_source_wait() {
     let (seen, mut sink) = collect();
