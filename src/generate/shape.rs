@@ -23,26 +23,10 @@ pub struct Shape {
 impl Shape {
     /// The shape of `schema`.
     pub fn of(schema: &Schema) -> Shape {
-        let n = schema.tables.len();
-        let mut root_of: Vec<usize> = (0..n).collect();
-        for (t, table) in schema.tables.iter().enumerate() {
-            if let TableSize::Per { parent, .. } = table.size {
-                root_of[t] = root_of[parent];
-            }
-        }
-        let mut referenced = vec![false; n];
-        for (t, table) in schema.tables.iter().enumerate() {
-            for column in &table.columns {
-                if let Gen::Ref { table: r, .. } = column.gen {
-                    if root_of[r] != root_of[t] {
-                        referenced[root_of[r]] = true;
-                    }
-                }
-            }
-        }
+        let (root_of, deps) = trees(schema);
         let order = root_order(schema);
-        let references = order.iter().take_while(|&&r| referenced[r]).count();
-        let endless = order.last().copied().filter(|&r| !referenced[r]);
+        let references = order.iter().take_while(|&&r| referenced(&deps, r)).count();
+        let endless = order.last().copied().filter(|&r| !referenced(&deps, r));
         Shape {
             order,
             references,
@@ -77,31 +61,11 @@ impl Shape {
 /// order.
 pub fn root_order(schema: &Schema) -> Vec<usize> {
     let n = schema.tables.len();
-    let mut root_of: Vec<usize> = (0..n).collect();
-    for (t, table) in schema.tables.iter().enumerate() {
-        if let TableSize::Per { parent, .. } = table.size {
-            // Parents come first in schema order.
-            root_of[t] = root_of[parent];
-        }
-    }
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (t, table) in schema.tables.iter().enumerate() {
-        for column in &table.columns {
-            if let Gen::Ref { table: r, .. } = column.gen {
-                if root_of[r] != root_of[t] {
-                    deps[root_of[t]].push(root_of[r]);
-                }
-            }
-        }
-    }
+    let (_, deps) = trees(schema);
     let roots: Vec<usize> = (0..n)
         .filter(|&t| matches!(schema.tables[t].size, TableSize::Rows(_)))
         .collect();
-    let referenced = |r: usize| {
-        deps.iter()
-            .enumerate()
-            .any(|(o, d)| o != r && d.contains(&r))
-    };
+    let referenced = |r: usize| referenced(&deps, r);
     let mut placed = vec![false; n];
     let mut order = Vec::with_capacity(roots.len());
     while order.len() < roots.len() {
@@ -125,4 +89,35 @@ pub fn root_order(schema: &Schema) -> Vec<usize> {
         order.push(next);
     }
     order
+}
+
+/// Per table its root, and per root the roots of the other trees its
+/// tree refers to (`ref` columns).
+fn trees(schema: &Schema) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let n = schema.tables.len();
+    let mut root_of: Vec<usize> = (0..n).collect();
+    for (t, table) in schema.tables.iter().enumerate() {
+        if let TableSize::Per { parent, .. } = table.size {
+            // Parents come first in schema order.
+            root_of[t] = root_of[parent];
+        }
+    }
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (t, table) in schema.tables.iter().enumerate() {
+        for column in &table.columns {
+            if let Gen::Ref { table: r, .. } = column.gen {
+                if root_of[r] != root_of[t] {
+                    deps[root_of[t]].push(root_of[r]);
+                }
+            }
+        }
+    }
+    (root_of, deps)
+}
+
+/// Whether another tree refers to the tree of root `r`.
+fn referenced(deps: &[Vec<usize>], r: usize) -> bool {
+    deps.iter()
+        .enumerate()
+        .any(|(o, d)| o != r && d.contains(&r))
 }

@@ -182,6 +182,21 @@ fn read_amqp(names: &[&str]) -> Vec<Got> {
     })
 }
 
+/// `got` with the repeats of an id removed, each checked to be the row
+/// of the first (a broker that delivers at least once).
+fn once_by_id(got: Vec<Got>) -> Vec<Got> {
+    let mut first: BTreeMap<String, Got> = BTreeMap::new();
+    for m in got {
+        match first.get(&m.id) {
+            Some(seen) => assert_eq!(seen.row, m.row, "a repeat of {} is the same row", m.id),
+            None => {
+                first.insert(m.id.clone(), m);
+            }
+        }
+    }
+    first.into_values().collect()
+}
+
 fn batch_event_rows(batch: &BTreeMap<String, Vec<serde_json::Value>>) -> String {
     (batch["customers"].len() + batch["orders"].len()).to_string()
 }
@@ -246,14 +261,18 @@ fn kill_and_resume(genfile: &Path, url: &str, delay: u64) -> String {
     stderr(&first)
 }
 
-/// The rows an uninterrupted stream of [`kill_and_resume`]'s length
-/// makes, from rotated files.
-fn expected_rows(genfile: &Path, dir: &Path) -> BTreeMap<String, Vec<serde_json::Value>> {
+/// The rows an uninterrupted stream of `max_rows` makes (that of
+/// [`kill_and_resume`]: 20000), from rotated files in `dir`.
+fn expected_rows(
+    genfile: &Path,
+    dir: &Path,
+    max_rows: &str,
+) -> BTreeMap<String, Vec<serde_json::Value>> {
     ok(
         run(&mut stream(
             genfile,
             &format!("files://{}?rotate_rows=1000000", dir.display()),
-            &["--max-rows", "20000"],
+            &["--max-rows", max_rows],
         )),
         "stream into files",
     );
@@ -274,7 +293,7 @@ fn expected_rows(genfile: &Path, dir: &Path) -> BTreeMap<String, Vec<serde_json:
 fn nats_killed_and_resumed_holds_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let genfile = genfile(dir.path());
-    let expected = expected_rows(&genfile, &dir.path().join("files"));
+    let expected = expected_rows(&genfile, &dir.path().join("files"), "20000");
     let name = unique("DGK");
     let url = format!(
         "nats://{}?stream={name}&subject={}.{{table}}&checkpoint={}",
@@ -299,7 +318,7 @@ fn nats_killed_and_resumed_holds_every_row_once() {
 fn rabbitmq_killed_and_resumed_delivers_every_row_once_after_dropping_repeats_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let genfile = genfile(dir.path());
-    let expected = expected_rows(&genfile, &dir.path().join("files"));
+    let expected = expected_rows(&genfile, &dir.path().join("files"), "20000");
     let prefix = unique("dgq");
     let url = format!(
         "amqp://{}?queue={prefix}.{{table}}&routing_key={prefix}.{{table}}&checkpoint={}",
@@ -313,16 +332,7 @@ fn rabbitmq_killed_and_resumed_delivers_every_row_once_after_dropping_repeats_by
         .collect();
     let got = read_amqp(&queues.iter().map(String::as_str).collect::<Vec<_>>());
     // At least once: a repeat has the id and the row of the first.
-    let mut first: BTreeMap<String, Got> = BTreeMap::new();
-    for m in got {
-        match first.get(&m.id) {
-            Some(seen) => assert_eq!(seen.row, m.row, "a repeat of {} is the same row", m.id),
-            None => {
-                first.insert(m.id.clone(), m);
-            }
-        }
-    }
-    let once: Vec<Got> = first.into_values().collect();
+    let once = once_by_id(got);
     assert_eq!(by_table(&once), expected, "every row once, the same values");
 }
 
@@ -463,7 +473,7 @@ fn redis_streams_hold_every_row_once_after_a_kill_and_resume() {
         .all(|m| m.key.as_deref() == Some(&*m.row["id"].to_string())));
     // Killed and resumed: Redis refuses an id at or below a stream's
     // last, so no entry is there twice.
-    let expected = expected_rows(&genfile, &dir.path().join("files"));
+    let expected = expected_rows(&genfile, &dir.path().join("files"), "20000");
     let killed = unique("dgk");
     kill_and_resume(&genfile, &url(&killed), 600);
     let got = read_redis(&killed);
@@ -573,36 +583,11 @@ fn mqtt_subscriber_gets_every_row_and_repeats_are_removable_by_id() {
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     let got = subscriber.join().unwrap();
-    let mut first: BTreeMap<String, Got> = BTreeMap::new();
-    for m in got {
+    for m in &got {
         assert_eq!(m.subject, format!("{prefix}/{}", m.table));
-        match first.get(&m.id) {
-            Some(seen) => assert_eq!(seen.row, m.row, "a repeat of {} is the same row", m.id),
-            None => {
-                first.insert(m.id.clone(), m);
-            }
-        }
     }
-    let once: Vec<Got> = first.into_values().collect();
-    let files = dir.path().join("files");
-    ok(
-        run(&mut stream(
-            &genfile,
-            &format!("files://{}?rotate_rows=1000000", files.display()),
-            &["--max-rows", "3000"],
-        )),
-        "the same stream into files",
-    );
-    let mut expected: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
-    for name in super::support::file_names(&files) {
-        if let Some((table, _)) = name.rsplit_once('-').filter(|_| !name.starts_with('.')) {
-            let text = std::fs::read_to_string(files.join(&name)).unwrap();
-            expected.entry(table.to_owned()).or_default().extend(
-                text.lines()
-                    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()),
-            );
-        }
-    }
+    let once = once_by_id(got);
+    let expected = expected_rows(&genfile, &dir.path().join("files"), "3000");
     assert_eq!(
         by_table(&once),
         expected,

@@ -179,6 +179,15 @@ impl BlockEncoder for RoutedEncoder {
     }
 }
 
+/// A row of a batch as it is published.
+struct Framed<'a> {
+    table: usize,
+    position: u64,
+    subject: &'a str,
+    key: Option<&'a str>,
+    payload: &'a [u8],
+}
+
 /// One framed row: subject, key, payload.
 fn unframe(row: &[u8]) -> (&str, Option<&str>, &[u8]) {
     let read = |at: usize| u32::from_le_bytes(row[at..at + 4].try_into().expect("4 bytes"));
@@ -423,65 +432,58 @@ impl BrokerSink {
 
     fn publish(&mut self, batch: &mut Vec<Block>) -> Result<(), BoxError> {
         *batch = self.committed.uncommitted(std::mem::take(batch));
-        let mut owned: Vec<(usize, u64, String, String)> = Vec::new();
         for block in batch.iter_mut() {
-            let (t, stream) = (block.table, block.stream);
-            let rows = encoded(&*self.encoder, block)?;
-            for i in 0..rows.ends.len() {
-                let (_, key, _) = unframe(rows.row(i));
-                let position = stream + i as u64;
-                owned.push((
-                    t,
-                    position,
-                    format!("{}{position}", self.id_prefix),
-                    key.unwrap_or_default().to_owned(),
-                ));
-            }
+            encoded(&*self.encoder, block)?;
         }
+        // Each row once: its table, position, subject, key and payload.
+        let rows: Vec<Framed<'_>> = batch
+            .iter()
+            .flat_map(|block| {
+                let rows = block.encoded.as_ref().expect("encoded above");
+                (0..rows.ends.len()).map(move |i| {
+                    let (subject, key, payload) = unframe(rows.row(i));
+                    Framed {
+                        table: block.table,
+                        position: block.stream + i as u64,
+                        subject,
+                        key,
+                        payload,
+                    }
+                })
+            })
+            .collect();
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}{}", self.id_prefix, r.position))
+            .collect();
+        let positions: Vec<String> = rows.iter().map(|r| r.position.to_string()).collect();
+        let headers: Vec<[(&str, &str); 3]> = rows
+            .iter()
+            .zip(&positions)
+            .map(|(r, position)| {
+                [
+                    ("datagen-table", self.schema.tables[r.table].name.as_str()),
+                    ("datagen-position", position.as_str()),
+                    ("datagen-key", r.key.unwrap_or_default()),
+                ]
+            })
+            .collect();
         let content_type = match self.encoder.payload {
             Payload::Json => "application/json",
             Payload::Csv => "text/csv",
         };
-        let mut messages = Vec::with_capacity(owned.len());
-        let mut headers: Vec<[(&str, &str); 3]> = Vec::with_capacity(owned.len());
-        let positions: Vec<String> = owned.iter().map(|(_, p, _, _)| p.to_string()).collect();
-        let mut n = 0;
-        for block in batch.iter() {
-            let rows = block.encoded.as_ref().expect("encoded above");
-            for i in 0..rows.ends.len() {
-                let (_, key, _) = unframe(rows.row(i));
-                let (t, _, _, _) = &owned[n];
-                headers.push([
-                    ("datagen-table", self.schema.tables[*t].name.as_str()),
-                    ("datagen-position", positions[n].as_str()),
-                    (
-                        "datagen-key",
-                        if key.is_some() {
-                            owned[n].3.as_str()
-                        } else {
-                            ""
-                        },
-                    ),
-                ]);
-                n += 1;
-            }
-        }
-        n = 0;
-        for block in batch.iter() {
-            let rows = block.encoded.as_ref().expect("encoded above");
-            for i in 0..rows.ends.len() {
-                let (subject, key, payload) = unframe(rows.row(i));
-                let h = &headers[n];
-                messages.push(Message {
-                    content_type,
-                    subject,
-                    id: owned[n].2.as_str(),
-                    headers: if key.is_some() { &h[..] } else { &h[..2] },
-                    payload,
-                });
-                n += 1;
-            }
-        }
+        let messages: Vec<Message<'_>> = rows
+            .iter()
+            .zip(&ids)
+            .zip(&headers)
+            .map(|((r, id), h)| Message {
+                content_type,
+                subject: r.subject,
+                id: id.as_str(),
+                headers: if r.key.is_some() { &h[..] } else { &h[..2] },
+                payload: r.payload,
+            })
+            .collect();
         let publisher = self
             .publisher
             .as_mut()
