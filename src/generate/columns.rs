@@ -88,9 +88,18 @@ pub(super) struct TableGen {
     pub(super) columns: Vec<ColumnGen>,
     pub(super) parent: Option<usize>,
     pub(super) children: Vec<usize>,
-    /// The stream and the draw of children per parent row (`per` tables).
-    count: Option<(u64, Counter)>,
+    /// How many children a parent row has (`per` tables).
+    count: Option<Children>,
     pub(super) has_late: bool,
+}
+
+/// How a `per` table's rows under one parent row are counted.
+#[derive(Debug)]
+enum Children {
+    /// Drawn from the table's count stream.
+    Drawn(u64, Counter),
+    /// The states the parent row enters (a lifecycle's history table).
+    Steps(u64, std::sync::Arc<crate::generators::lifecycle::Lifecycle>),
 }
 
 /// Every table's generators for one run, shared by the worker threads.
@@ -141,10 +150,19 @@ impl Generators {
                     .collect();
                 let (parent, count) = match &table.size {
                     TableSize::Rows(_) => (None, None),
-                    TableSize::Per { parent, count } => {
-                        let key = stream_key(seed, &table.name, "", Purpose::Count);
-                        (Some(*parent), Some((key, Counter::new(*count))))
-                    }
+                    TableSize::Per { parent, count } => match &table.history {
+                        Some(lifecycle) => (
+                            Some(*parent),
+                            Some(Children::Steps(lifecycle.key(seed), lifecycle.clone())),
+                        ),
+                        None => {
+                            let key = stream_key(seed, &table.name, "", Purpose::Count);
+                            (
+                                Some(*parent),
+                                Some(Children::Drawn(key, Counter::new(*count))),
+                            )
+                        }
+                    },
                 };
                 TableGen {
                     name: table.name.clone(),
@@ -167,10 +185,11 @@ impl Generators {
 
     /// Children of `parent_row` in the `per` table `table`.
     pub fn count(&self, table: usize, parent_row: u64) -> u64 {
-        let Some((key, counter)) = &self.tables[table].count else {
-            return 0;
-        };
-        counter.draw(&mut row_rng(*key, parent_row))
+        match &self.tables[table].count {
+            None => 0,
+            Some(Children::Drawn(key, counter)) => counter.draw(&mut row_rng(*key, parent_row)),
+            Some(Children::Steps(key, lifecycle)) => lifecycle.steps(*key, parent_row),
+        }
     }
 
     /// Tables with `per` this one.

@@ -32,6 +32,7 @@ pub mod dist;
 pub mod document;
 pub mod frequencies;
 pub mod internet;
+pub mod lifecycle;
 pub mod locale;
 pub mod numeric;
 pub mod person;
@@ -121,6 +122,12 @@ pub trait Spec: fmt::Debug + Send + Sync {
     /// (the columns of a group must share a locale: a place is one city).
     fn place(&self) -> Option<(&str, Locale)> {
         None
+    }
+
+    /// Whether it makes NULL for some rows whatever its parameters (a
+    /// lifecycle's time of a state the row may never enter).
+    fn may_be_null(&self) -> bool {
+        false
     }
 
     /// The sampler for a run.

@@ -142,6 +142,9 @@ pub struct Table {
     pub unique: Vec<UniqueGroup>,
     /// How the groups that are not kept by a member alone are numbered.
     pub numbered: Vec<Numbered>,
+    /// For a lifecycle's history table: the lifecycle. Its rows under a
+    /// parent row are the states that row enters, one each.
+    pub history: Option<Arc<crate::generators::lifecycle::Lifecycle>>,
 }
 
 /// Columns whose values together never repeat in their table: a table's

@@ -65,6 +65,9 @@ pub struct TableConfig {
     /// `unique = ["a", "b"]` or `unique = [["a", "b"], ["c", "d"]]`: each
     /// group where it is written, with its column names.
     pub unique: Vec<Spanned<Vec<Spanned<String>>>>,
+    /// `lifecycle = { states = [...], ... }`: the states its rows move
+    /// through.
+    pub lifecycle: Option<Spanned<Entries>>,
     /// Columns that are not tables (reported): not reported again.
     pub bad_columns: Vec<String>,
     /// `per` or `columns` was not a table (reported).
@@ -92,7 +95,7 @@ const TOP_KEYS: [&str; 7] = [
     "dictionaries",
     "stream",
 ];
-const TABLE_KEYS: [&str; 4] = ["rows", "per", "columns", "unique"];
+const TABLE_KEYS: [&str; 5] = ["rows", "per", "columns", "unique", "lifecycle"];
 
 /// Reads `text` as TOML and cuts it into sections, reporting into `d`
 /// whatever does not fit; the error is TOML's own, for text that is not
@@ -363,6 +366,18 @@ fn table_config(
                 };
                 match section(d, &place, value) {
                     Some(per) => config.per = Some(Spanned::new(span, per)),
+                    None => config.misread = true,
+                }
+            }
+            "lifecycle" => {
+                let span = value.span();
+                let what = format!("table `{t}`: `lifecycle`");
+                let place = Place {
+                    what: &what,
+                    help: "e.g. `[tables.orders.lifecycle]` with `states`, `since`, `transitions` and `dwell`",
+                };
+                match section(d, &place, value) {
+                    Some(l) => config.lifecycle = Some(Spanned::new(span, l)),
                     None => config.misread = true,
                 }
             }

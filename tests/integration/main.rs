@@ -13,6 +13,7 @@ mod failures;
 mod files;
 mod golden;
 mod hostile;
+mod lifecycle;
 mod null;
 mod numbers;
 mod pg;

@@ -21,6 +21,9 @@ pub(super) struct TableDraft {
     pub(super) failed: Vec<String>,
     /// `unique = [...]`: each group's column names, where written.
     pub(super) unique: Vec<Spanned<Vec<Spanned<String>>>>,
+    /// For a lifecycle's history table: the lifecycle (its rows per parent
+    /// row are the states the parent row enters).
+    pub(super) history: Option<std::sync::Arc<crate::generators::lifecycle::Lifecycle>>,
 }
 
 /// A table's row count, its parent not resolved yet.

@@ -7,6 +7,7 @@
 mod column;
 mod dictionary;
 mod draft;
+mod lifecycle;
 mod resolve;
 
 use std::collections::HashMap;
@@ -174,6 +175,25 @@ pub fn validate(
         })
         .collect();
 
+    for (i, (_, table)) in raw.tables.iter().enumerate() {
+        let Some(section) = &table.lifecycle else {
+            continue;
+        };
+        if let Some(history) = lifecycle::read(&mut d, &mut drafts[i], section) {
+            if drafts.iter().any(|t| t.name == history.name) {
+                d.push(
+                    Diagnostic::new(
+                        history.span.clone(),
+                        format!("table `{}`: `lifecycle`: the history table `{}` is a table of the Genfile too", drafts[i].name, history.name),
+                    )
+                    .help("give the history table a name of its own"),
+                );
+            } else {
+                drafts.push(history);
+            }
+        }
+    }
+
     let order = order_tables(&mut d, &drafts);
     let schema = order.and_then(|order| {
         resolve(
@@ -312,6 +332,7 @@ fn table_draft(
         columns,
         failed,
         unique: t.unique.clone(),
+        history: None,
     }
 }
 

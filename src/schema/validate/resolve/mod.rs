@@ -80,6 +80,7 @@ pub(super) fn resolve(
             children: Vec::new(),
             unique: Vec::new(),
             numbered: Vec::new(),
+            history: draft.history.take(),
         });
         links.push(table_links);
     }

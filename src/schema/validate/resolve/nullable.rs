@@ -15,7 +15,9 @@ pub(super) fn gen_nullable(
         Gen::Lookup { via, table, column } => row(*via) || tables[*table].columns[*column].nullable,
         Gen::Agg { func, .. } => !matches!(func, AggFunc::Sum | AggFunc::Count),
         // A bound computed from a NULL makes the value NULL.
-        Gen::Catalogue(g) => g.exprs.iter().any(|e| expr_nullable(e, row, parent)),
+        Gen::Catalogue(g) => {
+            g.spec.may_be_null() || g.exprs.iter().any(|e| expr_nullable(e, row, parent))
+        }
         Gen::Cases(cases) => {
             cases.last().is_none_or(|c| c.when.is_some())
                 || cases

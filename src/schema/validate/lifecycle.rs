@@ -1,0 +1,525 @@
+//! `[tables.NAME.lifecycle]`: the states a table's rows move through,
+//! read into a [`Lifecycle`] and the columns it makes — on the table, its
+//! final state (and when it was entered, and when the states of `set`
+//! were); and, with `history`, a table with one row per state entered.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde_spanned::Spanned;
+use toml::Value as TomlValue;
+
+use super::draft::{Draft, DraftSize, Link, TableDraft};
+use crate::diag::keys::Keys;
+use crate::diag::{nearest, Diagnostic};
+use crate::expr::Ty;
+use crate::generators::dist::Count;
+use crate::generators::lifecycle::{Dwell, Field, Lifecycle, LifecycleSpec, MAX_STEPS};
+use crate::generators::{Generator, ParamExpr, Spec};
+use crate::schema::raw::Entries;
+use crate::schema::stream::parse_duration;
+use crate::schema::{Column, Gen};
+
+const KEYS: [&str; 10] = [
+    "states",
+    "start",
+    "transitions",
+    "dwell",
+    "since",
+    "column",
+    "at",
+    "set",
+    "history",
+    "max_steps",
+];
+
+const EXAMPLE: &str = "e.g. `lifecycle = { states = [\"placed\", \"paid\", \"shipped\"], since = \"placed_at\", transitions = { placed = { paid = 1.0 }, paid = { shipped = 1.0 } }, dwell = { placed = \"1h\", paid = { exponential = \"1d\" } } }`";
+
+/// Reads the lifecycle of `table` (a draft with its own columns read):
+/// adds the columns it makes to the draft and returns the history table's
+/// draft, if it asks for one. Problems go to `d`.
+pub(super) fn read(
+    d: &mut Vec<Diagnostic>,
+    table: &mut TableDraft,
+    section: &Spanned<Entries>,
+) -> Option<TableDraft> {
+    let what = format!("table `{}`: `lifecycle`", table.name);
+    let whole = section.span();
+    let mut k = Keys::new(section.get_ref(), what.clone());
+    let states = k.get("states");
+    let states = k.require(d, &whole, "states", states, "[\"placed\", \"paid\"]");
+    let states: Vec<String> = match states.map(|v| (v.get_ref(), v.span())) {
+        Some((TomlValue::Array(items), span)) => {
+            let names: Vec<String> = items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            let mut problem = None;
+            if names.len() != items.len() || names.is_empty() {
+                problem = Some("must be a list of state names, e.g. [\"placed\", \"paid\"]");
+            } else if names.iter().any(|n| n.is_empty()) {
+                problem = Some("a state's name must not be empty");
+            } else if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
+                problem = Some("a state is named twice");
+            }
+            if let Some(problem) = problem {
+                d.push(Diagnostic::new(span, format!("{what}: `states` {problem}")).help(EXAMPLE));
+                return None;
+            }
+            names
+        }
+        Some((_, span)) => {
+            d.push(
+                Diagnostic::new(span, format!("{what}: `states` must be a list of names"))
+                    .help(EXAMPLE),
+            );
+            return None;
+        }
+        None => return None,
+    };
+    let state = |d: &mut Vec<Diagnostic>, name: &str, span: &Range<usize>, key: &str| {
+        let found = states.iter().position(|s| s == name);
+        if found.is_none() {
+            let mut diag = Diagnostic::new(
+                span.clone(),
+                format!("{what}: `{key}` names `{name}`, which is not one of `states`"),
+            );
+            diag = match nearest(name, states.iter().map(String::as_str)) {
+                Some(near) => diag.help(format!("did you mean `{near}`?")),
+                None => diag.help(format!("the states are {}", states.join(", "))),
+            };
+            d.push(diag);
+        }
+        found
+    };
+    let mut ok = true;
+    let start = match k.string(d, "start") {
+        Some((name, span)) => state(d, name, &span, "start").unwrap_or_else(|| {
+            ok = false;
+            0
+        }),
+        None => 0,
+    };
+
+    // transitions = { placed = { paid = 0.9, cancelled = 0.1 }, … }
+    let mut next = vec![Vec::new(); states.len()];
+    let transitions = k.get("transitions");
+    let transitions = k.require(
+        d,
+        &whole,
+        "transitions",
+        transitions,
+        "{ placed = { paid = 1.0 } }",
+    );
+    if let Some(t) = transitions {
+        let span = t.span();
+        let Some(table_of) = t.get_ref().as_table() else {
+            d.push(
+                Diagnostic::new(
+                    span,
+                    format!("{what}: `transitions` must be a table of states"),
+                )
+                .help(EXAMPLE),
+            );
+            return None;
+        };
+        for (from, to) in table_of {
+            let Some(f) = state(d, from, &span, "transitions") else {
+                ok = false;
+                continue;
+            };
+            let Some(to) = to.as_table().filter(|t| !t.is_empty()) else {
+                d.push(
+                    Diagnostic::new(span.clone(), format!("{what}: `transitions.{from}` must be a table of next states and their probabilities"))
+                        .help(format!("e.g. `{from} = {{ {} = 1.0 }}`", states[(f + 1) % states.len()])),
+                );
+                ok = false;
+                continue;
+            };
+            let mut cumulative = 0.0;
+            let mut all_named = true;
+            for (name, p) in to {
+                let Some(s) = state(d, name, &span, &format!("transitions.{from}")) else {
+                    ok = false;
+                    all_named = false;
+                    continue;
+                };
+                let p = match p {
+                    TomlValue::Float(f) if f.is_finite() => *f,
+                    TomlValue::Integer(i) => *i as f64,
+                    _ => -1.0,
+                };
+                if !(0.0..=1.0).contains(&p) {
+                    d.push(Diagnostic::new(
+                        span.clone(),
+                        format!(
+                            "{what}: `transitions.{from}.{name}` must be a probability from 0 to 1"
+                        ),
+                    ));
+                    ok = false;
+                    all_named = false;
+                    continue;
+                }
+                cumulative += p;
+                next[f].push((s, cumulative));
+            }
+            if all_named && (cumulative - 1.0).abs() > 1e-6 {
+                d.push(
+                    Diagnostic::new(span.clone(), format!("{what}: the probabilities of `transitions.{from}` add up to {cumulative}, not 1"))
+                        .help("a row leaves a state for exactly one next state: make them add up to 1 (a state with no transitions is final)"),
+                );
+                ok = false;
+            }
+            if let Some(last) = next[f].last_mut() {
+                last.1 = 1.0;
+            }
+        }
+    }
+
+    // dwell = { placed = "1h", paid = { lognormal = { median = "1d", sigma = 0.5 } } }
+    let mut dwell = vec![None; states.len()];
+    if let Some(v) = k.get("dwell") {
+        match v.get_ref().as_table() {
+            Some(t) => {
+                for (name, spec) in t {
+                    let Some(s) = state(d, name, &v.span(), "dwell") else {
+                        ok = false;
+                        continue;
+                    };
+                    match read_dwell(spec) {
+                        Some(w) => dwell[s] = Some(w),
+                        None => {
+                            d.push(
+                                Diagnostic::new(v.span(), format!("{what}: `dwell.{name}` is not a length of time or a distribution of one"))
+                                    .help("write a length (\"2h\", seconds as a number), `{ exponential = \"1d\" }` (the mean), `{ uniform = [\"1h\", \"3d\"] }` or `{ lognormal = { median = \"1d\", sigma = 0.5 } }`"),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            None => {
+                d.push(
+                    Diagnostic::new(
+                        v.span(),
+                        format!("{what}: `dwell` must be a table of states"),
+                    )
+                    .help(EXAMPLE),
+                );
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        let missing: Vec<&str> = (0..states.len())
+            .filter(|&s| !next[s].is_empty() && dwell[s].is_none())
+            .map(|s| states[s].as_str())
+            .collect();
+        if !missing.is_empty() {
+            d.push(
+                Diagnostic::new(
+                    whole.clone(),
+                    format!(
+                        "{what}: no `dwell` for {}: how long does a row stay before it moves on?",
+                        missing.join(", ")
+                    ),
+                )
+                .help(format!(
+                    "add e.g. `dwell = {{ {} = {{ exponential = \"1h\" }} }}`",
+                    missing[0]
+                )),
+            );
+        }
+    }
+
+    let max_steps = match k.int(d, "max_steps") {
+        Some((n, _)) if (1..=i64::from(MAX_STEPS)).contains(&n) => n as u32,
+        Some((_, span)) => {
+            d.push(Diagnostic::new(
+                span,
+                format!("{what}: `max_steps` must be from 1 to {MAX_STEPS}"),
+            ));
+            MAX_STEPS
+        }
+        None => 100,
+    };
+
+    let since = k.string(d, "since");
+    let since = k.require(
+        d,
+        &whole,
+        "since",
+        since,
+        "\"placed_at\" (a timestamp column of the row: the history starts then)",
+    );
+    let name_of = |k: &mut Keys<'_>, d: &mut Vec<Diagnostic>, key: &str| {
+        k.string(d, key).map(|(s, span)| (s.to_owned(), span))
+    };
+    let column =
+        name_of(&mut k, d, "column").unwrap_or_else(|| ("status".to_owned(), whole.clone()));
+    let at = name_of(&mut k, d, "at");
+
+    // set = { shipped = { shipped_at = "event_time" } }
+    let mut set: Vec<(usize, String, Range<usize>)> = Vec::new();
+    if let Some(v) = k.get("set") {
+        let bad = |d: &mut Vec<Diagnostic>| {
+            d.push(
+                Diagnostic::new(v.span(), format!("{what}: `set` is a table of states, each naming the columns set to the time the row enters it"))
+                    .help("e.g. `set = { shipped = { shipped_at = \"event_time\" } }`"),
+            );
+        };
+        match v.get_ref().as_table() {
+            Some(t) => {
+                for (name, columns) in t {
+                    let Some(s) = state(d, name, &v.span(), "set") else {
+                        continue;
+                    };
+                    match columns.as_table() {
+                        Some(cols) if cols.values().all(|c| c.as_str() == Some("event_time")) => {
+                            set.extend(cols.keys().map(|c| (s, c.clone(), v.span())));
+                        }
+                        _ => bad(d),
+                    }
+                }
+            }
+            None => bad(d),
+        }
+    }
+    let history = match k.get("history").map(|v| (v.get_ref(), v.span())) {
+        Some((TomlValue::String(name), span)) => Some((name.clone(), None, span)),
+        Some((TomlValue::Table(t), span)) => {
+            match (
+                t.get("table").and_then(TomlValue::as_str),
+                t.get("key").map(TomlValue::as_str),
+            ) {
+                (Some(name), None | Some(Some(_)))
+                    if t.keys().all(|k| k == "table" || k == "key") =>
+                {
+                    Some((
+                        name.to_owned(),
+                        t.get("key").and_then(TomlValue::as_str).map(str::to_owned),
+                        span,
+                    ))
+                }
+                _ => {
+                    d.push(
+                        Diagnostic::new(span, format!("{what}: `history` is a table's name, or `{{ table = \"NAME\", key = \"COLUMN\" }}`"))
+                            .help("e.g. `history = \"order_history\"`"),
+                    );
+                    None
+                }
+            }
+        }
+        Some((_, span)) => {
+            d.push(
+                Diagnostic::new(span, format!("{what}: `history` must be a table's name"))
+                    .help("e.g. `history = \"order_history\"`"),
+            );
+            None
+        }
+        None => None,
+    };
+    k.report_unknown(d, &KEYS);
+    let (since, since_span) = since?;
+
+    let lifecycle = Arc::new(Lifecycle {
+        table: table.name.clone(),
+        states,
+        start,
+        next,
+        dwell,
+        max_steps,
+    });
+    let timed = |key: &'static str| {
+        Link::Reads(
+            Vec::new(),
+            vec![ParamExpr {
+                key,
+                src: since.to_owned(),
+                span: since_span.clone(),
+                want: &[Ty::Timestamp, Ty::Date],
+            }],
+        )
+    };
+    // The state reads `since` too: every lifecycle's `since` is checked,
+    // and comes before the columns the lifecycle makes.
+    let mut added = vec![(
+        column.0.clone(),
+        column.1.clone(),
+        Field::State,
+        Some(timed("since")),
+    )];
+    if let Some((name, span)) = at {
+        added.push((name, span, Field::StateAt, Some(timed("since"))));
+    }
+    for (s, name, span) in set {
+        added.push((name, span, Field::Entered(s), Some(timed("since"))));
+    }
+    for (name, span, field, link) in added {
+        if table.columns.iter().any(|c| c.column.name == name) {
+            d.push(
+                Diagnostic::new(span, format!("{what}: the lifecycle makes column `{name}`, which the table defines too"))
+                    .help("remove the column from `columns` (the lifecycle fills it), or give the lifecycle's column another name"),
+            );
+            continue;
+        }
+        table
+            .columns
+            .push(made(&lifecycle, name, span, field, link));
+    }
+
+    let (history, key, span) = history?;
+    let pk: Vec<&Draft> = table
+        .columns
+        .iter()
+        .filter(|c| c.column.primary_key)
+        .collect();
+    let [pk] = pk[..] else {
+        d.push(
+            Diagnostic::new(span, format!("{what}: a `history` table names its rows by the table's primary key, and `{}` has {}", table.name, if pk.is_empty() { "none".to_owned() } else { format!("{} columns in it", pk.len()) }))
+                .help("give the table one `primary_key = true` column (e.g. `id = { gen = \"sequence\", primary_key = true }`)"),
+        );
+        return None;
+    };
+    let key = key.unwrap_or_else(|| format!("{}_{}", singular(&table.name), pk.column.name));
+    let pk_name = pk.column.name.clone();
+    let since_parent = Link::Reads(
+        Vec::new(),
+        vec![ParamExpr {
+            key: "since",
+            src: format!("parent.{since}"),
+            span: since_span.clone(),
+            want: &[Ty::Timestamp, Ty::Date],
+        }],
+    );
+    let mut key_column = plain(
+        key,
+        span.clone(),
+        Gen::Parent { column: usize::MAX },
+        crate::value::SqlType::BigInt,
+    );
+    key_column.column.doc = Some("the row whose history this is".into());
+    key_column.link = Some(Link::Parent {
+        column: pk_name,
+        span: span.clone(),
+    });
+    let columns = vec![
+        key_column,
+        made(&lifecycle, "seq".into(), span.clone(), Field::Seq, None),
+        made(&lifecycle, column.0, span.clone(), Field::StepState, None),
+        made(
+            &lifecycle,
+            "at".into(),
+            span.clone(),
+            Field::StepAt,
+            Some(since_parent),
+        ),
+    ];
+    Some(TableDraft {
+        name: history,
+        span: span.clone(),
+        size: Some(DraftSize::Per {
+            parent: table.name.clone(),
+            span,
+            count: Count::Uniform {
+                min: 1,
+                max: u64::from(max_steps),
+            },
+        }),
+        columns,
+        failed: Vec::new(),
+        unique: Vec::new(),
+        history: Some(lifecycle),
+    })
+}
+
+/// `orders` → `order`, for the history's key column (`order_id`).
+fn singular(name: &str) -> &str {
+    name.strip_suffix('s')
+        .filter(|s| !s.is_empty())
+        .unwrap_or(name)
+}
+
+/// A column of `lifecycle` holding `field`.
+fn made(
+    lifecycle: &Arc<Lifecycle>,
+    name: String,
+    span: Range<usize>,
+    field: Field,
+    link: Option<Link>,
+) -> Draft {
+    let spec = LifecycleSpec {
+        lifecycle: Arc::clone(lifecycle),
+        field,
+    };
+    let sql = spec.sql_type();
+    let mut draft = plain(
+        name,
+        span,
+        Gen::Catalogue(Generator {
+            name: "lifecycle",
+            spec: Arc::new(spec),
+            reads: Vec::new(),
+            exprs: Vec::new(),
+        }),
+        sql,
+    );
+    draft.column.nullable = matches!(field, Field::Entered(_));
+    draft.link = link;
+    draft
+}
+
+fn plain(name: String, span: Range<usize>, gen: Gen, sql_type: crate::value::SqlType) -> Draft {
+    Draft {
+        column: Column {
+            name,
+            span,
+            gen,
+            null_rate: 0.0,
+            primary_key: false,
+            unique: false,
+            sql_type,
+            type_override: None,
+            doc: None,
+            when: None,
+            late: false,
+            nullable: false,
+        },
+        link: None,
+        when: None,
+    }
+}
+
+/// A length of time or a distribution of one.
+fn read_dwell(v: &TomlValue) -> Option<Dwell> {
+    let seconds = |v: &TomlValue| parse_duration(v).map(|d| d.as_secs_f64());
+    match v {
+        TomlValue::Table(t) if t.len() == 1 => {
+            let (name, value) = t.iter().next()?;
+            match (name.as_str(), value) {
+                ("fixed", v) => seconds(v).map(Dwell::Fixed),
+                ("exponential", v) => seconds(v).filter(|&m| m > 0.0).map(Dwell::Exponential),
+                ("uniform", TomlValue::Array(pair)) if pair.len() == 2 => {
+                    match (seconds(&pair[0]), seconds(&pair[1])) {
+                        (Some(lo), Some(hi)) if lo <= hi => Some(Dwell::Uniform(lo, hi)),
+                        _ => None,
+                    }
+                }
+                ("lognormal", TomlValue::Table(p))
+                    if p.keys().all(|k| k == "median" || k == "sigma") =>
+                {
+                    let median = seconds(p.get("median")?).filter(|&m| m > 0.0)?;
+                    let sigma = match p.get("sigma")? {
+                        TomlValue::Float(f) => *f,
+                        TomlValue::Integer(i) => *i as f64,
+                        _ => return None,
+                    };
+                    (sigma.is_finite() && (0.0..=10.0).contains(&sigma))
+                        .then_some(Dwell::LogNormal { median, sigma })
+                }
+                _ => None,
+            }
+        }
+        v => seconds(v).map(Dwell::Fixed),
+    }
+}
