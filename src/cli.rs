@@ -91,6 +91,121 @@ struct StreamArgs {
     duration: Option<String>,
 }
 
+/// `datagen verify`.
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The Genfile the store was filled from.
+    #[arg(long, short, value_name = "FILE")]
+    config: PathBuf,
+    /// The store to check: sqlite://PATH or postgres://… (default: the
+    /// Genfile's [target] url).
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// The seed the rows were made with (overrides [run] seed).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// The --scale the rows were made at.
+    #[arg(long, value_name = "F")]
+    scale: Option<f64>,
+    /// Generator threads; 0 = one per core.
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// The store holds a stream's rows (`datagen stream`), ended by
+    /// [stream] max_rows or --max-rows.
+    #[arg(long)]
+    stream: bool,
+    /// With --stream: the stream's --max-rows.
+    #[arg(long, value_name = "N")]
+    max_rows: Option<u64>,
+    /// Only this table (repeat for more).
+    #[arg(long, value_name = "NAME")]
+    table: Vec<String>,
+    /// Differences shown per kind and table.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    examples: usize,
+}
+
+/// Exit code of `datagen verify` when the store cannot be read.
+const UNREADABLE_STORE: u8 = 3;
+
+/// `datagen verify`: recomputes what the store must hold and compares.
+fn verify(args: VerifyArgs) -> ExitCode {
+    let mut schema = match load(&args.config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(n) = args.max_rows {
+        if !args.stream || n == 0 {
+            eprintln!("error: --max-rows N (at least 1) is the length of a stream verified with --stream\n  help: add --stream, or leave out --max-rows");
+            return ExitCode::from(BAD_INPUT);
+        }
+        schema.stream.max_rows = Some(n);
+    }
+    let target = match (&args.target, args.stream) {
+        (None, true) if std::env::var_os("DATAGEN_TARGET").is_none() => {
+            schema.stream.target.clone()
+        }
+        _ => args.target.clone(),
+    };
+    let overrides = Overrides {
+        target,
+        seed: args.seed,
+        scale: args.scale,
+        workers: args.workers,
+        shard: None,
+        max_rows: None,
+    };
+    let settings = match settings::resolve(&schema, &overrides, None) {
+        Ok(s) => s,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let mut reader = match settings.target.reader() {
+        Ok(Some(reader)) => reader,
+        Ok(None) => {
+            eprintln!("error: {} cannot be read back\n  help: verify a database: --target sqlite://PATH or postgres://…", settings.target);
+            return ExitCode::from(BAD_INPUT);
+        }
+        Err(e) if e.kind == crate::failure::ErrorKind::Input => {
+            report(&e);
+            return ExitCode::from(BAD_INPUT);
+        }
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(UNREADABLE_STORE);
+        }
+    };
+    let options = crate::verify::Options {
+        seed: settings.seed,
+        scale: settings.scale,
+        workers: settings.workers,
+        stream: args.stream,
+        examples: args.examples,
+        tables: args.table,
+    };
+    let target = settings.target.to_string();
+    match crate::verify::verify(&schema, &target, reader.as_mut(), &options) {
+        Ok(found) => {
+            println!("{found}");
+            if found.matches() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) if e.kind == crate::failure::ErrorKind::Input => {
+            report(&e);
+            ExitCode::from(BAD_INPUT)
+        }
+        Err(e) => {
+            report(&e);
+            ExitCode::from(UNREADABLE_STORE)
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Emit the Genfile's rows as a stream: at a rate, with event time,
@@ -133,6 +248,12 @@ enum Command {
     /// throughput, backpressure, buffer occupancy, mailbox latency and
     /// restarts at each point (a table, CSV, JSON and an SVG chart).
     Bench(crate::bench::BenchArgs),
+    /// Check that a store holds exactly the rows the Genfile and seed
+    /// make, whoever loaded it: per table the row count, a checksum per
+    /// column, and the rows missing, extra, duplicated or changed, by key.
+    /// Exit 0 when it does, 1 when it differs, 2 for bad input, 3 when the
+    /// store cannot be read.
+    Verify(VerifyArgs),
     /// Check a Genfile and print every problem found; exit 2 if any.
     Validate {
         /// The Genfile to check.
@@ -515,6 +636,7 @@ pub fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
+        Some(Command::Verify(args)) => verify(args),
         Some(Command::Stream(args)) => run(
             RunArgs {
                 config: args.run.config.clone(),

@@ -61,3 +61,4 @@ pub mod shard;
 pub mod sink;
 pub mod url;
 pub mod value;
+pub mod verify;

@@ -33,6 +33,7 @@ pub mod null;
 pub mod options;
 pub mod place;
 pub mod postgres;
+pub mod read;
 pub mod registry;
 pub mod rotate;
 pub mod sqlite;
@@ -52,6 +53,7 @@ use crate::url::{Url, UrlError};
 use crate::value::{Block, Encoded};
 use checkpoint::Committed;
 use options::{AnyKey, Options};
+pub use read::Reader;
 
 /// A kind of target: what a URL scheme stands for.
 pub trait Kind: Sync {
@@ -124,6 +126,13 @@ pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
     /// Removes what a run that failed for good created and did not
     /// publish (temporary files, an unpublished database).
     fn discard(&self, schema: &Schema);
+
+    /// A reader of what the store holds, for `datagen verify`; `None` for
+    /// a target that cannot be read back (standard output, brokers,
+    /// files).
+    fn reader(&self) -> Result<Option<Box<dyn Reader>>, Failure> {
+        Ok(None)
+    }
 }
 
 /// What opening a sink needs besides the target.

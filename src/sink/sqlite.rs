@@ -189,6 +189,10 @@ impl Target for SqliteTarget {
         )?))
     }
 
+    fn reader(&self) -> Result<Option<Box<dyn super::Reader>>, Failure> {
+        Ok(Some(Box::new(super::read::SqliteReader::open(&self.path)?)))
+    }
+
     fn discard(&self, _: &Schema) {
         // Only a new database is unpublished: its temporary file goes. A
         // database that exists was written in place, and a temporary file

@@ -16,79 +16,16 @@ use super::pg::Pg;
 /// Rows of a table, each value canonical text or `None` for NULL, sorted.
 pub type Rows = Vec<Vec<Option<String>>>;
 
-fn json(v: &serde_json::Value, out: &mut String) {
-    match v {
-        serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::to_string(k).unwrap());
-                out.push(':');
-                json(&map[k], out);
-            }
-            out.push('}');
-        }
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json(item, out);
-            }
-            out.push(']');
-        }
-        serde_json::Value::Number(n) => out.push_str(&format!("{}", n.as_f64().unwrap())),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
 /// The canonical text of `text`, a value of a column of type `ty` as some
-/// reader gave it.
+/// reader gave it (datagen's own canonical form, which the readers here
+/// only feed).
 pub fn canonical(ty: SqlType, text: &str) -> String {
-    match ty {
-        SqlType::Boolean => match text {
-            "t" | "true" | "1" => "true".into(),
-            "f" | "false" | "0" => "false".into(),
-            other => panic!("not a boolean: {other}"),
-        },
-        SqlType::Decimal { scale, .. } => {
-            let x: f64 = text
-                .parse()
-                .unwrap_or_else(|_| panic!("not a number: {text}"));
-            format!("{x:.prec$}", prec = usize::from(scale))
-        }
-        SqlType::Double => {
-            let x: f64 = text
-                .parse()
-                .unwrap_or_else(|_| panic!("not a number: {text}"));
-            x.to_string()
-        }
-        SqlType::Json => {
-            let v: serde_json::Value =
-                serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-            let mut out = String::new();
-            json(&v, &mut out);
-            out
-        }
-        SqlType::Timestamp => {
-            // PostgreSQL: `2024-01-02 03:04:05.5+00`; datagen: `2024-01-02T03:04:05.500000Z`.
-            let t = text.replacen(' ', "T", 1);
-            let t = t.strip_suffix("+00").map(|s| format!("{s}Z")).unwrap_or(t);
-            match t.split_once('.') {
-                Some((secs, frac)) => {
-                    let digits = frac.trim_end_matches('Z');
-                    format!("{secs}.{digits:0<6}Z")
-                }
-                None => t,
-            }
-        }
-        _ => text.to_owned(),
-    }
+    let canon = datagen::format::canon::canonical(ty, text);
+    assert!(
+        !canon.starts_with(datagen::format::canon::UNREADABLE),
+        "not a value of {ty:?}: {text}"
+    );
+    canon.into_owned()
 }
 
 fn finish(mut rows: Rows) -> Rows {

@@ -30,3 +30,4 @@ mod support;
 mod time;
 mod unique;
 mod units;
+mod verify;

@@ -29,6 +29,7 @@ pub mod error;
 pub mod finish;
 pub mod loader;
 pub mod prepare;
+pub mod read;
 pub mod sink;
 
 use std::sync::{Arc, Mutex};
@@ -167,6 +168,10 @@ impl Target for PgTarget {
             options,
             args.progress.clone(),
         )?))
+    }
+
+    fn reader(&self) -> Result<Option<Box<dyn crate::sink::Reader>>, Failure> {
+        Ok(Some(Box::new(read::PgReader::open(&self.url)?)))
     }
 
     fn discard(&self, _: &Schema) {

@@ -1,0 +1,111 @@
+//! Reading a store back, for `datagen verify`: the [`Reader`] trait and
+//! SQLite's reader (PostgreSQL's is `postgres::read`).
+
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+
+use super::ddl::quote;
+use super::{ErrorKind, Failure};
+use crate::format::text;
+use crate::schema::Table;
+
+/// What a store holds, read back row by row.
+pub trait Reader {
+    /// Calls `row` with each row of `table`, its columns in the Genfile's
+    /// order, each value the store's text for it (`None` for NULL);
+    /// returns the rows read, or `None` when the store has no such table.
+    fn scan(
+        &mut self,
+        table: &Table,
+        row: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<Option<u64>, Failure>;
+}
+
+/// Reads an SQLite database's tables: integers and reals as their
+/// shortest text, text as it is, a blob marked unreadable.
+pub struct SqliteReader {
+    conn: Connection,
+}
+
+impl SqliteReader {
+    /// Opens the database at `path` to read.
+    pub fn open(path: &std::path::Path) -> Result<SqliteReader, Failure> {
+        if !path.is_file() {
+            return Err(Failure::new(
+                ErrorKind::Input,
+                format!("{} is not a database file", path.display()),
+            ));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            Failure::new(
+                ErrorKind::Input,
+                format!("cannot open {}: {e}", path.display()),
+            )
+        })?;
+        Ok(SqliteReader { conn })
+    }
+}
+
+impl Reader for SqliteReader {
+    fn scan(
+        &mut self,
+        table: &Table,
+        row: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<Option<u64>, Failure> {
+        let failed = |e: rusqlite::Error| {
+            Failure::new(
+                ErrorKind::Permanent,
+                format!("cannot read table {}: {e}", quote(&table.name)),
+            )
+        };
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                [&table.name],
+                |r| r.get(0),
+            )
+            .map_err(failed)?;
+        if !exists {
+            return Ok(None);
+        }
+        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        let sql = format!("SELECT {} FROM {}", columns.join(", "), quote(&table.name));
+        let mut stmt = self.conn.prepare(&sql).map_err(failed)?;
+        let mut rows = stmt.query([]).map_err(failed)?;
+        let (mut text, mut ranges) = (String::new(), Vec::new());
+        let mut n = 0u64;
+        while let Some(r) = rows.next().map_err(failed)? {
+            text.clear();
+            ranges.clear();
+            for i in 0..columns.len() {
+                let start = text.len();
+                match r.get_ref(i).map_err(failed)? {
+                    ValueRef::Null => {
+                        ranges.push(None);
+                        continue;
+                    }
+                    ValueRef::Integer(v) => text.push_str(itoa::Buffer::new().format(v)),
+                    ValueRef::Real(x) => text::float(&mut text, x),
+                    ValueRef::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
+                    ValueRef::Blob(b) => {
+                        text.push(crate::format::canon::UNREADABLE);
+                        text::hex(&mut text, b);
+                    }
+                }
+                ranges.push(Some((start, text.len())));
+            }
+            let values: Vec<Option<&str>> = ranges
+                .iter()
+                .map(|r: &Option<(usize, usize)>| r.map(|(a, b)| &text[a..b]))
+                .collect();
+            row(&values);
+            n += 1;
+        }
+        Ok(Some(n))
+    }
+}
