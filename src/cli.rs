@@ -177,7 +177,15 @@ fn verify(args: VerifyArgs) -> ExitCode {
             return ExitCode::from(UNREADABLE_STORE);
         }
     };
+    let sums = match verify_sums(&schema, settings.target.as_ref()) {
+        Ok(sums) => sums,
+        Err(d) => {
+            located(&schema.located(d));
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
     let options = crate::verify::Options {
+        sums,
         seed: settings.seed,
         scale: settings.scale,
         workers: settings.workers,
@@ -204,6 +212,38 @@ fn verify(args: VerifyArgs) -> ExitCode {
             ExitCode::from(UNREADABLE_STORE)
         }
     }
+}
+
+/// The store's tables of sums: those the target loads by upsert-add, and
+/// the Genfile's `[verify.NAME]`.
+fn verify_sums(
+    schema: &Schema,
+    target: &dyn crate::sink::Target,
+) -> Result<Vec<crate::verify::sums::Sums>, Vec<crate::diag::Diagnostic>> {
+    use crate::sink::upsert::{upsert_span, Merge, Upsert};
+    let loaded = target.upserts();
+    let mut sums: Vec<crate::verify::sums::Sums> =
+        Merge::resolve(schema, &loaded, upsert_span(schema), true)?
+            .into_iter()
+            .map(|merge| crate::verify::sums::Sums {
+                name: schema.tables[merge.table].name.clone(),
+                merge,
+            })
+            .collect();
+    for v in &schema.verify {
+        let upsert = Upsert {
+            table: v.from.clone(),
+            key: v.key.clone(),
+            add: v.add.clone(),
+            count: v.count.clone(),
+        };
+        let merge = Merge::resolve(schema, &[upsert], Some(v.span.clone()), false)?.remove(0);
+        sums.push(crate::verify::sums::Sums {
+            name: v.name.clone(),
+            merge,
+        });
+    }
+    Ok(sums)
 }
 
 #[derive(Debug, Subcommand)]

@@ -55,7 +55,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
         .url()
         .map_or_else(|| registry::default_url(&stem), str::to_owned);
     let env = HashMap::new();
-    let mut options = Options::new(&[], &env);
+    let mut options = Options::new(&schema.target.entries, &env);
     // A URL that cannot be used is reported with the section already.
     if let Ok(target) = registry::parse(&url, &mut options, Shard::WHOLE) {
         problems.extend(target.check(&schema));

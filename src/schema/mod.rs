@@ -50,6 +50,9 @@ pub struct Schema {
     pub dictionaries: Vec<Dictionary>,
     /// `[stream]`, or its defaults.
     pub stream: stream::StreamSpec,
+    /// `[verify.NAME]`: tables of sums a store holds, checked by
+    /// `datagen verify`.
+    pub verify: Vec<VerifySums>,
     /// Where values in the Genfile (or the dictionary files it names)
     /// hold the NUL character, which some targets cannot store.
     pub nul: Vec<Range<usize>>,
@@ -122,6 +125,24 @@ impl TargetSection {
             .find(|(k, _)| k.get_ref() == "url")
             .and_then(|(_, v)| v.get_ref().as_str())
     }
+}
+
+/// `[verify.NAME]`: a store table holding, per `key`, the sums of the
+/// `add` columns of table `from`'s rows, and optionally their count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifySums {
+    /// The store's table.
+    pub name: String,
+    /// The Genfile's table the rows are of.
+    pub from: String,
+    /// The columns the rows are grouped by.
+    pub key: Vec<String>,
+    /// The columns summed.
+    pub add: Vec<String>,
+    /// The store's column counting the rows of each key.
+    pub count: Option<String>,
+    /// Where it is written.
+    pub span: Range<usize>,
 }
 
 /// One table.

@@ -41,6 +41,8 @@ pub struct GenfileConfig {
     pub dictionaries: Vec<(Spanned<String>, Spanned<Entries>)>,
     /// `[stream]`, if given.
     pub stream: Option<StreamConfig>,
+    /// `[verify.NAME]`: tables of sums a store holds, in file order.
+    pub verify: Vec<(Spanned<String>, Spanned<Entries>)>,
     /// A value could not be read (a number beyond 64 bits, nesting too
     /// deep) and was left out: validating the rest would report its
     /// absence as more problems.
@@ -86,7 +88,7 @@ pub struct StreamConfig {
     pub tables: Vec<(Spanned<String>, Spanned<Entries>)>,
 }
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
     "version",
     "run",
     "pipeline",
@@ -94,6 +96,7 @@ const TOP_KEYS: [&str; 7] = [
     "tables",
     "dictionaries",
     "stream",
+    "verify",
 ];
 const TABLE_KEYS: [&str; 5] = ["rows", "per", "columns", "unique", "lifecycle"];
 
@@ -152,6 +155,25 @@ pub fn read(text: &str, d: &mut Vec<Diagnostic>) -> Result<GenfileConfig, toml::
                         Some(entries) => config
                             .dictionaries
                             .push((name, Spanned::new(span, entries))),
+                        None => config.misread = true,
+                    }
+                }
+            }
+            "verify" => {
+                let place = Place {
+                    what: "`verify`",
+                    help:
+                        "write each table of sums as `[verify.NAME]` with `from`, `key` and `add`",
+                };
+                for (name, sums) in sections(d, &place, value).unwrap_or_default() {
+                    let span = sums.span();
+                    let what = format!("`verify.{}`", name.get_ref());
+                    let place = Place {
+                        what: &what,
+                        help: "e.g. `[verify.consumer_totals]` with `from = \"readings\"`, `key = [\"consumer_id\"]`, `add = [\"kwh\"]`",
+                    };
+                    match section(d, &place, sums) {
+                        Some(entries) => config.verify.push((name, Spanned::new(span, entries))),
                         None => config.misread = true,
                     }
                 }

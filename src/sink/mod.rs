@@ -37,6 +37,7 @@ pub mod read;
 pub mod registry;
 pub mod rotate;
 pub mod sqlite;
+pub mod upsert;
 
 use std::fmt;
 use std::sync::atomic::AtomicBool;
@@ -126,6 +127,11 @@ pub trait Target: fmt::Display + fmt::Debug + Send + Sync {
     /// Removes what a run that failed for good created and did not
     /// publish (temporary files, an unpublished database).
     fn discard(&self, schema: &Schema);
+
+    /// The tables it loads by upsert-add (`on_conflict`).
+    fn upserts(&self) -> Vec<upsert::Upsert> {
+        Vec::new()
+    }
 
     /// A reader of what the store holds, for `datagen verify`; `None` for
     /// a target that cannot be read back (standard output, brokers,

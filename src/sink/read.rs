@@ -7,16 +7,17 @@ use rusqlite::Connection;
 use super::ddl::quote;
 use super::{ErrorKind, Failure};
 use crate::format::text;
-use crate::schema::Table;
 
 /// What a store holds, read back row by row.
 pub trait Reader {
-    /// Calls `row` with each row of `table`, its columns in the Genfile's
-    /// order, each value the store's text for it (`None` for NULL);
-    /// returns the rows read, or `None` when the store has no such table.
+    /// Calls `row` with each row of the table `name`: the values of
+    /// `columns`, in that order, each the store's text for it (`None` for
+    /// NULL); returns the rows read, or `None` when the store has no such
+    /// table.
     fn scan(
         &mut self,
-        table: &Table,
+        name: &str,
+        columns: &[&str],
         row: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<Option<u64>, Failure>;
 }
@@ -53,28 +54,29 @@ impl SqliteReader {
 impl Reader for SqliteReader {
     fn scan(
         &mut self,
-        table: &Table,
+        name: &str,
+        columns: &[&str],
         row: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<Option<u64>, Failure> {
         let failed = |e: rusqlite::Error| {
             Failure::new(
                 ErrorKind::Permanent,
-                format!("cannot read table {}: {e}", quote(&table.name)),
+                format!("cannot read table {}: {e}", quote(name)),
             )
         };
         let exists: bool = self
             .conn
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-                [&table.name],
+                [name],
                 |r| r.get(0),
             )
             .map_err(failed)?;
         if !exists {
             return Ok(None);
         }
-        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-        let sql = format!("SELECT {} FROM {}", columns.join(", "), quote(&table.name));
+        let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let sql = format!("SELECT {} FROM {}", columns.join(", "), quote(name));
         let mut stmt = self.conn.prepare(&sql).map_err(failed)?;
         let mut rows = stmt.query([]).map_err(failed)?;
         let (mut text, mut ranges) = (String::new(), Vec::new());

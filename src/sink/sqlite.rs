@@ -17,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
 use super::options::{AnyKey, Common, IfExists, Options};
+use super::upsert::{upsert_span, Merge, Upsert, ON_CONFLICT};
 use super::{
     io_transient, BlockEncoder, Commits, ErrorKind, Failure, Given, Kind, OpenArgs, Resume, Target,
     TargetSink,
@@ -122,7 +123,11 @@ impl Kind for SqliteKind {
     }
 
     fn keys(&self) -> &'static [&'static dyn AnyKey] {
-        &Common::KEYS
+        &[
+            &super::options::IF_EXISTS,
+            &super::options::COMMIT_ROWS,
+            &ON_CONFLICT,
+        ]
     }
 
     fn parse(
@@ -138,6 +143,7 @@ impl Kind for SqliteKind {
             path: shard.file_path(&path),
             common: Common::read(options),
             made: Arc::default(),
+            upserts: options.get(&ON_CONFLICT).unwrap_or_default(),
         }))
     }
 }
@@ -151,6 +157,15 @@ pub struct SqliteTarget {
     pub common: Common,
     /// Directories a run made, removed again if it fails.
     pub made: Arc<MadeDirs>,
+    /// `on_conflict`: tables loaded by upsert-add.
+    pub upserts: Vec<Upsert>,
+}
+
+impl SqliteTarget {
+    fn merges(&self, schema: &Schema) -> Result<Vec<Merge>, Failure> {
+        Merge::resolve(schema, &self.upserts, None, true)
+            .map_err(|d| Failure::new(ErrorKind::Input, schema.located(d).to_string()))
+    }
 }
 
 impl std::fmt::Display for SqliteTarget {
@@ -165,7 +180,11 @@ impl Target for SqliteTarget {
     }
 
     fn check(&self, schema: &Schema) -> Vec<Diagnostic> {
-        super::ddl::problems(schema, super::ddl::Dialect::Sqlite)
+        let mut d = super::ddl::problems(schema, super::ddl::Dialect::Sqlite);
+        if let Err(problems) = Merge::resolve(schema, &self.upserts, upsert_span(schema), true) {
+            d.extend(problems);
+        }
+        d
     }
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
@@ -186,7 +205,12 @@ impl Target for SqliteTarget {
             Commits::new(self.common.commit_rows, args),
             args.resume.clone(),
             args.progress.clone(),
+            self.merges(&args.schema)?,
         )?))
+    }
+
+    fn upserts(&self) -> Vec<Upsert> {
+        self.upserts.clone()
     }
 
     fn reader(&self) -> Result<Option<Box<dyn super::Reader>>, Failure> {
@@ -212,6 +236,10 @@ pub struct SqliteSink {
     /// Where the file is written until `finish`, for a new database.
     temp: Option<PathBuf>,
     inserts: Vec<String>,
+    /// Per table, the columns its insert binds, in order.
+    binds: Vec<Vec<usize>>,
+    /// Per table, how rows merge into the store (`on_conflict`).
+    merges: Vec<Option<Merge>>,
     scratch: String,
     progress: Arc<Progress>,
     resume: Resume,
@@ -286,6 +314,7 @@ impl SqliteSink {
         commits: Commits,
         resume: Resume,
         progress: Arc<Progress>,
+        merges: Vec<Merge>,
     ) -> Result<Self, SqliteError> {
         let display = path.display().to_string();
         let sql_err = |source| SqliteError::Sqlite {
@@ -376,16 +405,35 @@ impl SqliteSink {
         };
         conn.execute_batch("PRAGMA foreign_keys = OFF;")
             .map_err(sql_err)?;
+        let mut by_table: Vec<Option<Merge>> = vec![None; schema.tables.len()];
+        for m in merges {
+            let t = m.table;
+            by_table[t] = Some(m);
+        }
         let mut sink = SqliteSink {
             conn: Some(conn),
             inserts: schema
                 .tables
                 .iter()
-                .map(|t| {
-                    let marks = vec!["?"; t.columns.len()].join(", ");
-                    format!("INSERT INTO {} VALUES ({marks})", quote(&t.name))
+                .zip(&by_table)
+                .map(|(t, merge)| match merge {
+                    Some(m) => m.sqlite_insert(t, &quote(&t.name)),
+                    None => {
+                        let marks = vec!["?"; t.columns.len()].join(", ");
+                        format!("INSERT INTO {} VALUES ({marks})", quote(&t.name))
+                    }
                 })
                 .collect(),
+            binds: schema
+                .tables
+                .iter()
+                .zip(&by_table)
+                .map(|(t, merge)| match merge {
+                    Some(m) => m.key.iter().chain(&m.add).copied().collect(),
+                    None => (0..t.columns.len()).collect(),
+                })
+                .collect(),
+            merges: by_table,
             schema,
             path: path.to_path_buf(),
             temp,
@@ -451,10 +499,13 @@ impl SqliteSink {
                 IfExists::Append | IfExists::Fail => {}
             }
         }
-        for table in &self.schema.tables {
+        for (table, merge) in self.schema.tables.iter().zip(&self.merges) {
             let keep = present.contains(&table.name.as_str()) && if_exists != IfExists::Replace;
             if !keep {
-                tx.execute_batch(&create_table(&self.schema, table, Dialect::Sqlite))?;
+                tx.execute_batch(&match merge {
+                    Some(m) => m.create_table(table, &quote(&table.name), Dialect::Sqlite),
+                    None => create_table(&self.schema, table, Dialect::Sqlite),
+                })?;
             }
         }
         tx.execute_batch(&format!(
@@ -501,8 +552,10 @@ impl SqliteSink {
         for block in batch {
             let table = &self.schema.tables[block.table];
             let mut stmt = tx.prepare_cached(&self.inserts[block.table])?;
+            let binds = &self.binds[block.table];
             for row in block.rows() {
-                for (i, (value, column)) in row.iter().zip(&table.columns).enumerate() {
+                for (i, &c) in binds.iter().enumerate() {
+                    let (value, column) = (&row[c], &table.columns[c]);
                     let idx = i + 1;
                     let scratch = &mut self.scratch;
                     scratch.clear();

@@ -12,6 +12,7 @@
 
 pub mod digest;
 pub mod expected;
+pub mod sums;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -45,6 +46,8 @@ pub struct Options {
     pub examples: usize,
     /// Only these tables (all when empty).
     pub tables: Vec<String>,
+    /// The store's tables of sums: loaded by upsert-add, or `[verify.NAME]`.
+    pub sums: Vec<sums::Sums>,
 }
 
 /// One difference, named by the row's key.
@@ -88,12 +91,18 @@ pub struct TableReport {
     pub differences: Vec<Difference>,
     /// Rows in differing buckets left unexamined (the bound was reached).
     pub unexamined: u64,
+    /// A `[verify.NAME]` table of sums the store does not have, not asked
+    /// for by `--table`: not checked.
+    pub skipped: bool,
 }
 
 impl TableReport {
     /// Whether the store holds exactly the expected rows.
     pub fn matches(&self) -> bool {
-        self.found == Some(self.expected) && self.columns.is_empty() && self.differences.is_empty()
+        self.skipped
+            || self.found == Some(self.expected)
+                && self.columns.is_empty()
+                && self.differences.is_empty()
     }
 }
 
@@ -192,7 +201,7 @@ pub fn verify(
 ) -> Result<Report, Failure> {
     let started = Instant::now();
     for name in &options.tables {
-        if schema.table_index(name).is_none() {
+        if schema.table_index(name).is_none() && !options.sums.iter().any(|s| &s.name == name) {
             return Err(Failure::new(
                 ErrorKind::Input,
                 format!("--table {name}: the Genfile has no such table"),
@@ -207,6 +216,8 @@ pub fn verify(
         .map(|(t, table)| {
             emit.as_ref().is_none_or(|e| e[t])
                 && (options.tables.is_empty() || options.tables.contains(&table.name))
+                // A table loaded by upsert-add holds sums, not rows.
+                && !options.sums.iter().any(|s| s.name == table.name && s.merge.table == t)
         })
         .collect();
     let keys: Vec<Vec<usize>> = schema.tables.iter().map(key_columns).collect();
@@ -255,7 +266,8 @@ pub fn verify(
         }
         let mut digest = Digest::new(table.columns.len());
         let mut text = RowText::default();
-        let read = reader.scan(table, &mut |values| {
+        let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        let read = reader.scan(&table.name, &columns, &mut |values| {
             let values = text.of_store(table, values);
             digest.add(&Row {
                 values: &values,
@@ -322,7 +334,8 @@ pub fn verify(
             };
             let mut text = RowText::default();
             let kept = &mut kept_found[t];
-            reader.scan(table, &mut |values| {
+            let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+            reader.scan(&table.name, &columns, &mut |values| {
                 let values = text.of_store(table, values);
                 let row = Row {
                     values: &values,
@@ -335,7 +348,21 @@ pub fn verify(
         }
     }
 
-    let tables = schema
+    let (mut sums_read, mut sums_expected) = (0, 0);
+    let mut summed = Vec::new();
+    for s in &options.sums {
+        if !options.tables.is_empty() && !options.tables.contains(&s.name) {
+            continue;
+        }
+        let (mut report, read) =
+            sums::verify_sums(schema, &plan, &generators, options.workers, s, reader)?;
+        let declared = schema.verify.iter().any(|v| v.name == s.name);
+        report.skipped = report.found.is_none() && declared && !options.tables.contains(&s.name);
+        sums_read += read;
+        sums_expected += report.expected;
+        summed.push(report);
+    }
+    let tables: Vec<TableReport> = schema
         .tables
         .iter()
         .enumerate()
@@ -364,14 +391,16 @@ pub fn verify(
                 columns,
                 differences,
                 unexamined,
+                skipped: false,
             }
         })
+        .chain(summed)
         .collect();
     Ok(Report {
         target: target.to_owned(),
         tables,
-        rows_read,
-        rows_expected: expected.iter().map(|d| d.rows).sum(),
+        rows_read: rows_read + sums_read,
+        rows_expected: expected.iter().map(|d| d.rows).sum::<u64>() + sums_expected,
         elapsed: started.elapsed(),
         examples: options.examples,
     })

@@ -241,6 +241,10 @@ pub fn validate(
         }
         schema
     });
+    let schema = schema.map(|mut schema| {
+        schema.verify = verify_sums(&mut d, &raw.verify, &schema.tables);
+        schema
+    });
     d.sort_by_key(|diag| diag.span.as_ref().map_or(0, |s| s.start));
     match schema {
         Some(schema) if d.is_empty() => Ok(schema),
@@ -334,6 +338,89 @@ fn table_draft(
         unique: t.unique.clone(),
         history: None,
     }
+}
+
+/// `[verify.NAME]` with `from`, `key`, `add` and `count`, their names
+/// checked against `tables`.
+fn verify_sums(
+    d: &mut Vec<Diagnostic>,
+    raw: &[(Spanned<String>, Spanned<Entries>)],
+    tables: &[Table],
+) -> Vec<VerifySums> {
+    let mut out = Vec::new();
+    for (name, entries) in raw {
+        let what = format!("`verify.{}`", name.get_ref());
+        let mut k = Keys::new(entries.get_ref(), what.clone());
+        let from = k.string(d, "from");
+        let from = k.require(
+            d,
+            &entries.span(),
+            "from",
+            from,
+            "\"readings\" (the Genfile's table)",
+        );
+        let names =
+            |k: &mut Keys<'_>, d: &mut Vec<Diagnostic>, key: &str| -> Vec<(String, Range<usize>)> {
+                let Some(v) = k.get(key) else {
+                    d.push(
+                        Diagnostic::new(entries.span(), format!("{what}: missing `{key}`"))
+                            .help(format!("add `{key} = [\"COLUMN\"]`")),
+                    );
+                    return Vec::new();
+                };
+                let list: Option<Vec<String>> = match v.get_ref() {
+                    TomlValue::String(s) => Some(vec![s.clone()]),
+                    TomlValue::Array(a) if !a.is_empty() => {
+                        a.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+                    }
+                    _ => None,
+                };
+                match list {
+                    Some(list) => list.into_iter().map(|n| (n, v.span())).collect(),
+                    None => {
+                        d.push(
+                            Diagnostic::new(v.span(), format!("{what}: `{key}` must name columns"))
+                                .help(format!("e.g. `{key} = [\"COLUMN\"]`")),
+                        );
+                        Vec::new()
+                    }
+                }
+            };
+        let key = names(&mut k, d, "key");
+        let add = names(&mut k, d, "add");
+        let count = k.string(d, "count").map(|(s, _)| s.to_owned());
+        k.report_unknown(d, &["from", "key", "add", "count"]);
+        let Some((from, span)) = from else { continue };
+        let Some(table) = tables.iter().find(|t| t.name == from) else {
+            let mut diag = Diagnostic::new(span, format!("{what}: no table `{from}`"));
+            if let Some(near) = crate::diag::nearest(from, tables.iter().map(|t| t.name.as_str())) {
+                diag = diag.help(format!("did you mean `{near}`?"));
+            }
+            d.push(diag);
+            continue;
+        };
+        let mut ok = true;
+        for (column, span) in key.iter().chain(&add) {
+            if table.column_index(column).is_none() {
+                d.push(Diagnostic::new(
+                    span.clone(),
+                    format!("{what}: table `{from}` has no column `{column}`"),
+                ));
+                ok = false;
+            }
+        }
+        if ok && !key.is_empty() && !add.is_empty() {
+            out.push(VerifySums {
+                name: name.get_ref().clone(),
+                from: from.to_owned(),
+                key: key.into_iter().map(|(n, _)| n).collect(),
+                add: add.into_iter().map(|(n, _)| n).collect(),
+                count,
+                span: name.span(),
+            });
+        }
+    }
+    out
 }
 
 /// `per = { parent = "TABLE", count = … }`.

@@ -53,6 +53,22 @@ pub enum PgType {
 }
 
 impl PgType {
+    /// The type datagen creates for `ty` (see `ddl::type_name`).
+    pub fn of(ty: SqlType) -> PgType {
+        match ty {
+            SqlType::Integer => PgType::Int4,
+            SqlType::BigInt => PgType::Int8,
+            SqlType::Double => PgType::Float8,
+            SqlType::Decimal { .. } => PgType::Numeric,
+            SqlType::Boolean => PgType::Bool,
+            SqlType::Text => PgType::Text,
+            SqlType::Uuid => PgType::Uuid,
+            SqlType::Json => PgType::Jsonb,
+            SqlType::Date => PgType::Date,
+            SqlType::Timestamp => PgType::Timestamp,
+        }
+    }
+
     /// The type of a column by its type OID, if datagen writes it.
     pub fn from_oid(oid: u32) -> Option<PgType> {
         Some(match oid {

@@ -95,12 +95,18 @@ impl Loader {
             if job.rows[t] == 0 {
                 continue;
             }
+            if let Some((stage, _)) = &self.tables[t].merge {
+                client.batch_execute(stage).await?;
+            }
             let sink = client.copy_in::<_, Bytes>(&self.tables[t].copy).await?;
             futures::pin_mut!(sink);
             for piece in stream {
                 sink.feed(piece.clone()).await?;
             }
             sink.finish().await?;
+            if let Some((_, merge)) = &self.tables[t].merge {
+                client.batch_execute(merge).await?;
+            }
             names.push(self.tables[t].name.clone());
             counts.push(job.rows[t] as i64);
         }

@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex};
 use super::options::{
     at_least, text, AnyKey, Common, Key, Options, Problem, COMMIT_ROWS, IF_EXISTS,
 };
+use super::upsert::{upsert_span, Merge, Upsert, ON_CONFLICT};
 use super::{Commits, Failure, Kind, OpenArgs, Target, TargetSink};
 use crate::schema::Schema;
 use crate::shard::Shard;
@@ -88,7 +89,13 @@ impl Kind for PostgresKind {
     }
 
     fn keys(&self) -> &'static [&'static dyn AnyKey] {
-        &[&IF_EXISTS, &COMMIT_ROWS, &CONNECTIONS, &CONSTRAINTS]
+        &[
+            &IF_EXISTS,
+            &COMMIT_ROWS,
+            &CONNECTIONS,
+            &CONSTRAINTS,
+            &ON_CONFLICT,
+        ]
     }
 
     fn parse(
@@ -106,6 +113,7 @@ impl Kind for PostgresKind {
             },
             constraints: options.get(&CONSTRAINTS).unwrap_or_default(),
             shard,
+            upserts: options.get(&ON_CONFLICT).unwrap_or_default(),
             created: Arc::default(),
         }))
     }
@@ -124,6 +132,8 @@ pub struct PgTarget {
     pub constraints: Constraints,
     /// The slice of the run loaded.
     pub shard: Shard,
+    /// `on_conflict`: tables loaded by upsert-add.
+    pub upserts: Vec<Upsert>,
     /// The tables a run into it created, for [`Target::discard`].
     pub created: Arc<Mutex<Vec<String>>>,
 }
@@ -136,7 +146,15 @@ impl std::fmt::Display for PgTarget {
 
 impl Target for PgTarget {
     fn check(&self, schema: &Schema) -> Vec<crate::diag::Diagnostic> {
-        crate::sink::ddl::problems(schema, crate::sink::ddl::Dialect::Postgres)
+        let mut d = crate::sink::ddl::problems(schema, crate::sink::ddl::Dialect::Postgres);
+        if let Err(problems) = Merge::resolve(schema, &self.upserts, upsert_span(schema), true) {
+            d.extend(problems);
+        }
+        d
+    }
+
+    fn upserts(&self) -> Vec<Upsert> {
+        self.upserts.clone()
     }
 
     fn options(&self) -> Vec<(&'static str, String)> {
@@ -151,7 +169,19 @@ impl Target for PgTarget {
     }
 
     fn open(&self, args: &OpenArgs) -> Result<Box<dyn TargetSink>, Failure> {
+        let mut merges = vec![None; args.schema.tables.len()];
+        let resolved = Merge::resolve(&args.schema, &self.upserts, None, true).map_err(|d| {
+            Failure::new(
+                crate::sink::ErrorKind::Input,
+                args.schema.located(d).to_string(),
+            )
+        })?;
+        for m in resolved {
+            let t = m.table;
+            merges[t] = Some(m);
+        }
         let options = PgOptions {
+            merges,
             if_exists: self.common.if_exists,
             constraints: self.constraints,
             commits: Commits::new(self.common.commit_rows, args),

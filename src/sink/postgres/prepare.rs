@@ -54,6 +54,8 @@ impl Constraints {
 /// How the sink loads.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
+    /// Per table, how its rows merge into the store (`on_conflict`).
+    pub merges: Vec<Option<crate::sink::upsert::Merge>>,
     /// What to do with existing tables.
     pub if_exists: IfExists,
     /// When keys are added.
@@ -85,6 +87,10 @@ pub(super) struct PgTable {
     pub(super) name: String,
     /// `COPY … FROM STDIN (FORMAT binary)`.
     pub(super) copy: String,
+    /// For a table loaded by upsert-add: the statement that makes its
+    /// staging table (temporary, emptied at each commit), which `copy`
+    /// fills, and the one that adds the staged rows to the table.
+    pub(super) merge: Option<(String, String)>,
 }
 
 /// Whether the table (or any relation) `name`, quoted as in SQL, exists.
@@ -151,12 +157,15 @@ pub(super) async fn prepare(
     for (table, &exists) in schema.tables.iter().zip(&present) {
         let create = !exists || options.if_exists == IfExists::Replace;
         if create {
-            tx.batch_execute(&create_table_with(schema, table, Dialect::Postgres, ddl))
-                .await
-                .map_err(server(format!(
-                    "create table {}",
-                    ddl.qualified(&table.name)
-                )))?;
+            let t = schema.table_index(&table.name).unwrap_or(0);
+            let sql = match options.merges.get(t).and_then(Option::as_ref) {
+                Some(m) => m.create_table(table, &ddl.qualified(&table.name), Dialect::Postgres),
+                None => create_table_with(schema, table, Dialect::Postgres, ddl),
+            };
+            tx.batch_execute(&sql).await.map_err(server(format!(
+                "create table {}",
+                ddl.qualified(&table.name)
+            )))?;
         }
         created.push(create);
     }
@@ -201,11 +210,46 @@ pub(super) async fn describe_tables(
     client: &Client,
     schema: &Schema,
     ddl: &DdlOptions,
+    merges: &[Option<crate::sink::upsert::Merge>],
 ) -> Result<(Vec<PgTable>, Vec<CopyEncoder>), PgError> {
     let mut tables = Vec::new();
     let mut encoders = Vec::new();
-    for table in &schema.tables {
+    for (t, table) in schema.tables.iter().enumerate() {
         let name = ddl.qualified(&table.name);
+        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        if let Some(m) = merges.get(t).and_then(Option::as_ref) {
+            // Rows go to a staging table of the Genfile's columns, then
+            // are summed into the table.
+            let stage = quote(&format!("datagen_stage_{t}"));
+            let defs: Vec<String> = table
+                .columns
+                .iter()
+                .map(|c| format!("{} {}", quote(&c.name), generated_name(c.sql_type)))
+                .collect();
+            tables.push(PgTable {
+                name: table.name.clone(),
+                copy: format!(
+                    "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
+                    columns.join(", ")
+                ),
+                merge: Some((
+                    format!(
+                        "CREATE TEMP TABLE IF NOT EXISTS {stage} ({}) ON COMMIT DELETE ROWS",
+                        defs.join(", ")
+                    ),
+                    m.pg_merge(table, &name, &stage),
+                )),
+            });
+            encoders.push(CopyEncoder::new(
+                table
+                    .columns
+                    .iter()
+                    .map(|c| PgType::of(c.sql_type))
+                    .collect(),
+                table.columns.iter().map(|c| c.sql_type.scale()).collect(),
+            ));
+            continue;
+        }
         let rows = client
             .query(
                 "SELECT attname::text, atttypid::oid, format_type(atttypid, atttypmod)
@@ -241,13 +285,13 @@ pub(super) async fn describe_tables(
                 }
             }
         }
-        let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
         tables.push(PgTable {
             name: table.name.clone(),
             copy: format!(
                 "COPY {name} ({}) FROM STDIN (FORMAT binary)",
                 columns.join(", ")
             ),
+            merge: None,
         });
         encoders.push(CopyEncoder::new(
             types,

@@ -9,7 +9,6 @@ use tokio_postgres::Client;
 use super::connect::{config, connect, PgUrl};
 use super::error::{server, PgError};
 use super::prepare::table_exists;
-use crate::schema::Table;
 use crate::sink::ddl::quote;
 use crate::sink::{Failure, Reader};
 
@@ -55,16 +54,17 @@ impl PgReader {
 impl Reader for PgReader {
     fn scan(
         &mut self,
-        table: &Table,
+        name: &str,
+        columns: &[&str],
         row: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<Option<u64>, Failure> {
-        let name = self.qualified(&table.name);
+        let name = self.qualified(name);
         let client = &self.client;
         let read = self.rt.block_on(async {
             if !table_exists(client, &name).await? {
                 return Ok(None);
             }
-            let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+            let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
             let sql = format!("COPY (SELECT {} FROM {name}) TO STDOUT", columns.join(", "));
             let stream = client
                 .copy_out(sql.as_str())

@@ -159,7 +159,8 @@ impl PgSink {
             }
             if !options.shard.is_whole() {
                 let (created, committed) = join_shards(&mut main, &schema, &ddl, &options).await?;
-                let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
+                let (tables, encoders) =
+                    describe_tables(&main, &schema, &ddl, &options.merges).await?;
                 return Ok::<_, PgError>((main, created, committed, tables, encoders));
             }
             let resumed = match options.resume.resume {
@@ -192,7 +193,7 @@ impl PgSink {
                 .lock()
                 .expect("created tables")
                 .get_or_insert_with(|| created.clone());
-            let (tables, encoders) = describe_tables(&main, &schema, &ddl).await?;
+            let (tables, encoders) = describe_tables(&main, &schema, &ddl, &options.merges).await?;
             Ok::<_, PgError>((main, created, committed, tables, encoders))
         })?;
         let tables = Arc::new(tables);
@@ -365,6 +366,10 @@ impl PgSink {
         let mut keys: Vec<Constraint> = Vec::new();
         if self.options.constraints == Constraints::After {
             for (t, _) in self.created.iter().enumerate().filter(|(_, c)| **c) {
+                // A table of sums has its key from the start.
+                if self.options.merges[t].is_some() {
+                    continue;
+                }
                 keys.extend(constraints(&self.schema, t, &self.ddl));
             }
         }

@@ -198,6 +198,7 @@ pub(super) fn resolve(
         pipeline,
         target,
         stream: crate::schema::stream::StreamSpec::default_for(tables.len()),
+        verify: Vec::new(),
         tables,
         dictionaries: Vec::new(),
     })
