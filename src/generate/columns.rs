@@ -91,6 +91,9 @@ pub(super) struct TableGen {
     /// How many children a parent row has (`per` tables).
     count: Option<Children>,
     pub(super) has_late: bool,
+    /// A changes table: its rows in a unit are ordered by this column
+    /// (`changed_at`), each row's changes keeping their order.
+    pub(super) sort_by: Option<usize>,
 }
 
 /// How a `per` table's rows under one parent row are counted.
@@ -168,6 +171,7 @@ impl Generators {
                     name: table.name.clone(),
                     column_names: table.columns.iter().map(|c| c.name.clone()).collect(),
                     has_late: table.columns.iter().any(|c| c.late),
+                    sort_by: table.changes.map(|_| 2),
                     columns,
                     parent,
                     children: table.children.clone(),

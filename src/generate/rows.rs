@@ -68,6 +68,9 @@ impl Generators {
         }
         let mut out = Vec::with_capacity(starts.len());
         for mut block in blocks.into_iter().flatten() {
+            if let Some(c) = self.tables[block.table].sort_by {
+                sort_rows(&mut block, c);
+            }
             if block.is_empty() {
                 spare.recycle(&mut block);
             } else {
@@ -282,6 +285,41 @@ impl Work {
             &mut self.stats,
         )
     }
+}
+
+/// Orders the rows of `block` by the timestamp in column `c` (NULL first),
+/// keeping the order of rows with the same time.
+fn sort_rows(block: &mut Block, c: usize) {
+    let width = block.width;
+    if width == 0 || block.len() < 2 {
+        return;
+    }
+    let time = |i: usize| match block.values[i * width + c] {
+        Value::Timestamp(t) => t,
+        _ => i64::MIN,
+    };
+    let mut order: Vec<usize> = (0..block.len()).collect();
+    if order.windows(2).all(|w| time(w[0]) <= time(w[1])) {
+        return;
+    }
+    order.sort_by_key(|&i| time(i));
+    // Text stays in row order (a block is split by rows, its text with it).
+    let mut values = Vec::with_capacity(block.values.len());
+    let mut text = String::with_capacity(block.text.len());
+    for i in order {
+        for v in &block.values[i * width..(i + 1) * width] {
+            values.push(match *v {
+                Value::Text(s, e) => {
+                    let start = text.len() as u32;
+                    text.push_str(&block.text[s as usize..e as usize]);
+                    Value::Text(start, text.len() as u32)
+                }
+                other => other,
+            });
+        }
+    }
+    block.values = values;
+    block.text = text;
 }
 
 /// The current (last) row of the parent table's block, if the table has a parent.

@@ -81,7 +81,13 @@ pub struct Lifecycle {
     pub dwell: Vec<Option<Dwell>>,
     /// Most states one row enters, `start` included.
     pub max_steps: u32,
+    /// `delete = { rate, after }`: the share of rows that, once in a final
+    /// state, are deleted, and how long after.
+    pub delete: Option<(f64, Dwell)>,
 }
+
+/// The state a deleted row's history ends in.
+pub const DELETED: &str = "deleted";
 
 /// One state a row entered: its place in the row's history (from 0), the
 /// state, and when, in microseconds after the row's `since`.
@@ -93,6 +99,8 @@ pub struct Step {
     pub state: usize,
     /// Microseconds after `since`.
     pub after: i64,
+    /// The row is deleted here (`state` is the one it was deleted in).
+    pub deleted: bool,
 }
 
 impl Lifecycle {
@@ -109,6 +117,7 @@ impl Lifecycle {
             index: 0,
             state: self.start,
             after: 0,
+            deleted: false,
         };
         if !visit(step) {
             return step;
@@ -116,6 +125,19 @@ impl Lifecycle {
         while step.index + 1 < u64::from(self.max_steps) {
             let next = &self.next[step.state];
             if next.is_empty() {
+                // A final state: the row may be deleted some time later.
+                if let Some((rate, after)) = self.delete {
+                    if rng.random::<f64>() < rate {
+                        let stay = after.seconds(&mut rng);
+                        step = Step {
+                            index: step.index + 1,
+                            after: step.after.saturating_add(stay.saturating_mul(1_000_000)),
+                            deleted: true,
+                            ..step
+                        };
+                        visit(step);
+                    }
+                }
                 break;
             }
             let u: f64 = rng.random();
@@ -128,6 +150,7 @@ impl Lifecycle {
                 index: step.index + 1,
                 state,
                 after: step.after.saturating_add(stay.saturating_mul(1_000_000)),
+                deleted: false,
             };
             if !visit(step) {
                 break;
@@ -152,16 +175,25 @@ impl Lifecycle {
         (step.index == index).then_some(step)
     }
 
-    /// The first time row `row` enters `state`.
-    pub fn entered(&self, key: u64, row: u64, state: usize) -> Option<Step> {
+    /// The first time row `row` enters `state`, up to step `by`.
+    pub fn entered(&self, key: u64, row: u64, state: usize, by: u64) -> Option<Step> {
         let mut found = None;
         self.walk(key, row, |s| {
-            if s.state == state {
+            if s.state == state && !s.deleted && s.index <= by {
                 found = Some(s);
             }
-            found.is_none()
+            found.is_none() && s.index < by
         });
         found
+    }
+
+    /// The name of the state of `step`.
+    pub fn state_name(&self, step: Step) -> &str {
+        if step.deleted {
+            DELETED
+        } else {
+            &self.states[step.state]
+        }
     }
 
     /// Bytes of the longest state's name.
@@ -189,13 +221,21 @@ pub enum Field {
     StepState,
     /// On the history table: when.
     StepAt,
+    /// On the change table: `insert`, `update` or `delete`.
+    Op,
+    /// On the change table: when the row first entered this state, as of
+    /// the step (NULL if it had not).
+    EnteredBy(usize),
 }
 
 impl Field {
     /// Whether the field is on the history table (its row is a child of
     /// the lifecycle's row).
     fn on_history(self) -> bool {
-        matches!(self, Field::Seq | Field::StepState | Field::StepAt)
+        matches!(
+            self,
+            Field::Seq | Field::StepState | Field::StepAt | Field::Op | Field::EnteredBy(_)
+        )
     }
 }
 
@@ -213,21 +253,24 @@ pub struct LifecycleSpec {
 impl Spec for LifecycleSpec {
     fn sql_type(&self) -> SqlType {
         match self.field {
-            Field::State | Field::StepState => SqlType::Text,
+            Field::State | Field::StepState | Field::Op => SqlType::Text,
             Field::Seq => SqlType::Integer,
-            Field::StateAt | Field::Entered(_) | Field::StepAt => SqlType::Timestamp,
+            Field::StateAt | Field::Entered(_) | Field::StepAt | Field::EnteredBy(_) => {
+                SqlType::Timestamp
+            }
         }
     }
 
     fn text_bytes(&self) -> u64 {
         match self.field {
             Field::State | Field::StepState => self.lifecycle.longest(),
+            Field::Op => 6,
             _ => 0,
         }
     }
 
     fn may_be_null(&self) -> bool {
-        matches!(self.field, Field::Entered(_))
+        matches!(self.field, Field::Entered(_) | Field::EnteredBy(_))
     }
 
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
@@ -279,6 +322,12 @@ impl Sample for LifecycleSample {
             let Some((row, index)) = ctx.sibling() else {
                 return Value::Null;
             };
+            if let Field::EnteredBy(state) = self.field {
+                return match lc.entered(self.key, row, state, index) {
+                    Some(step) => self.at(step.after, ctx),
+                    None => Value::Null,
+                };
+            }
             match lc.step(self.key, row, index) {
                 Some(step) => step,
                 None => return Value::Null,
@@ -286,7 +335,7 @@ impl Sample for LifecycleSample {
         } else {
             let row = ctx.row();
             match self.field {
-                Field::Entered(state) => match lc.entered(self.key, row, state) {
+                Field::Entered(state) => match lc.entered(self.key, row, state, u64::MAX) {
                     Some(step) => step,
                     None => return Value::Null,
                 },
@@ -294,9 +343,16 @@ impl Sample for LifecycleSample {
             }
         };
         match self.field {
-            Field::State | Field::StepState => ctx.push_text(&lc.states[step.state]),
+            Field::State | Field::StepState => ctx.push_text(lc.state_name(step)),
+            Field::Op => ctx.push_text(match (step.index, step.deleted) {
+                (_, true) => "delete",
+                (0, _) => "insert",
+                _ => "update",
+            }),
             Field::Seq => Value::Int(step.index as i64 + 1),
-            Field::StateAt | Field::Entered(_) | Field::StepAt => self.at(step.after, ctx),
+            Field::StateAt | Field::Entered(_) | Field::StepAt | Field::EnteredBy(_) => {
+                self.at(step.after, ctx)
+            }
         }
     }
 }
@@ -331,6 +387,7 @@ mod tests {
                 None,
             ],
             max_steps: MAX_STEPS,
+            delete: None,
         }
     }
 
@@ -380,10 +437,15 @@ mod tests {
             next: vec![vec![(1, 1.0)], vec![(0, 1.0)]],
             dwell: vec![Some(Dwell::Fixed(1.0)), Some(Dwell::Fixed(2.0))],
             max_steps: 5,
+            delete: None,
         };
         let key = lc.key(1);
         assert_eq!(lc.steps(key, 7), 5);
         assert_eq!(lc.last(key, 7).after, (1 + 2 + 1 + 2) * 1_000_000);
-        assert_eq!(lc.entered(key, 7, 1).map(|s| s.after), Some(1_000_000));
+        assert_eq!(
+            lc.entered(key, 7, 1, u64::MAX).map(|s| s.after),
+            Some(1_000_000)
+        );
+        assert_eq!(lc.entered(key, 7, 1, 0), None);
     }
 }

@@ -166,6 +166,10 @@ pub struct Table {
     /// For a lifecycle's history table: the lifecycle. Its rows under a
     /// parent row are the states that row enters, one each.
     pub history: Option<Arc<crate::generators::lifecycle::Lifecycle>>,
+    /// For a lifecycle's changes table: the table whose changes it holds.
+    /// Its rows (the changes of a unit's rows) come ordered by
+    /// `changed_at`; a stream into a database applies them to that table.
+    pub changes: Option<usize>,
 }
 
 /// Columns whose values together never repeat in their table: a table's

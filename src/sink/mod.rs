@@ -25,6 +25,7 @@
 //! * [`sqlite`], [`postgres`], [`files`], [`rotate`], [`broker`], [`null`]:
 //!   the targets.
 
+pub mod apply;
 pub mod broker;
 pub mod checkpoint;
 pub mod ddl;

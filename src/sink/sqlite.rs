@@ -14,6 +14,7 @@ use datagen_actors::{BoxError, Sink};
 use rusqlite::types::Null;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::apply::{Apply, LEADING};
 use super::checkpoint::Committed;
 use super::ddl::{create_table, quote, Dialect};
 use super::options::{AnyKey, Common, IfExists, Options};
@@ -206,6 +207,7 @@ impl Target for SqliteTarget {
             args.resume.clone(),
             args.progress.clone(),
             self.merges(&args.schema)?,
+            Apply::of(&args.schema, args.stream)?,
         )?))
     }
 
@@ -240,6 +242,8 @@ pub struct SqliteSink {
     binds: Vec<Vec<usize>>,
     /// Per table, how rows merge into the store (`on_conflict`).
     merges: Vec<Option<Merge>>,
+    /// Per table, the changes it holds and where they apply (a stream).
+    applies: Vec<Option<Apply>>,
     scratch: String,
     progress: Arc<Progress>,
     resume: Resume,
@@ -255,6 +259,41 @@ pub struct SqliteSink {
 
 /// The table that records committed ranges until the file is complete.
 const PROGRESS: &str = "datagen_progress";
+
+/// Binds `value` (of `column`, its text in `block`) as parameter `idx`,
+/// with `scratch` for the text it is written as.
+fn bind(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    idx: usize,
+    value: &Value,
+    column: &crate::schema::Column,
+    block: &Block,
+    scratch: &mut String,
+) -> rusqlite::Result<()> {
+    match *value {
+        Value::Null => stmt.raw_bind_parameter(idx, Null),
+        Value::Int(v) => stmt.raw_bind_parameter(idx, v),
+        Value::Float(v) => stmt.raw_bind_parameter(idx, v),
+        Value::Decimal(units) => {
+            let scale = column.sql_type.scale();
+            stmt.raw_bind_parameter(idx, text::decimal_to_f64(units, scale))
+        }
+        Value::Bool(b) => stmt.raw_bind_parameter(idx, i64::from(b)),
+        Value::Text(s, e) => stmt.raw_bind_parameter(idx, block.str(s, e)),
+        Value::Uuid(ref bytes) => {
+            text::uuid(scratch, bytes);
+            stmt.raw_bind_parameter(idx, scratch.as_str())
+        }
+        Value::Date(days) => {
+            text::date(scratch, days);
+            stmt.raw_bind_parameter(idx, scratch.as_str())
+        }
+        Value::Timestamp(micros) => {
+            text::timestamp(scratch, micros);
+            stmt.raw_bind_parameter(idx, scratch.as_str())
+        }
+    }
+}
 
 /// A file's checkpoint: this run's committed ranges, its rows per table,
 /// and whether another run's rows are recorded too.
@@ -315,6 +354,7 @@ impl SqliteSink {
         resume: Resume,
         progress: Arc<Progress>,
         merges: Vec<Merge>,
+        applies: Vec<Option<Apply>>,
     ) -> Result<Self, SqliteError> {
         let display = path.display().to_string();
         let sql_err = |source| SqliteError::Sqlite {
@@ -416,9 +456,11 @@ impl SqliteSink {
                 .tables
                 .iter()
                 .zip(&by_table)
-                .map(|(t, merge)| match merge {
-                    Some(m) => m.sqlite_insert(t, &quote(&t.name)),
-                    None => {
+                .zip(&applies)
+                .map(|((t, merge), apply)| match (merge, apply) {
+                    (_, Some(a)) => a.sqlite_write(&schema),
+                    (Some(m), _) => m.sqlite_insert(t, &quote(&t.name)),
+                    (None, None) => {
                         let marks = vec!["?"; t.columns.len()].join(", ");
                         format!("INSERT INTO {} VALUES ({marks})", quote(&t.name))
                     }
@@ -428,12 +470,15 @@ impl SqliteSink {
                 .tables
                 .iter()
                 .zip(&by_table)
-                .map(|(t, merge)| match merge {
-                    Some(m) => m.key.iter().chain(&m.add).copied().collect(),
-                    None => (0..t.columns.len()).collect(),
+                .zip(&applies)
+                .map(|((t, merge), apply)| match (merge, apply) {
+                    (_, Some(_)) => (LEADING..t.columns.len()).collect(),
+                    (Some(m), _) => m.key.iter().chain(&m.add).copied().collect(),
+                    (None, None) => (0..t.columns.len()).collect(),
                 })
                 .collect(),
             merges: by_table,
+            applies,
             schema,
             path: path.to_path_buf(),
             temp,
@@ -499,9 +544,16 @@ impl SqliteSink {
                 IfExists::Append | IfExists::Fail => {}
             }
         }
-        for (table, merge) in self.schema.tables.iter().zip(&self.merges) {
+        for ((table, merge), apply) in self
+            .schema
+            .tables
+            .iter()
+            .zip(&self.merges)
+            .zip(&self.applies)
+        {
             let keep = present.contains(&table.name.as_str()) && if_exists != IfExists::Replace;
-            if !keep {
+            // A changes table is applied to its table, not stored.
+            if !keep && apply.is_none() {
                 tx.execute_batch(&match merge {
                     Some(m) => m.create_table(table, &quote(&table.name), Dialect::Sqlite),
                     None => create_table(&self.schema, table, Dialect::Sqlite),
@@ -553,35 +605,39 @@ impl SqliteSink {
             let table = &self.schema.tables[block.table];
             let mut stmt = tx.prepare_cached(&self.inserts[block.table])?;
             let binds = &self.binds[block.table];
+            let apply = self.applies[block.table].as_ref();
+            let mut delete = match apply {
+                Some(a) => Some(tx.prepare_cached(&a.sqlite_delete(&self.schema))?),
+                None => None,
+            };
             for row in block.rows() {
-                for (i, &c) in binds.iter().enumerate() {
-                    let (value, column) = (&row[c], &table.columns[c]);
-                    let idx = i + 1;
-                    let scratch = &mut self.scratch;
-                    scratch.clear();
-                    match *value {
-                        Value::Null => stmt.raw_bind_parameter(idx, Null)?,
-                        Value::Int(v) => stmt.raw_bind_parameter(idx, v)?,
-                        Value::Float(v) => stmt.raw_bind_parameter(idx, v)?,
-                        Value::Decimal(units) => {
-                            let scale = column.sql_type.scale();
-                            stmt.raw_bind_parameter(idx, text::decimal_to_f64(units, scale))?
-                        }
-                        Value::Bool(b) => stmt.raw_bind_parameter(idx, i64::from(b))?,
-                        Value::Text(s, e) => stmt.raw_bind_parameter(idx, block.str(s, e))?,
-                        Value::Uuid(ref bytes) => {
-                            text::uuid(scratch, bytes);
-                            stmt.raw_bind_parameter(idx, scratch.as_str())?
-                        }
-                        Value::Date(days) => {
-                            text::date(scratch, days);
-                            stmt.raw_bind_parameter(idx, scratch.as_str())?
-                        }
-                        Value::Timestamp(micros) => {
-                            text::timestamp(scratch, micros);
-                            stmt.raw_bind_parameter(idx, scratch.as_str())?
-                        }
+                if let (Some(a), Some(delete), Value::Text(s, e)) = (apply, delete.as_mut(), row[0])
+                {
+                    if block.str(s, e) == "delete" {
+                        let key = LEADING + a.key;
+                        self.scratch.clear();
+                        bind(
+                            delete,
+                            1,
+                            &row[key],
+                            &table.columns[key],
+                            block,
+                            &mut self.scratch,
+                        )?;
+                        delete.raw_execute()?;
+                        continue;
                     }
+                }
+                for (i, &c) in binds.iter().enumerate() {
+                    self.scratch.clear();
+                    bind(
+                        &mut stmt,
+                        i + 1,
+                        &row[c],
+                        &table.columns[c],
+                        block,
+                        &mut self.scratch,
+                    )?;
                 }
                 stmt.raw_execute()?;
             }

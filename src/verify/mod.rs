@@ -131,8 +131,13 @@ impl Report {
 }
 
 /// The key columns of `table`: its primary key; for a lifecycle's
-/// history, the entity's key and `seq`; else every column.
-fn key_columns(table: &Table) -> Vec<usize> {
+/// history, the entity's key and `seq`, for its changes the row's key and
+/// `seq`; else every column.
+fn key_columns(schema: &Schema, table: &Table) -> Vec<usize> {
+    if let Some(t) = table.changes {
+        let key = schema.tables[t].columns.iter().position(|c| c.primary_key);
+        return vec![crate::sink::apply::LEADING + key.unwrap_or(0), 1];
+    }
     if table.history.is_some() {
         return vec![0, 1];
     }
@@ -209,18 +214,39 @@ pub fn verify(
         }
     }
     let (plan, generators, emit) = planned(schema, options)?;
+    // A stream into a database applies changes tables to their tables:
+    // the store holds those tables, less the rows deleted.
+    let applies = crate::sink::apply::Apply::of(schema, options.stream)?;
+    let gone: Vec<Option<(Arc<crate::generators::lifecycle::Lifecycle>, u64)>> =
+        (0..schema.tables.len())
+            .map(|t| {
+                applies
+                    .iter()
+                    .flatten()
+                    .find(|a| a.table == t)
+                    .and_then(|a| {
+                        let lc = schema.tables[a.changes].history.clone()?;
+                        let key = lc.key(options.seed);
+                        Some((lc, key))
+                    })
+            })
+            .collect();
     let chosen: Vec<bool> = schema
         .tables
         .iter()
         .enumerate()
         .map(|(t, table)| {
-            emit.as_ref().is_none_or(|e| e[t])
+            (emit.as_ref().is_none_or(|e| e[t]) && applies[t].is_none() || gone[t].is_some())
                 && (options.tables.is_empty() || options.tables.contains(&table.name))
                 // A table loaded by upsert-add holds sums, not rows.
                 && !options.sums.iter().any(|s| s.name == table.name && s.merge.table == t)
         })
         .collect();
-    let keys: Vec<Vec<usize>> = schema.tables.iter().map(key_columns).collect();
+    let keys: Vec<Vec<usize>> = schema
+        .tables
+        .iter()
+        .map(|t| key_columns(schema, t))
+        .collect();
     let input = |e: crate::generate::ValueError| Failure::new(ErrorKind::Input, e.to_string());
 
     // Pass 1: digests of what must be and of what is.
@@ -239,6 +265,9 @@ pub fn verify(
         },
         |(digests, text), block| {
             for i in 0..block.len() {
+                if deleted(&gone[block.table], block, i) {
+                    continue;
+                }
                 let values = text.of_block(schema, block, i);
                 digests[block.table].add(&Row {
                     values: &values,
@@ -307,6 +336,9 @@ pub fn verify(
                 let t = block.table;
                 let Some(buckets) = &differing[t] else { return };
                 for i in 0..block.len() {
+                    if deleted(&gone[t], block, i) {
+                        continue;
+                    }
                     let values = text.of_block(schema, block, i);
                     let row = Row {
                         values: &values,
@@ -404,6 +436,17 @@ pub fn verify(
         elapsed: started.elapsed(),
         examples: options.examples,
     })
+}
+
+/// Whether row `i` of `block` is deleted by the end of its history (its
+/// table built by applying changes, `gone` its lifecycle and key).
+fn deleted(
+    gone: &Option<(Arc<crate::generators::lifecycle::Lifecycle>, u64)>,
+    block: &crate::value::Block,
+    i: usize,
+) -> bool {
+    gone.as_ref()
+        .is_some_and(|(lc, key)| lc.last(*key, block.first_row + i as u64).deleted)
 }
 
 /// The differences between the rows kept on each side, by key, sorted.

@@ -189,8 +189,13 @@ pub fn from_csv(path: &Path, table: &Table) -> Rows {
 
 /// A table from a JSON Lines file.
 pub fn from_jsonl(path: &Path, table: &Table) -> Rows {
+    finish(jsonl_in_order(path, table))
+}
+
+/// The rows of a JSON Lines file, in the file's order.
+pub fn jsonl_in_order(path: &Path, table: &Table) -> Rows {
     let text = std::fs::read_to_string(path).unwrap();
-    finish(
+    {
         text.lines()
             .map(|line| {
                 let v: serde_json::Value = serde_json::from_str(line)
@@ -222,8 +227,8 @@ pub fn from_jsonl(path: &Path, table: &Table) -> Rows {
                     })
                     .collect()
             })
-            .collect(),
-    )
+            .collect()
+    }
 }
 
 /// Loads the Genfile at `path` as the library sees it.

@@ -4,6 +4,7 @@ mod bench;
 mod brokers;
 mod canon;
 mod catalogue;
+mod changes;
 mod chaos;
 mod cli;
 mod consumer;

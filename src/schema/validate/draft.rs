@@ -24,6 +24,8 @@ pub(super) struct TableDraft {
     /// For a lifecycle's history table: the lifecycle (its rows per parent
     /// row are the states the parent row enters).
     pub(super) history: Option<std::sync::Arc<crate::generators::lifecycle::Lifecycle>>,
+    /// For a lifecycle's changes table: the table whose changes it holds.
+    pub(super) changes: Option<String>,
 }
 
 /// A table's row count, its parent not resolved yet.

@@ -14,13 +14,15 @@ use crate::diag::keys::Keys;
 use crate::diag::{nearest, Diagnostic};
 use crate::expr::Ty;
 use crate::generators::dist::Count;
-use crate::generators::lifecycle::{Dwell, Field, Lifecycle, LifecycleSpec, MAX_STEPS};
+use crate::generators::lifecycle::{Dwell, Field, Lifecycle, LifecycleSpec, DELETED, MAX_STEPS};
 use crate::generators::{Generator, ParamExpr, Spec};
 use crate::schema::raw::Entries;
 use crate::schema::stream::parse_duration;
 use crate::schema::{Column, Gen};
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
+    "delete",
+    "changes",
     "states",
     "start",
     "transitions",
@@ -36,13 +38,13 @@ const KEYS: [&str; 10] = [
 const EXAMPLE: &str = "e.g. `lifecycle = { states = [\"placed\", \"paid\", \"shipped\"], since = \"placed_at\", transitions = { placed = { paid = 1.0 }, paid = { shipped = 1.0 } }, dwell = { placed = \"1h\", paid = { exponential = \"1d\" } } }`";
 
 /// Reads the lifecycle of `table` (a draft with its own columns read):
-/// adds the columns it makes to the draft and returns the history table's
-/// draft, if it asks for one. Problems go to `d`.
+/// adds the columns it makes to the draft and returns the drafts of the
+/// history and changes tables it asks for. Problems go to `d`.
 pub(super) fn read(
     d: &mut Vec<Diagnostic>,
     table: &mut TableDraft,
     section: &Spanned<Entries>,
-) -> Option<TableDraft> {
+) -> Vec<TableDraft> {
     let what = format!("table `{}`: `lifecycle`", table.name);
     let whole = section.span();
     let mut k = Keys::new(section.get_ref(), what.clone());
@@ -64,7 +66,7 @@ pub(super) fn read(
             }
             if let Some(problem) = problem {
                 d.push(Diagnostic::new(span, format!("{what}: `states` {problem}")).help(EXAMPLE));
-                return None;
+                return Vec::new();
             }
             names
         }
@@ -73,9 +75,9 @@ pub(super) fn read(
                 Diagnostic::new(span, format!("{what}: `states` must be a list of names"))
                     .help(EXAMPLE),
             );
-            return None;
+            return Vec::new();
         }
-        None => return None,
+        None => return Vec::new(),
     };
     let state = |d: &mut Vec<Diagnostic>, name: &str, span: &Range<usize>, key: &str| {
         let found = states.iter().position(|s| s == name);
@@ -121,7 +123,7 @@ pub(super) fn read(
                 )
                 .help(EXAMPLE),
             );
-            return None;
+            return Vec::new();
         };
         for (from, to) in table_of {
             let Some(f) = state(d, from, &span, "transitions") else {
@@ -319,8 +321,36 @@ pub(super) fn read(
         }
         None => None,
     };
+    let delete = match k.get("delete") {
+        None => None,
+        Some(v) => {
+            let t = v.get_ref().as_table();
+            let rate = t.and_then(|t| match t.get("rate") {
+                Some(TomlValue::Float(f)) if (0.0..=1.0).contains(f) => Some(*f),
+                Some(TomlValue::Integer(i)) if (0..=1).contains(i) => Some(*i as f64),
+                _ => None,
+            });
+            let after = t.and_then(|t| t.get("after")).and_then(read_dwell);
+            match (rate, after) {
+                (Some(rate), Some(after)) if t.is_some_and(|t| t.len() == 2) => Some((rate, after)),
+                _ => {
+                    d.push(
+                        Diagnostic::new(v.span(), format!("{what}: `delete` is `{{ rate = SHARE, after = STAY }}`: the share of rows deleted once in a final state, and how long after"))
+                            .help("e.g. `delete = { rate = 0.05, after = { exponential = \"30d\" } }`"),
+                    );
+                    None
+                }
+            }
+        }
+    };
+    if delete.is_some() && states.iter().any(|s| s == DELETED) {
+        d.push(Diagnostic::new(whole.clone(), format!("{what}: with `delete`, a row's last state is `{DELETED}`, which `states` names too")).help("rename that state"));
+    }
+    let changes = k.string(d, "changes").map(|(s, span)| (s.to_owned(), span));
     k.report_unknown(d, &KEYS);
-    let (since, since_span) = since?;
+    let Some((since, since_span)) = since else {
+        return Vec::new();
+    };
 
     let lifecycle = Arc::new(Lifecycle {
         table: table.name.clone(),
@@ -329,6 +359,7 @@ pub(super) fn read(
         next,
         dwell,
         max_steps,
+        delete,
     });
     let timed = |key: &'static str| {
         Link::Reads(
@@ -355,7 +386,9 @@ pub(super) fn read(
     for (s, name, span) in set {
         added.push((name, span, Field::Entered(s), Some(timed("since"))));
     }
+    let mut made_fields: Vec<(String, Field)> = Vec::new();
     for (name, span, field, link) in added {
+        made_fields.push((name.clone(), field));
         if table.columns.iter().any(|c| c.column.name == name) {
             d.push(
                 Diagnostic::new(span, format!("{what}: the lifecycle makes column `{name}`, which the table defines too"))
@@ -368,30 +401,116 @@ pub(super) fn read(
             .push(made(&lifecycle, name, span, field, link));
     }
 
-    let (history, key, span) = history?;
+    let since_parent = || {
+        Link::Reads(
+            Vec::new(),
+            vec![ParamExpr {
+                key: "since",
+                src: format!("parent.{since}"),
+                span: since_span.clone(),
+                want: &[Ty::Timestamp, Ty::Date],
+            }],
+        )
+    };
+    let mut drafts = Vec::new();
+    if history.is_none() && changes.is_none() {
+        return drafts;
+    }
     let pk: Vec<&Draft> = table
         .columns
         .iter()
         .filter(|c| c.column.primary_key)
         .collect();
     let [pk] = pk[..] else {
+        let span = history.as_ref().map_or_else(
+            || changes.as_ref().map_or(whole.clone(), |c| c.1.clone()),
+            |h| h.2.clone(),
+        );
         d.push(
-            Diagnostic::new(span, format!("{what}: a `history` table names its rows by the table's primary key, and `{}` has {}", table.name, if pk.is_empty() { "none".to_owned() } else { format!("{} columns in it", pk.len()) }))
+            Diagnostic::new(span, format!("{what}: a `history` or `changes` table names its rows by the table's primary key, and `{}` has {}", table.name, if pk.is_empty() { "none".to_owned() } else { format!("{} columns in it", pk.len()) }))
                 .help("give the table one `primary_key = true` column (e.g. `id = { gen = \"sequence\", primary_key = true }`)"),
         );
-        return None;
+        return drafts;
     };
-    let key = key.unwrap_or_else(|| format!("{}_{}", singular(&table.name), pk.column.name));
     let pk_name = pk.column.name.clone();
-    let since_parent = Link::Reads(
-        Vec::new(),
-        vec![ParamExpr {
-            key: "since",
-            src: format!("parent.{since}"),
-            span: since_span.clone(),
-            want: &[Ty::Timestamp, Ty::Date],
-        }],
-    );
+    let per = |span: Range<usize>| {
+        Some(DraftSize::Per {
+            parent: table.name.clone(),
+            span,
+            count: Count::Uniform {
+                min: 1,
+                max: u64::from(max_steps) + 1,
+            },
+        })
+    };
+    if let Some((name, span)) = changes {
+        // One row per change: the operation, its place in the row's
+        // history, when, and the row as it is after it.
+        let mut columns = vec![
+            made(&lifecycle, "op".into(), span.clone(), Field::Op, None),
+            made(&lifecycle, "seq".into(), span.clone(), Field::Seq, None),
+            made(
+                &lifecycle,
+                "changed_at".into(),
+                span.clone(),
+                Field::StepAt,
+                Some(since_parent()),
+            ),
+        ];
+        for c in &table.columns {
+            let name = c.column.name.clone();
+            if columns.iter().any(|x| x.column.name == name) {
+                d.push(
+                    Diagnostic::new(span.clone(), format!("{what}: the `changes` table has columns `op`, `seq` and `changed_at`, and `{}` has a column `{name}` too", table.name))
+                        .help("rename that column of the table"),
+                );
+                continue;
+            }
+            let draft = match made_fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, f)| *f)
+            {
+                Some(field) => {
+                    let field = match field {
+                        Field::State => Field::StepState,
+                        Field::StateAt => Field::StepAt,
+                        Field::Entered(s) => Field::EnteredBy(s),
+                        other => other,
+                    };
+                    made(&lifecycle, name, span.clone(), field, Some(since_parent()))
+                }
+                None => {
+                    let mut copy = plain(
+                        name.clone(),
+                        span.clone(),
+                        Gen::Parent { column: usize::MAX },
+                        c.column.sql_type,
+                    );
+                    copy.link = Some(Link::Parent {
+                        column: name,
+                        span: span.clone(),
+                    });
+                    copy
+                }
+            };
+            columns.push(draft);
+        }
+        drafts.push(TableDraft {
+            name,
+            span: span.clone(),
+            size: per(span),
+            columns,
+            failed: Vec::new(),
+            unique: Vec::new(),
+            history: Some(lifecycle.clone()),
+            changes: Some(table.name.clone()),
+        });
+    }
+    let Some((history, key, span)) = history else {
+        return drafts;
+    };
+    let key = key.unwrap_or_else(|| format!("{}_{}", singular(&table.name), pk_name));
     let mut key_column = plain(
         key,
         span.clone(),
@@ -412,25 +531,20 @@ pub(super) fn read(
             "at".into(),
             span.clone(),
             Field::StepAt,
-            Some(since_parent),
+            Some(since_parent()),
         ),
     ];
-    Some(TableDraft {
+    drafts.push(TableDraft {
         name: history,
         span: span.clone(),
-        size: Some(DraftSize::Per {
-            parent: table.name.clone(),
-            span,
-            count: Count::Uniform {
-                min: 1,
-                max: u64::from(max_steps),
-            },
-        }),
+        size: per(span),
         columns,
         failed: Vec::new(),
         unique: Vec::new(),
         history: Some(lifecycle),
-    })
+        changes: None,
+    });
+    drafts
 }
 
 /// `orders` → `order`, for the history's key column (`order_id`).

@@ -179,12 +179,12 @@ pub fn validate(
         let Some(section) = &table.lifecycle else {
             continue;
         };
-        if let Some(history) = lifecycle::read(&mut d, &mut drafts[i], section) {
+        for history in lifecycle::read(&mut d, &mut drafts[i], section) {
             if drafts.iter().any(|t| t.name == history.name) {
                 d.push(
                     Diagnostic::new(
                         history.span.clone(),
-                        format!("table `{}`: `lifecycle`: the history table `{}` is a table of the Genfile too", drafts[i].name, history.name),
+                        format!("table `{}`: `lifecycle`: the table `{}` it makes is a table of the Genfile too", drafts[i].name, history.name),
                     )
                     .help("give the history table a name of its own"),
                 );
@@ -337,6 +337,7 @@ fn table_draft(
         failed,
         unique: t.unique.clone(),
         history: None,
+        changes: None,
     }
 }
 

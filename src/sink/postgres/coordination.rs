@@ -181,7 +181,7 @@ pub(super) async fn prepare_or_join(
                 .iter()
                 .map(|t| created.contains(&t.name))
                 .collect();
-            match resume_state(main, schema, ddl, &options.resume).await? {
+            match resume_state(main, schema, ddl, &options.resume, &options.applies).await? {
                 Some((committed, _)) => Ok((created, committed)),
                 None => Err(PgError::Shard(format!(
                     "{} records this run, but its tables are gone\n  help: delete the run's row from {} to start the load over",
@@ -250,16 +250,22 @@ pub(super) async fn resume_state(
     schema: &Schema,
     ddl: &DdlOptions,
     resume: &crate::sink::Resume,
+    applies: &[Option<crate::sink::apply::Apply>],
 ) -> Result<Option<(Committed, Vec<u64>)>, PgError> {
     let fingerprint = resume.fingerprint.as_str();
     let mut missing = Vec::new();
-    for table in &schema.tables {
+    // A changes table applied to its table is never created.
+    let stored = schema.tables.len() - applies.iter().flatten().count();
+    for (t, table) in schema.tables.iter().enumerate() {
+        if applies.get(t).is_some_and(Option::is_some) {
+            continue;
+        }
         let name = ddl.qualified(&table.name);
         if !table_exists(client, &name).await? {
             missing.push(name);
         }
     }
-    if missing.len() == schema.tables.len() {
+    if missing.len() == stored {
         return Ok(None);
     }
     if !missing.is_empty() {

@@ -20,7 +20,8 @@ pub(super) struct Task {
     pub(super) after: Vec<usize>,
 }
 
-/// The statements that complete a load: keys (largest tables first), then
+/// The statements that complete a load (`stored`: whether a table is in
+/// the database, not applied to another): keys (largest tables first), then
 /// each foreign key once the keys of both its tables exist, then ANALYZE of
 /// each table once nothing else touches it. A table's work starts as soon
 /// as its own prerequisites are met, not when every table's are.
@@ -29,6 +30,7 @@ pub(super) fn finishing_tasks(
     ddl: &DdlOptions,
     mut keys: Vec<Constraint>,
     rows: &[u64],
+    stored: &dyn Fn(usize) -> bool,
 ) -> Vec<Task> {
     keys.sort_by_key(|c| (c.references.is_some(), std::cmp::Reverse(rows[c.table])));
     let mut tasks: Vec<Task> = Vec::new();
@@ -52,7 +54,7 @@ pub(super) fn finishing_tasks(
             after,
         });
     }
-    let mut by_size: Vec<usize> = (0..schema.tables.len()).collect();
+    let mut by_size: Vec<usize> = (0..schema.tables.len()).filter(|&t| stored(t)).collect();
     by_size.sort_by_key(|&t| std::cmp::Reverse(rows[t]));
     for t in by_size {
         let after = (0..tasks.len())
@@ -213,7 +215,7 @@ product_id = { ref = "products.id" }
             .flat_map(|t| constraints(&schema, t, &ddl))
             .collect();
         let rows = vec![10, 5, 20];
-        let tasks = finishing_tasks(&schema, &ddl, keys, &rows);
+        let tasks = finishing_tasks(&schema, &ddl, keys, &rows, &|_| true);
         let find = |needle: &str| {
             tasks
                 .iter()

@@ -180,13 +180,22 @@ impl Target for PgTarget {
             let t = m.table;
             merges[t] = Some(m);
         }
+        // Changes are applied in stream order: one connection commits the
+        // units one after the other (several would commit them in any order).
+        let applies = crate::sink::apply::Apply::of(&args.schema, args.stream)?;
+        let connections = if applies.iter().any(Option::is_some) {
+            1
+        } else {
+            self.connections
+        };
         let options = PgOptions {
             merges,
+            applies: applies.clone(),
             if_exists: self.common.if_exists,
             constraints: self.constraints,
             commits: Commits::new(self.common.commit_rows, args),
             drop_connection_every: args.drop_connection_every.clone(),
-            connections: self.connections,
+            connections,
             resume: args.resume.clone(),
             shard: args.shard,
             run_rows: args.run_rows,

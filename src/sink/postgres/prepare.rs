@@ -56,6 +56,8 @@ impl Constraints {
 pub struct PgOptions {
     /// Per table, how its rows merge into the store (`on_conflict`).
     pub merges: Vec<Option<crate::sink::upsert::Merge>>,
+    /// Per table, the changes it holds and where they apply (a stream).
+    pub applies: Vec<Option<crate::sink::apply::Apply>>,
     /// What to do with existing tables.
     pub if_exists: IfExists,
     /// When keys are added.
@@ -154,12 +156,28 @@ pub(super) async fn prepare(
         _ => {}
     }
     let mut created = Vec::new();
-    for (table, &exists) in schema.tables.iter().zip(&present) {
-        let create = !exists || options.if_exists == IfExists::Replace;
+    for (t, (table, &exists)) in schema.tables.iter().zip(&present).enumerate() {
+        // A changes table is applied to its table, not stored.
+        let create =
+            (!exists || options.if_exists == IfExists::Replace) && options.applies[t].is_none();
         if create {
-            let t = schema.table_index(&table.name).unwrap_or(0);
             let sql = match options.merges.get(t).and_then(Option::as_ref) {
                 Some(m) => m.create_table(table, &ddl.qualified(&table.name), Dialect::Postgres),
+                // Changes are applied by key: the table has its key from
+                // the start (its foreign keys never: rows are deleted).
+                None if crate::sink::apply::Apply::receives(&options.applies, t) => {
+                    let bare = DdlOptions {
+                        keys_after: true,
+                        ..ddl.clone()
+                    };
+                    let mut sql = create_table_with(schema, table, Dialect::Postgres, &bare);
+                    for c in crate::sink::ddl::constraints(schema, t, ddl) {
+                        if c.kind != 'f' {
+                            sql.push_str(&format!(";\n{}", c.sql));
+                        }
+                    }
+                    sql
+                }
                 None => create_table_with(schema, table, Dialect::Postgres, ddl),
             };
             tx.batch_execute(&sql).await.map_err(server(format!(
@@ -211,12 +229,39 @@ pub(super) async fn describe_tables(
     schema: &Schema,
     ddl: &DdlOptions,
     merges: &[Option<crate::sink::upsert::Merge>],
+    applies: &[Option<crate::sink::apply::Apply>],
 ) -> Result<(Vec<PgTable>, Vec<CopyEncoder>), PgError> {
     let mut tables = Vec::new();
     let mut encoders = Vec::new();
     for (t, table) in schema.tables.iter().enumerate() {
         let name = ddl.qualified(&table.name);
         let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        if let Some(a) = applies.get(t).and_then(Option::as_ref) {
+            // Changes go to a staging table in stream order, then the last
+            // change of each key is applied to the table.
+            let stage = quote(&format!("datagen_stage_{t}"));
+            let target = ddl.qualified(&schema.tables[a.table].name);
+            tables.push(PgTable {
+                name: table.name.clone(),
+                copy: format!(
+                    "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
+                    columns.join(", ")
+                ),
+                merge: Some((
+                    a.pg_stage(schema, &stage),
+                    a.pg_apply(schema, &target, &stage),
+                )),
+            });
+            encoders.push(CopyEncoder::new(
+                table
+                    .columns
+                    .iter()
+                    .map(|c| PgType::of(c.sql_type))
+                    .collect(),
+                table.columns.iter().map(|c| c.sql_type.scale()).collect(),
+            ));
+            continue;
+        }
         if let Some(m) = merges.get(t).and_then(Option::as_ref) {
             // Rows go to a staging table of the Genfile's columns, then
             // are summed into the table.

@@ -23,6 +23,7 @@ use super::loader::{load, Job, Loader};
 use super::prepare::{describe_tables, prepare, Constraints, PgEncoder, PgOptions, PROGRESS_TABLE};
 use crate::progress::Progress;
 use crate::schema::Schema;
+use crate::sink::apply::Apply;
 use crate::sink::checkpoint::Committed;
 use crate::sink::ddl::{constraints, quote, Constraint, DdlOptions};
 use crate::sink::{classify, encoded, BlockEncoder, Given, TargetSink};
@@ -160,11 +161,14 @@ impl PgSink {
             if !options.shard.is_whole() {
                 let (created, committed) = join_shards(&mut main, &schema, &ddl, &options).await?;
                 let (tables, encoders) =
-                    describe_tables(&main, &schema, &ddl, &options.merges).await?;
+                    describe_tables(&main, &schema, &ddl, &options.merges, &options.applies)
+                        .await?;
                 return Ok::<_, PgError>((main, created, committed, tables, encoders));
             }
             let resumed = match options.resume.resume {
-                true => resume_state(&main, &schema, &ddl, &options.resume).await?,
+                true => {
+                    resume_state(&main, &schema, &ddl, &options.resume, &options.applies).await?
+                }
                 false => None,
             };
             let first = options
@@ -193,7 +197,8 @@ impl PgSink {
                 .lock()
                 .expect("created tables")
                 .get_or_insert_with(|| created.clone());
-            let (tables, encoders) = describe_tables(&main, &schema, &ddl, &options.merges).await?;
+            let (tables, encoders) =
+                describe_tables(&main, &schema, &ddl, &options.merges, &options.applies).await?;
             Ok::<_, PgError>((main, created, committed, tables, encoders))
         })?;
         let tables = Arc::new(tables);
@@ -370,7 +375,18 @@ impl PgSink {
                 if self.options.merges[t].is_some() {
                     continue;
                 }
-                keys.extend(constraints(&self.schema, t, &self.ddl));
+                // Rows of a table built by changes are deleted: no foreign
+                // key to or from it.
+                let applies = &self.options.applies;
+                keys.extend(
+                    constraints(&self.schema, t, &self.ddl)
+                        .into_iter()
+                        .filter(|c| {
+                            c.kind != 'f'
+                                || !(Apply::receives(applies, c.table)
+                                    || c.references.is_some_and(|r| Apply::receives(applies, r)))
+                        }),
+                );
             }
         }
         let existing =
@@ -385,7 +401,10 @@ impl PgSink {
         let rows: Vec<u64> = (0..self.schema.tables.len())
             .map(|t| self.progress.table(t))
             .collect();
-        let tasks = finishing_tasks(&self.schema, &self.ddl, keys, &rows);
+        let applies = &self.options.applies;
+        let tasks = finishing_tasks(&self.schema, &self.ddl, keys, &rows, &|t| {
+            applies[t].is_none()
+        });
         let start = std::time::Instant::now();
         tracing::info!(
             tasks = tasks.len(),

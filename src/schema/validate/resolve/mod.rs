@@ -81,6 +81,7 @@ pub(super) fn resolve(
             unique: Vec::new(),
             numbered: Vec::new(),
             history: draft.history.take(),
+            changes: draft.changes.take().and_then(|n| position.get(&n).copied()),
         });
         links.push(table_links);
     }

@@ -1,0 +1,252 @@
+//! Change streams: a lifecycle's changes table is its rows' histories as
+//! operations (insert, updates, a delete), each carrying the row as it is
+//! after the change; a stream into SQLite or PostgreSQL applies them, and
+//! killed (SIGKILL) and resumed midway leaves the table equal to an
+//! independent replay of the change stream — and to `datagen verify`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::canon::{self, Rows};
+use super::pg::TestSchema;
+use super::support::{datagen, run, stderr};
+
+const GENFILE: &str = r#"
+version = 1
+[run]
+seed = 23
+
+[tables.customers]
+rows = 2000
+[tables.customers.columns]
+id        = { gen = "sequence", primary_key = true }
+name      = { gen = "person.name" }
+signed_up = { gen = "timestamp", min = "2024-01-01T00:00:00Z", max = "2024-03-01T00:00:00Z" }
+
+[tables.orders]
+per = { parent = "customers", count = { uniform = { min = 0, max = 4 } } }
+[tables.orders.columns]
+id          = { gen = "sequence", primary_key = true }
+customer_id = { parent = "id" }
+placed_at   = { gen = "timestamp", min = "parent.signed_up", max = "2024-04-01T00:00:00Z" }
+total       = { gen = "decimal", min = 1, max = 500, scale = 2 }
+
+[tables.orders.lifecycle]
+states      = ["placed", "paid", "shipped", "delivered", "cancelled"]
+since       = "placed_at"
+at          = "updated_at"
+transitions = { placed = { paid = 0.85, cancelled = 0.15 }, paid = { shipped = 1.0 }, shipped = { delivered = 1.0 } }
+dwell       = { placed = { exponential = "3h" }, paid = { lognormal = { median = "1d", sigma = 0.5 } }, shipped = { uniform = ["1d", "4d"] } }
+set         = { shipped = { shipped_at = "event_time" } }
+delete      = { rate = 0.2, after = { exponential = "20d" } }
+changes     = "order_changes"
+
+[stream]
+rate = "max"
+
+[stream.tables.orders]
+emit = false
+"#;
+
+const ROWS: &str = "12000";
+
+fn genfile(dir: &Path) -> PathBuf {
+    let path = dir.join("changes.toml");
+    std::fs::write(&path, GENFILE).unwrap();
+    path
+}
+
+fn stream(genfile: &Path, target: &str, extra: &[&str]) -> Command {
+    let mut cmd = datagen();
+    cmd.env("DATAGEN_BATCH_ROWS", "500")
+        .env("DATAGEN_COMMIT_ROWS", "1000")
+        .args(["stream", "--quiet", "--config"])
+        .arg(genfile)
+        .args(["--max-rows", ROWS, "--target", target])
+        .args(extra);
+    cmd
+}
+
+/// Streams into `target` at 8,000 rows/s, kills the stream after
+/// `delay`, and finishes it with `--resume`.
+fn killed_and_resumed(genfile: &Path, target: &str, delay: u64) {
+    let child = stream(genfile, target, &["--rate", "8000"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(delay));
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !out.status.success(),
+        "the kill landed after the stream's end"
+    );
+    let out = run(&mut stream(genfile, target, &["--resume"]));
+    assert!(out.status.success(), "resume: {}", stderr(&out));
+}
+
+/// The orders the change stream leaves, replayed from its JSON Lines:
+/// each change writes the row, a delete removes it.
+fn replayed(genfile: &Path, dir: &Path) -> Rows {
+    let files = dir.join("files");
+    let out = run(&mut stream(
+        genfile,
+        &format!("jsonl://{}", files.display()),
+        &[],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let schema = canon::schema(genfile);
+    let changes = &schema.tables[schema.table_index("order_changes").unwrap()];
+    let log = canon::jsonl_in_order(&files.join("order_changes.jsonl"), changes);
+    assert!(log.len() > 5_000, "{} changes", log.len());
+    let mut table: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    let mut ops = BTreeMap::new();
+    for change in log {
+        let op = change[0].clone().unwrap();
+        *ops.entry(op.clone()).or_insert(0) += 1;
+        // op, seq, changed_at, then the row: its key first.
+        let row = change[3..].to_vec();
+        let key = row[0].clone().unwrap();
+        match op.as_str() {
+            "insert" => assert!(table.insert(key, row).is_none(), "inserted twice"),
+            "update" => assert!(table.insert(key, row).is_some(), "updated before insert"),
+            "delete" => assert!(table.remove(&key).is_some(), "deleted before insert"),
+            other => panic!("op {other}"),
+        }
+    }
+    assert!(ops.len() == 3 && ops["delete"] > 100, "{ops:?}");
+    let mut rows: Rows = table.into_values().collect();
+    rows.sort();
+    rows
+}
+
+fn verify(genfile: &Path, target: &str) -> std::process::Output {
+    run(datagen()
+        .args(["verify", "--stream", "--max-rows", ROWS, "--config"])
+        .arg(genfile)
+        .args(["--target", target]))
+}
+
+#[test]
+fn the_changes_of_a_row_are_its_history_ending_in_its_final_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let db = dir.path().join("batch.db");
+    let out = run(datagen()
+        .args(["--quiet", "--config"])
+        .arg(&genfile)
+        .arg("--target")
+        .arg(format!("sqlite://{}", db.display())));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT c.id, group_concat(c.op, ' '), max(c.seq), count(*),
+                    sum(c.seq = (SELECT max(seq) FROM order_changes WHERE id = c.id)
+                        AND c.status = o.status AND c.updated_at = o.updated_at
+                        AND c.shipped_at IS o.shipped_at AND c.total = o.total)
+             FROM (SELECT * FROM order_changes ORDER BY id, seq) c JOIN orders o ON o.id = c.id
+             GROUP BY c.id",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .unwrap();
+    let mut n = 0;
+    for row in rows {
+        let (id, ops, last, count, final_matches) = row.unwrap();
+        n += 1;
+        assert_eq!(last, count, "order {id}: seq 1..n");
+        assert_eq!(
+            final_matches, 1,
+            "order {id}: the last change is the final row"
+        );
+        let ops: Vec<&str> = ops.split(' ').collect();
+        assert_eq!(ops[0], "insert", "order {id}");
+        assert!(
+            ops[1..ops.len().saturating_sub(1)]
+                .iter()
+                .all(|o| *o == "update"),
+            "order {id}: {ops:?}"
+        );
+    }
+    let orders: i64 = conn
+        .query_row("SELECT count(*) FROM orders", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, orders, "every order has changes");
+    let deleted: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM orders WHERE status = 'deleted'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let deletes: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM order_changes WHERE op = 'delete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(deleted, deletes);
+    assert!(deletes > 0);
+}
+
+#[test]
+fn a_change_stream_applied_through_a_kill_equals_its_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let expected = replayed(&genfile, dir.path());
+    let schema = canon::schema(&genfile);
+    let orders = &schema.tables[schema.table_index("orders").unwrap()];
+
+    let db = dir.path().join("applied.db");
+    let target = format!("sqlite://{}", db.display());
+    killed_and_resumed(&genfile, &target, 500);
+    canon::assert_same(&canon::from_sqlite(&db, orders), &expected, "SQLite orders");
+    let out = verify(&genfile, &target);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let pg = TestSchema::new("changes");
+    killed_and_resumed(&genfile, &pg.url(), 500);
+    canon::assert_same(
+        &canon::from_pg(&pg.pg, orders, &pg.table("orders")),
+        &expected,
+        "PostgreSQL orders",
+    );
+    let out = verify(&genfile, &pg.url());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Emitting the table too would write its rows twice.
+    let both = dir.path().join("both.toml");
+    std::fs::write(&both, GENFILE.replace("emit = false", "emit = true")).unwrap();
+    let out = run(&mut stream(
+        &both,
+        &format!("sqlite://{}", dir.path().join("both.db").display()),
+        &[],
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("emit = false"), "{}", stderr(&out));
+}
