@@ -250,3 +250,74 @@ fn a_change_stream_applied_through_a_kill_equals_its_replay() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("emit = false"), "{}", stderr(&out));
 }
+
+#[test]
+fn debezium_events_apply_to_the_same_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = genfile(dir.path());
+    let expected = replayed(&genfile, dir.path());
+    let feed = dir.path().join("debezium");
+    let out = run(&mut stream(
+        &genfile,
+        &format!("files://{}?format=debezium", feed.display()),
+        &[],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let schema = canon::schema(&genfile);
+    let orders = &schema.tables[schema.table_index("orders").unwrap()];
+    let mut table: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    let mut last_seq: BTreeMap<String, i64> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&feed)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("order_changes-")
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        for line in std::fs::read_to_string(&file).unwrap().lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(event["source"]["table"], "orders");
+            assert!(event["ts_ms"].as_i64().unwrap() > 1_700_000_000_000);
+            let op = event["op"].as_str().unwrap();
+            let key = match op {
+                "d" => {
+                    assert!(event["after"].is_null());
+                    event["before"]["id"].to_string()
+                }
+                _ => {
+                    assert!(event["before"].is_null());
+                    event["after"]["id"].to_string()
+                }
+            };
+            let seq = event["source"]["seq"].as_i64().unwrap();
+            let previous = last_seq.insert(key.clone(), seq).unwrap_or(0);
+            assert_eq!(seq, previous + 1, "order {key}: events in order");
+            match op {
+                "c" | "u" => {
+                    let after = event["after"].as_object().unwrap();
+                    let row = orders
+                        .columns
+                        .iter()
+                        .map(|c| match &after[&c.name] {
+                            serde_json::Value::Null => None,
+                            serde_json::Value::String(s) => Some(canon::canonical(c.sql_type, s)),
+                            other => Some(canon::canonical(c.sql_type, &other.to_string())),
+                        })
+                        .collect();
+                    let existed = table.insert(key, row).is_some();
+                    assert_eq!(existed, op == "u", "c creates, u updates");
+                }
+                "d" => assert!(table.remove(&key).is_some()),
+                other => panic!("op {other}"),
+            }
+        }
+    }
+    let mut rows: Rows = table.into_values().collect();
+    rows.sort();
+    canon::assert_same(&rows, &expected, "Debezium events applied");
+}

@@ -82,6 +82,9 @@ pub enum Payload {
     Json,
     /// The row as a CSV line (no header).
     Csv,
+    /// A changes table's rows as Debezium change events (JSON); other
+    /// tables' as JSON objects.
+    Debezium,
 }
 
 /// `nats://…` or `amqp://…` with its settings.
@@ -199,7 +202,8 @@ impl Kind for BrokerKind {
         let payload = match get("format") {
             None | Some("json") => Payload::Json,
             Some("csv") => Payload::Csv,
-            Some(other) => return Err(bad(format!("format={other} (json or csv)"))),
+            Some("debezium") => Payload::Debezium,
+            Some(other) => return Err(bad(format!("format={other} (json, csv or debezium)"))),
         };
         let key = get("key").map(str::to_owned);
         let (broker, subject, name) = match url.scheme {

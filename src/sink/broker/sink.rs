@@ -97,7 +97,7 @@ impl RoutedEncoder {
     /// The routes of `schema`'s tables through `target`'s templates.
     pub fn new(schema: &Schema, target: &BrokerTarget) -> RoutedEncoder {
         let format = match target.payload {
-            Payload::Json => FileFormat::Jsonl,
+            Payload::Json | Payload::Debezium => FileFormat::Jsonl,
             Payload::Csv => FileFormat::Csv,
         };
         let parts = placeholders(&target.subject).unwrap_or_default();
@@ -124,7 +124,11 @@ impl RoutedEncoder {
                 Some(Route {
                     subject,
                     key,
-                    payload: TableEncoder::new(table, format),
+                    payload: match target.payload {
+                        Payload::Debezium => TableEncoder::new(table, format)
+                            .debezium(schema, schema.table_index(&table.name).unwrap_or(0)),
+                        _ => TableEncoder::new(table, format),
+                    },
                 })
             })
             .collect();
@@ -469,7 +473,7 @@ impl BrokerSink {
             })
             .collect();
         let content_type = match self.encoder.payload {
-            Payload::Json => "application/json",
+            Payload::Json | Payload::Debezium => "application/json",
             Payload::Csv => "text/csv",
         };
         let messages: Vec<Message<'_>> = rows

@@ -72,6 +72,24 @@ impl FileEncoder {
     }
 }
 
+impl FileEncoder {
+    /// JSON Lines whose changes tables are written as Debezium change
+    /// events (`{"before":…,"after":{…},"op":"c","ts_ms":…,"source":{…}}`,
+    /// the JSON a Debezium connector emits without schemas, with the
+    /// default replica identity: `before` is NULL but for a delete, which
+    /// names the key); other tables as plain rows.
+    pub fn debezium(mut self, schema: &Schema) -> Self {
+        for (t, encoder) in self.tables.iter_mut().enumerate() {
+            let plain = std::mem::replace(
+                encoder,
+                TableEncoder::new(&schema.tables[t], FileFormat::Jsonl),
+            );
+            *encoder = plain.debezium(schema, t);
+        }
+        self
+    }
+}
+
 impl BlockEncoder for FileEncoder {
     fn encode(&self, block: &Block, out: &mut Encoded) -> Result<(), BoxError> {
         self.tables[block.table].encode(block, out);
@@ -93,6 +111,20 @@ pub struct TableEncoder {
     insert: String,
     /// JSONL in a stream of several tables: what opens each line.
     envelope: Option<String>,
+    /// JSONL of a changes table as Debezium change events.
+    debezium: Option<Debezium>,
+}
+
+/// How a changes table's rows are written as Debezium change events: the
+/// table the changes are of, and its key's column in the changes table.
+#[derive(Debug, Clone)]
+struct Debezium {
+    /// `"source":{…}` up to the sequence number.
+    source: String,
+    /// `"before":{"KEY":` for a delete.
+    before: String,
+    /// The key's column.
+    key: usize,
 }
 
 impl TableEncoder {
@@ -124,7 +156,32 @@ impl TableEncoder {
                 columns.join(", ")
             ),
             envelope: None,
+            debezium: None,
         }
+    }
+
+    /// JSON Lines: the rows of table `t` of `schema`, if it is a changes
+    /// table, as Debezium change events (see [`FileEncoder::debezium`]).
+    pub fn debezium(mut self, schema: &Schema, t: usize) -> Self {
+        let Some(of) = schema.tables[t].changes.map(|o| &schema.tables[o]) else {
+            return self;
+        };
+        let Some(key) = of.columns.iter().position(|c| c.primary_key) else {
+            return self;
+        };
+        let mut source =
+            String::from("\"source\":{\"connector\":\"datagen\",\"name\":\"datagen\",\"table\":");
+        json::string(&mut source, &of.name);
+        source.push_str(",\"seq\":");
+        let mut before = String::from("\"before\":{");
+        json::string(&mut before, &of.columns[key].name);
+        before.push(':');
+        self.debezium = Some(Debezium {
+            source,
+            before,
+            key: crate::sink::apply::LEADING + key,
+        });
+        self
     }
 
     /// What starts the table's output: the CSV header line; nothing for
@@ -179,35 +236,80 @@ impl TableEncoder {
     }
 
     fn jsonl(&self, out: &mut String, row: &[Value], block: &Block) {
+        if let Some(d) = &self.debezium {
+            return self.debezium_event(d, out, row, block);
+        }
         if let Some(open) = &self.envelope {
             out.push_str(open);
         }
+        self.object(out, row, block, 0);
+        out.push_str(if self.envelope.is_some() { "}\n" } else { "\n" });
+    }
+
+    /// The JSON object of `row`'s values from column `from` on.
+    fn object(&self, out: &mut String, row: &[Value], block: &Block, from: usize) {
         out.push('{');
-        for (i, &v) in row.iter().enumerate() {
-            if i > 0 {
+        for (i, &v) in row.iter().enumerate().skip(from) {
+            if i > from {
                 out.push(',');
             }
             out.push_str(&self.keys[i]);
-            match v {
-                Value::Null => out.push_str("null"),
-                Value::Float(x) => json::number(out, x),
-                Value::Int(_) | Value::Decimal(_) | Value::Bool(_) => {
-                    text::value(out, v, block, self.scales[i])
-                }
-                Value::Text(s, e) if self.json[i] => out.push_str(block.str(s, e)),
-                Value::Text(s, e) => json::string(out, block.str(s, e)),
-                Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
-                    out.push('"');
-                    text::value(out, v, block, self.scales[i]);
-                    out.push('"');
-                }
+            self.json_value(out, v, i, block);
+        }
+        out.push('}');
+    }
+
+    fn json_value(&self, out: &mut String, v: Value, i: usize, block: &Block) {
+        match v {
+            Value::Null => out.push_str("null"),
+            Value::Float(x) => json::number(out, x),
+            Value::Int(_) | Value::Decimal(_) | Value::Bool(_) => {
+                text::value(out, v, block, self.scales[i])
+            }
+            Value::Text(s, e) if self.json[i] => out.push_str(block.str(s, e)),
+            Value::Text(s, e) => json::string(out, block.str(s, e)),
+            Value::Uuid(_) | Value::Date(_) | Value::Timestamp(_) => {
+                out.push('"');
+                text::value(out, v, block, self.scales[i]);
+                out.push('"');
             }
         }
-        out.push_str(if self.envelope.is_some() {
-            "}}\n"
+    }
+
+    /// A change (`op`, `seq`, `changed_at`, the row) as a Debezium event.
+    fn debezium_event(&self, d: &Debezium, out: &mut String, row: &[Value], block: &Block) {
+        let op = match row[0] {
+            Value::Text(s, e) => block.str(s, e),
+            _ => "",
+        };
+        let (code, deleted) = match op {
+            "insert" => ("c", false),
+            "delete" => ("d", true),
+            _ => ("u", false),
+        };
+        if deleted {
+            out.push('{');
+            out.push_str(&d.before);
+            self.json_value(out, row[d.key], d.key, block);
+            out.push_str("},\"after\":null");
         } else {
-            "}\n"
-        });
+            out.push_str("{\"before\":null,\"after\":");
+            self.object(out, row, block, crate::sink::apply::LEADING);
+        }
+        out.push_str(",\"op\":\"");
+        out.push_str(code);
+        out.push_str("\",\"ts_ms\":");
+        let ms = match row[2] {
+            Value::Timestamp(t) => t.div_euclid(1000),
+            _ => 0,
+        };
+        out.push_str(itoa::Buffer::new().format(ms));
+        out.push(',');
+        out.push_str(&d.source);
+        self.json_value(out, row[1], 1, block);
+        out.push_str(",\"ts_ms\":");
+        out.push_str(itoa::Buffer::new().format(ms));
+        out.push_str("}}\n");
     }
 
     fn sql(&self, out: &mut String, row: &[Value], block: &Block, dialect: Dialect) {

@@ -49,6 +49,8 @@ pub enum Format {
     Csv,
     /// JSON Lines.
     Jsonl,
+    /// JSON Lines, changes tables as Debezium change events.
+    Debezium,
     /// A line per row from a template: `{consumer_id} {kwh}`.
     Text(String),
 }
@@ -58,7 +60,7 @@ impl Format {
     pub fn extension(&self) -> &'static str {
         match self {
             Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
+            Format::Jsonl | Format::Debezium => "jsonl",
             Format::Text(_) => "txt",
         }
     }
@@ -70,9 +72,9 @@ pub const FORMAT: Key<String> = Key {
     read: |v| {
         let f = text("format", v)?;
         match f {
-            "csv" | "jsonl" | "text" => Ok(f.to_owned()),
+            "csv" | "jsonl" | "text" | "debezium" => Ok(f.to_owned()),
             other => Err(Problem::new(format!("unknown `format` \"{other}\""))
-                .help("one of \"jsonl\" (the default), \"csv\", \"text\" (with `template`)")),
+                .help("one of \"jsonl\" (the default), \"csv\", \"text\" (with `template`), \"debezium\" (changes as Debezium events)")),
         }
     },
 };
@@ -148,7 +150,7 @@ impl Kind for RotateKind {
     }
 
     fn usage(&self) -> &'static [&'static str] {
-        &["files://DIR[?format=jsonl|csv|text&rotate_rows=N&rotate_bytes=N&rotate_secs=N&manifest=true]"]
+        &["files://DIR[?format=jsonl|csv|text|debezium&rotate_rows=N&rotate_bytes=N&rotate_secs=N&manifest=true]"]
     }
 
     fn keys(&self) -> &'static [&'static dyn AnyKey] {
@@ -206,6 +208,7 @@ impl Kind for RotateKind {
             }
             (Some("csv"), None) => Format::Csv,
             (Some("jsonl") | None, None) => Format::Jsonl,
+            (Some("debezium"), None) => Format::Debezium,
             (Some(f), Some(_)) => {
                 return Err(UrlError::BadOption(format!(
                     "template with format={f} (a template is for format=text)"
@@ -255,6 +258,7 @@ impl std::fmt::Display for RotateTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let format = match &self.format {
             Format::Text(_) => "text",
+            Format::Debezium => "debezium",
             other => other.extension(),
         };
         write!(f, "files://{}?format={format}", self.dir.display())
@@ -267,6 +271,9 @@ impl RotateTarget {
         match &self.format {
             Format::Csv => Arc::new(FileEncoder::new(schema, FileFormat::Csv)),
             Format::Jsonl => Arc::new(FileEncoder::new(schema, FileFormat::Jsonl)),
+            Format::Debezium => {
+                Arc::new(FileEncoder::new(schema, FileFormat::Jsonl).debezium(schema))
+            }
             Format::Text(t) => Arc::new(
                 template::TemplateEncoder::new(schema, t)
                     .expect("a template checked by `check` compiles"),
