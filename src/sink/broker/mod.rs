@@ -141,10 +141,10 @@ impl Kind for BrokerKind {
 
     fn usage(&self) -> &'static [&'static str] {
         &[
-            "nats://HOST:PORT[?stream=NAME&subject=TEMPLATE&key=COLUMN&format=json|csv]",
-            "amqp://USER:PASSWORD@HOST:PORT/VHOST[?exchange=NAME&routing_key=TEMPLATE&queue=TEMPLATE&key=COLUMN&format=json|csv]",
-            "mqtt://HOST:PORT[?topic=TEMPLATE&key=COLUMN&format=json|csv]",
-            "redis://HOST:PORT[/DB][?stream=TEMPLATE&key=COLUMN&format=json|csv]",
+            "nats://HOST:PORT[?stream=NAME&subject=TEMPLATE&key=COLUMN&format=json|csv|debezium]",
+            "amqp://USER:PASSWORD@HOST:PORT/VHOST[?exchange=NAME&routing_key=TEMPLATE&queue=TEMPLATE&key=COLUMN&format=json|csv|debezium]",
+            "mqtt://HOST:PORT[?topic=TEMPLATE&key=COLUMN&format=json|csv|debezium]",
+            "redis://HOST:PORT[/DB][?stream=TEMPLATE&key=COLUMN&format=json|csv|debezium]",
         ]
     }
 
