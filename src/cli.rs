@@ -135,8 +135,12 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let Some(n) = args.max_rows {
-        if !args.stream || n == 0 {
-            eprintln!("error: --max-rows N (at least 1) is the length of a stream verified with --stream\n  help: add --stream, or leave out --max-rows");
+        if !args.stream {
+            eprintln!("error: --max-rows N is the length of a stream verified with --stream\n  help: add --stream, or leave out --max-rows");
+            return ExitCode::from(BAD_INPUT);
+        }
+        if n == 0 {
+            eprintln!("error: --max-rows must be at least 1\n  help: give the --max-rows the stream was made with");
             return ExitCode::from(BAD_INPUT);
         }
         schema.stream.max_rows = Some(n);

@@ -121,8 +121,30 @@ fn decimal(text: &str, scale: u8) -> Option<String> {
 }
 
 /// RFC 3339 in UTC: `T` between date and time, `Z` for the zone, six
-/// fractional digits or none.
+/// fractional digits or none. A time with another offset is moved to UTC;
+/// one without a zone is read as UTC.
 fn timestamp(text: &str) -> Option<String> {
+    if let Some(t) = plain_utc(text) {
+        return Some(t);
+    }
+    let micros = match chrono::DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)) {
+        Ok(t) => t.timestamp_micros(),
+        Err(_) => {
+            let t = text.trim_end_matches('Z');
+            ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())?
+                .and_utc()
+                .timestamp_micros()
+        }
+    };
+    let mut out = String::new();
+    super::text::timestamp(&mut out, micros);
+    Some(out)
+}
+
+/// [`timestamp`] of text already in UTC (`Z`, `+00`, `+00:00`).
+fn plain_utc(text: &str) -> Option<String> {
     let t = text.replacen(' ', "T", 1);
     let t = match t.strip_suffix("+00:00").or_else(|| t.strip_suffix("+00")) {
         Some(s) => s.to_owned(),

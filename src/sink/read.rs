@@ -20,6 +20,10 @@ pub trait Reader {
         columns: &[&str],
         row: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<Option<u64>, Failure>;
+
+    /// The columns of the table `name`, or `None` when there is no such
+    /// table.
+    fn columns(&mut self, name: &str) -> Result<Option<Vec<String>>, Failure>;
 }
 
 /// Reads an SQLite database's tables: integers and reals as their
@@ -34,7 +38,15 @@ impl SqliteReader {
         if !path.is_file() {
             return Err(Failure::new(
                 ErrorKind::Input,
-                format!("{} is not a database file", path.display()),
+                format!(
+                    "{} {}",
+                    path.display(),
+                    if path.exists() {
+                        "is not a database file"
+                    } else {
+                        "does not exist"
+                    }
+                ),
             ));
         }
         let conn = Connection::open_with_flags(
@@ -52,6 +64,25 @@ impl SqliteReader {
 }
 
 impl Reader for SqliteReader {
+    fn columns(&mut self, name: &str) -> Result<Option<Vec<String>>, Failure> {
+        let failed = |e: rusqlite::Error| {
+            Failure::new(
+                ErrorKind::Permanent,
+                format!("cannot read the columns of {}: {e}", quote(name)),
+            )
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .map_err(failed)?;
+        let names: Vec<String> = stmt
+            .query_map([name], |r| r.get(0))
+            .map_err(failed)?
+            .collect::<Result<_, _>>()
+            .map_err(failed)?;
+        Ok((!names.is_empty()).then_some(names))
+    }
+
     fn scan(
         &mut self,
         name: &str,

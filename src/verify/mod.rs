@@ -94,13 +94,16 @@ pub struct TableReport {
     /// A `[verify.NAME]` table of sums the store does not have, not asked
     /// for by `--table`: not checked.
     pub skipped: bool,
+    /// Columns the store's table lacks (then nothing else is compared).
+    pub missing_columns: Vec<String>,
 }
 
 impl TableReport {
     /// Whether the store holds exactly the expected rows.
     pub fn matches(&self) -> bool {
         self.skipped
-            || self.found == Some(self.expected)
+            || self.missing_columns.is_empty()
+                && self.found == Some(self.expected)
                 && self.columns.is_empty()
                 && self.differences.is_empty()
     }
@@ -207,9 +210,19 @@ pub fn verify(
     let started = Instant::now();
     for name in &options.tables {
         if schema.table_index(name).is_none() && !options.sums.iter().any(|s| &s.name == name) {
+            let names = schema
+                .tables
+                .iter()
+                .map(|t| t.name.as_str())
+                .chain(options.sums.iter().map(|s| s.name.as_str()));
+            let all: Vec<&str> = names.clone().collect();
+            let help = match crate::diag::nearest(name, names) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("the tables are {}", all.join(", ")),
+            };
             return Err(Failure::new(
                 ErrorKind::Input,
-                format!("--table {name}: the Genfile has no such table"),
+                format!("--table {name}: the Genfile has no such table\n  help: {help}"),
             ));
         }
     }
@@ -242,6 +255,24 @@ pub fn verify(
                 && !options.sums.iter().any(|s| s.name == table.name && s.merge.table == t)
         })
         .collect();
+    for name in &options.tables {
+        let Some(t) = schema.table_index(name) else {
+            continue;
+        };
+        if chosen[t] || options.sums.iter().any(|s| &s.name == name) {
+            continue;
+        }
+        let why = match (applies[t].as_ref(), schema.tables[t].changes) {
+            (Some(a), _) => format!(
+                "`{name}` is not stored: its changes are applied to `{}`\n  help: --table {}",
+                schema.tables[a.table].name, schema.tables[a.table].name
+            ),
+            _ => format!(
+                "`{name}` is not in the stream (`[stream.tables.{name}] emit = false`)\n  help: name a table the stream emits"
+            ),
+        };
+        return Err(Failure::new(ErrorKind::Input, format!("--table {why}")));
+    }
     let keys: Vec<Vec<usize>> = schema
         .tables
         .iter()
@@ -288,10 +319,24 @@ pub fn verify(
         }
     }
     let mut found: Vec<Option<Digest>> = vec![None; schema.tables.len()];
+    let mut missing: Vec<Vec<String>> = vec![Vec::new(); schema.tables.len()];
     let mut rows_read = 0;
     for (t, table) in schema.tables.iter().enumerate() {
         if !chosen[t] {
             continue;
+        }
+        // A store's table without some column is reported so, not read.
+        if let Some(has) = reader.columns(&table.name)? {
+            missing[t] = table
+                .columns
+                .iter()
+                .filter(|c| !has.contains(&c.name))
+                .map(|c| c.name.clone())
+                .collect();
+            if !missing[t].is_empty() {
+                found[t] = Some(Digest::new(table.columns.len()));
+                continue;
+            }
         }
         let mut digest = Digest::new(table.columns.len());
         let mut text = RowText::default();
@@ -310,7 +355,9 @@ pub fn verify(
     // Pass 2: the rows of the buckets that differ, by key.
     let differing: Vec<Option<Vec<bool>>> = (0..schema.tables.len())
         .map(|t| match &found[t] {
-            Some(f) if chosen[t] && *f != expected[t] => Some(expected[t].buckets_differing(f)),
+            Some(f) if chosen[t] && missing[t].is_empty() && *f != expected[t] => {
+                Some(expected[t].buckets_differing(f))
+            }
             _ => None,
         })
         .collect();
@@ -390,6 +437,9 @@ pub fn verify(
             sums::verify_sums(schema, &plan, &generators, options.workers, s, reader)?;
         let declared = schema.verify.iter().any(|v| v.name == s.name);
         report.skipped = report.found.is_none() && declared && !options.tables.contains(&s.name);
+        if report.skipped {
+            sums_expected -= report.expected;
+        }
         sums_read += read;
         sums_expected += report.expected;
         summed.push(report);
@@ -401,7 +451,7 @@ pub fn verify(
         .filter(|&(t, _)| chosen[t])
         .map(|(t, table)| {
             let (columns, differences, unexamined) = match &found[t] {
-                Some(f) if *f != expected[t] => {
+                Some(f) if missing[t].is_empty() && *f != expected[t] => {
                     let columns = expected[t]
                         .columns_differing(f)
                         .into_iter()
@@ -424,6 +474,7 @@ pub fn verify(
                 differences,
                 unexamined,
                 skipped: false,
+                missing_columns: missing[t].clone(),
             }
         })
         .chain(summed)
@@ -479,10 +530,39 @@ fn compare(table: &Table, expected: &Kept, found: &Kept) -> Vec<Difference> {
     out
 }
 
+/// A value as a report shows it: NULL, or text the store holds that is
+/// not a value of its column's type, said so.
+fn shown(v: Option<&str>) -> String {
+    match v {
+        None => "NULL".to_owned(),
+        Some(v) => match v.strip_prefix(crate::format::canon::UNREADABLE) {
+            Some(raw) => format!("{raw:?} (not a value of the column's type)"),
+            None => v.to_owned(),
+        },
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = self.tables.iter().map(|t| t.name.len()).max().unwrap_or(0);
         for t in &self.tables {
+            if t.skipped {
+                writeln!(
+                    f,
+                    "  {:width$}  skipped  not in this store ([verify.{}]; --table {} checks it)",
+                    t.name, t.name, t.name
+                )?;
+                continue;
+            }
+            if !t.missing_columns.is_empty() {
+                writeln!(
+                    f,
+                    "  {:width$}  DIFFERS  the store's table has no column {}",
+                    t.name,
+                    t.missing_columns.join(", ")
+                )?;
+                continue;
+            }
             let found = t
                 .found
                 .map_or("no such table".to_owned(), |n| format!("{n} rows"));
@@ -520,8 +600,8 @@ impl fmt::Display for Report {
                                 .map(|(c, a, b)| {
                                     format!(
                                         "{c}: expected {}, found {}",
-                                        a.as_deref().unwrap_or("NULL"),
-                                        b.as_deref().unwrap_or("NULL")
+                                        shown(a.as_deref()),
+                                        shown(b.as_deref())
                                     )
                                 })
                                 .collect();

@@ -57,12 +57,14 @@ pub(super) fn read(
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect();
             let mut problem = None;
+            let twice = (1..names.len()).find(|&i| names[..i].contains(&names[i]));
             if names.len() != items.len() || names.is_empty() {
-                problem = Some("must be a list of state names, e.g. [\"placed\", \"paid\"]");
+                problem =
+                    Some("must be a list of state names, e.g. [\"placed\", \"paid\"]".to_owned());
             } else if names.iter().any(|n| n.is_empty()) {
-                problem = Some("a state's name must not be empty");
-            } else if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
-                problem = Some("a state is named twice");
+                problem = Some("a state's name must not be empty".to_owned());
+            } else if let Some(i) = twice {
+                problem = Some(format!("names the state `{}` twice", names[i]));
             }
             if let Some(problem) = problem {
                 d.push(Diagnostic::new(span, format!("{what}: `states` {problem}")).help(EXAMPLE));
@@ -106,13 +108,11 @@ pub(super) fn read(
     // transitions = { placed = { paid = 0.9, cancelled = 0.1 }, … }
     let mut next = vec![Vec::new(); states.len()];
     let transitions = k.get("transitions");
-    let transitions = k.require(
-        d,
-        &whole,
-        "transitions",
-        transitions,
-        "{ placed = { paid = 1.0 } }",
-    );
+    let example = match &states[..] {
+        [a, b, ..] => format!("{{ {a} = {{ {b} = 1.0 }} }}"),
+        _ => "{ placed = { paid = 1.0 } }".to_owned(),
+    };
+    let transitions = k.require(d, &whole, "transitions", transitions, &example);
     if let Some(t) = transitions {
         let span = t.span();
         let Some(table_of) = t.get_ref().as_table() else {
@@ -167,7 +167,7 @@ pub(super) fn read(
             }
             if all_named && (cumulative - 1.0).abs() > 1e-6 {
                 d.push(
-                    Diagnostic::new(span.clone(), format!("{what}: the probabilities of `transitions.{from}` add up to {cumulative}, not 1"))
+                    Diagnostic::new(span.clone(), format!("{what}: the probabilities of `transitions.{from}` add up to {}, not 1", (cumulative * 1e6).round() / 1e6))
                         .help("a row leaves a state for exactly one next state: make them add up to 1 (a state with no transitions is final)"),
                 );
                 ok = false;
@@ -511,6 +511,13 @@ pub(super) fn read(
         return drafts;
     };
     let key = key.unwrap_or_else(|| format!("{}_{}", singular(&table.name), pk_name));
+    if [column.0.as_str(), "seq", "at"].contains(&key.as_str()) {
+        d.push(
+            Diagnostic::new(span.clone(), format!("{what}: the history's key column `{key}` has the name of one of its other columns (`seq`, `{}`, `at`)", column.0))
+                .help("give `history = { table = \"…\", key = \"…\" }` another key name"),
+        );
+        return drafts;
+    }
     let mut key_column = plain(
         key,
         span.clone(),

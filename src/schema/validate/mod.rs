@@ -186,7 +186,7 @@ pub fn validate(
                         history.span.clone(),
                         format!("table `{}`: `lifecycle`: the table `{}` it makes is a table of the Genfile too", drafts[i].name, history.name),
                     )
-                    .help("give the history table a name of its own"),
+                    .help("give the lifecycle's `history` and `changes` tables names of their own"),
                 );
             } else {
                 drafts.push(history);

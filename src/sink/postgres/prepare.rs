@@ -236,54 +236,46 @@ pub(super) async fn describe_tables(
     for (t, table) in schema.tables.iter().enumerate() {
         let name = ddl.qualified(&table.name);
         let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-        if let Some(a) = applies.get(t).and_then(Option::as_ref) {
-            // Changes go to a staging table in stream order, then the last
-            // change of each key is applied to the table.
-            let stage = quote(&format!("datagen_stage_{t}"));
-            let target = ddl.qualified(&schema.tables[a.table].name);
-            tables.push(PgTable {
-                name: table.name.clone(),
-                copy: format!(
-                    "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
-                    columns.join(", ")
-                ),
-                merge: Some((
+        // A table loaded by upsert-add, or changes applied to their table:
+        // rows go to a staging table of the Genfile's columns, then one
+        // statement per commit unit sums them into the table or applies
+        // each key's last change.
+        let stage = quote(&format!("datagen_stage_{t}"));
+        let staged = match (
+            merges.get(t).and_then(Option::as_ref),
+            applies.get(t).and_then(Option::as_ref),
+        ) {
+            (_, Some(a)) => {
+                let target = ddl.qualified(&schema.tables[a.table].name);
+                Some((
                     a.pg_stage(schema, &stage),
                     a.pg_apply(schema, &target, &stage),
-                )),
-            });
-            encoders.push(CopyEncoder::new(
-                table
+                ))
+            }
+            (Some(m), None) => {
+                let defs: Vec<String> = table
                     .columns
                     .iter()
-                    .map(|c| PgType::of(c.sql_type))
-                    .collect(),
-                table.columns.iter().map(|c| c.sql_type.scale()).collect(),
-            ));
-            continue;
-        }
-        if let Some(m) = merges.get(t).and_then(Option::as_ref) {
-            // Rows go to a staging table of the Genfile's columns, then
-            // are summed into the table.
-            let stage = quote(&format!("datagen_stage_{t}"));
-            let defs: Vec<String> = table
-                .columns
-                .iter()
-                .map(|c| format!("{} {}", quote(&c.name), generated_name(c.sql_type)))
-                .collect();
-            tables.push(PgTable {
-                name: table.name.clone(),
-                copy: format!(
-                    "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
-                    columns.join(", ")
-                ),
-                merge: Some((
+                    .map(|c| format!("{} {}", quote(&c.name), generated_name(c.sql_type)))
+                    .collect();
+                Some((
                     format!(
                         "CREATE TEMP TABLE IF NOT EXISTS {stage} ({}) ON COMMIT DELETE ROWS",
                         defs.join(", ")
                     ),
                     m.pg_merge(table, &name, &stage),
-                )),
+                ))
+            }
+            (None, None) => None,
+        };
+        if let Some(merge) = staged {
+            tables.push(PgTable {
+                name: table.name.clone(),
+                copy: format!(
+                    "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
+                    columns.join(", ")
+                ),
+                merge: Some(merge),
             });
             encoders.push(CopyEncoder::new(
                 table

@@ -52,6 +52,25 @@ impl PgReader {
 }
 
 impl Reader for PgReader {
+    fn columns(&mut self, name: &str) -> Result<Option<Vec<String>>, Failure> {
+        let name = self.qualified(name);
+        let client = &self.client;
+        let columns = self.rt.block_on(async {
+            if !table_exists(client, &name).await? {
+                return Ok(None);
+            }
+            let rows = client
+                .query(
+                    "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                    &[&name],
+                )
+                .await
+                .map_err(server(format!("read the columns of {name}")))?;
+            Ok::<_, PgError>(Some(rows.iter().map(|r| r.get::<_, String>(0)).collect()))
+        })?;
+        Ok(columns)
+    }
+
     fn scan(
         &mut self,
         name: &str,
