@@ -128,6 +128,12 @@ impl<'a> SourceContext<'a> {
         self.row
     }
 
+    /// Makes what is drawn from now on that of row `row` (an update draws
+    /// a version of its row as another row would); returns the row it was.
+    pub fn swap_row(&mut self, row: u64) -> u64 {
+        std::mem::replace(&mut self.row, row)
+    }
+
     /// The row's position in the run's row stream; `None` for a row
     /// computed alone (a lookup), whose position is not known.
     pub fn position(&self) -> Option<u64> {

@@ -58,6 +58,14 @@ pub fn stream_key(seed: u64, table: &str, column: &str, purpose: Purpose) -> u64
     mix64(h)
 }
 
+/// The row whose values are version `n` (from 1) of row `row`: an
+/// update of a row draws the row's updated columns as this row would,
+/// every column of a place group alike. Such rows lie above 2^63, beyond
+/// any table's.
+pub fn version_row(row: u64, n: u64) -> u64 {
+    (1 << 63) | (mix64(row.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ mix64(n)) >> 1)
+}
+
 /// The random generator of row `row` in stream `key`.
 #[inline]
 pub fn row_rng(key: u64, row: u64) -> RowRng {
@@ -69,6 +77,13 @@ mod tests {
     use rand::Rng;
 
     use super::*;
+
+    #[test]
+    fn versions_of_a_row_are_other_rows() {
+        assert_ne!(version_row(12, 1), version_row(12, 2));
+        assert_ne!(version_row(12, 1), version_row(13, 1));
+        assert!(version_row(0, 1) >= 1 << 63);
+    }
 
     #[test]
     fn keys_are_stable_and_distinct() {

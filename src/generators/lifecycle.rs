@@ -18,7 +18,7 @@ use rand::RngExt;
 use super::{Compile, Sample, Spec};
 use crate::context::SourceContext;
 use crate::expr::{eval, Expr, Val};
-use crate::rng::{row_rng, stream_key, Purpose, RowRng};
+use crate::rng::{row_rng, stream_key, version_row, Purpose, RowRng};
 use crate::value::{SqlType, Value};
 
 /// Most states one row may enter (its history's rows): a lifecycle with
@@ -84,6 +84,30 @@ pub struct Lifecycle {
     /// `delete = { rate, after }`: the share of rows that, once in a final
     /// state, are deleted, and how long after.
     pub delete: Option<(f64, Dwell)>,
+    /// For a table with `ops`: how many updates a row has, instead of
+    /// transitions between states (the one state is `active`).
+    pub ops: Option<Ops>,
+}
+
+/// How often a table's rows are updated (`[tables.X.ops]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ops {
+    /// Updates per inserted row, on average.
+    pub mean_updates: f64,
+    /// Which rows the updates go to.
+    pub choose: Choose,
+}
+
+/// Which rows updates go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choose {
+    /// Every row alike: a geometric number of updates.
+    Uniform,
+    /// A few rows far more than most: each row's mean is scaled by a
+    /// heavy-tailed (Pareto, shape 1.5) weight of mean 1.
+    Zipf,
+    /// Soon after the insert, then rarer: each stay twice the last.
+    Recent,
 }
 
 /// The state a deleted row's history ends in.
@@ -122,6 +146,9 @@ impl Lifecycle {
         if !visit(step) {
             return step;
         }
+        if let Some(ops) = self.ops {
+            return self.walk_ops(ops, &mut rng, step, visit);
+        }
         while step.index + 1 < u64::from(self.max_steps) {
             let next = &self.next[step.state];
             if next.is_empty() {
@@ -157,6 +184,68 @@ impl Lifecycle {
             }
         }
         step
+    }
+
+    /// The updates (and delete) of a table with `ops`, after the insert.
+    fn walk_ops(
+        &self,
+        ops: Ops,
+        rng: &mut RowRng,
+        mut step: Step,
+        mut visit: impl FnMut(Step) -> bool,
+    ) -> Step {
+        let mean = match ops.choose {
+            Choose::Zipf => {
+                let u: f64 = rng.random();
+                // Pareto with shape 1.5 and scale 1/3: mean 1.
+                ops.mean_updates * (1.0 - u).powf(-1.0 / 1.5) / 3.0
+            }
+            _ => ops.mean_updates,
+        };
+        let more = mean / (1.0 + mean);
+        let every = self.dwell[0].unwrap_or(Dwell::Fixed(86_400.0));
+        let mut ended = false;
+        while step.index + 1 < u64::from(self.max_steps) {
+            if rng.random::<f64>() >= more {
+                ended = true;
+                break;
+            }
+            let mut stay = every.seconds(rng);
+            if ops.choose == Choose::Recent {
+                stay = stay.saturating_mul(1i64 << step.index.min(40));
+            }
+            step = Step {
+                index: step.index + 1,
+                after: step.after.saturating_add(stay.saturating_mul(1_000_000)),
+                ..step
+            };
+            if !visit(step) {
+                return step;
+            }
+        }
+        if let (true, Some((rate, after))) = (ended, self.delete) {
+            if rng.random::<f64>() < rate {
+                let stay = after.seconds(rng);
+                step = Step {
+                    index: step.index + 1,
+                    after: step.after.saturating_add(stay.saturating_mul(1_000_000)),
+                    deleted: true,
+                    ..step
+                };
+                visit(step);
+            }
+        }
+        step
+    }
+
+    /// The version of the updated columns a row has at step `step`: the
+    /// number of updates up to it (a delete keeps the last).
+    pub fn version(step: Step) -> u64 {
+        if step.deleted {
+            step.index - 1
+        } else {
+            step.index
+        }
     }
 
     /// How many states row `row` enters: its history's rows.
@@ -357,6 +446,125 @@ impl Sample for LifecycleSample {
     }
 }
 
+/// An updated column of a table with `ops`, on the table: the value its
+/// row's last update gave it (or its first, with no update). Update `n`
+/// draws the column as row [`version_row`]`(row, n)` would.
+#[derive(Debug)]
+pub struct LatestSpec {
+    /// The column's generator.
+    pub inner: Arc<dyn Spec>,
+    /// The table's lifecycle.
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+impl Spec for LatestSpec {
+    fn sql_type(&self) -> SqlType {
+        self.inner.sql_type()
+    }
+
+    fn text_bytes(&self) -> u64 {
+        self.inner.text_bytes()
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        Box::new(LatestSample {
+            inner: self.inner.compile(cx),
+            lifecycle: Arc::clone(&self.lifecycle),
+            key: self.lifecycle.key(cx.seed),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LatestSample {
+    inner: Box<dyn Sample>,
+    lifecycle: Arc<Lifecycle>,
+    key: u64,
+}
+
+impl Sample for LatestSample {
+    fn value(&self, key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let row = ctx.row();
+        let version = Lifecycle::version(self.lifecycle.last(self.key, row));
+        if version == 0 {
+            return self.inner.value(key, ctx);
+        }
+        ctx.swap_row(version_row(row, version));
+        let value = self.inner.value(key, ctx);
+        ctx.swap_row(row);
+        value
+    }
+}
+
+/// An updated column on the changes table: the value the row has after
+/// the change — drawn as the row itself draws that version.
+#[derive(Debug)]
+pub struct FreshSpec {
+    /// The column's generator.
+    pub inner: Arc<dyn Spec>,
+    /// The table's lifecycle.
+    pub lifecycle: Arc<Lifecycle>,
+    /// The column's name in its table.
+    pub column: String,
+}
+
+impl Spec for FreshSpec {
+    fn sql_type(&self) -> SqlType {
+        self.inner.sql_type()
+    }
+
+    fn text_bytes(&self) -> u64 {
+        self.inner.text_bytes()
+    }
+
+    fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
+        let table = self.lifecycle.table.as_str();
+        let own = Compile {
+            table,
+            stream: self.column.clone(),
+            reads: &[],
+            exprs: &[],
+            ..cx.clone()
+        };
+        Box::new(FreshSample {
+            inner: self.inner.compile(&own),
+            lifecycle: Arc::clone(&self.lifecycle),
+            key: self.lifecycle.key(cx.seed),
+            values: stream_key(cx.seed, table, &self.column, Purpose::Values),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FreshSample {
+    inner: Box<dyn Sample>,
+    lifecycle: Arc<Lifecycle>,
+    key: u64,
+    /// The column's values stream in its own table.
+    values: u64,
+}
+
+impl Sample for FreshSample {
+    fn value(&self, _key: u64, ctx: &mut SourceContext<'_>) -> Value {
+        let Some((row, index)) = ctx.sibling() else {
+            return Value::Null;
+        };
+        let Some(step) = self.lifecycle.step(self.key, row, index) else {
+            return Value::Null;
+        };
+        let version = Lifecycle::version(step);
+        let drawn_as = if version == 0 {
+            row
+        } else {
+            version_row(row, version)
+        };
+        let own = ctx.swap_row(drawn_as);
+        let value = self.inner.value(self.values, ctx);
+        ctx.swap_row(own);
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +596,7 @@ mod tests {
             ],
             max_steps: MAX_STEPS,
             delete: None,
+            ops: None,
         }
     }
 
@@ -438,6 +647,7 @@ mod tests {
             dwell: vec![Some(Dwell::Fixed(1.0)), Some(Dwell::Fixed(2.0))],
             max_steps: 5,
             delete: None,
+            ops: None,
         };
         let key = lc.key(1);
         assert_eq!(lc.steps(key, 7), 5);

@@ -70,6 +70,8 @@ pub struct TableConfig {
     /// `lifecycle = { states = [...], ... }`: the states its rows move
     /// through.
     pub lifecycle: Option<Spanned<Entries>>,
+    /// `ops = { insert = 0.7, update = 0.25, ... }`: how its rows change.
+    pub ops: Option<Spanned<Entries>>,
     /// Columns that are not tables (reported): not reported again.
     pub bad_columns: Vec<String>,
     /// `per` or `columns` was not a table (reported).
@@ -98,7 +100,7 @@ const TOP_KEYS: [&str; 8] = [
     "stream",
     "verify",
 ];
-const TABLE_KEYS: [&str; 5] = ["rows", "per", "columns", "unique", "lifecycle"];
+const TABLE_KEYS: [&str; 6] = ["rows", "per", "columns", "unique", "lifecycle", "ops"];
 
 /// Reads `text` as TOML and cuts it into sections, reporting into `d`
 /// whatever does not fit; the error is TOML's own, for text that is not
@@ -388,6 +390,18 @@ fn table_config(
                 };
                 match section(d, &place, value) {
                     Some(per) => config.per = Some(Spanned::new(span, per)),
+                    None => config.misread = true,
+                }
+            }
+            "ops" => {
+                let span = value.span();
+                let what = format!("table `{t}`: `ops`");
+                let place = Place {
+                    what: &what,
+                    help: "e.g. `[tables.clients.ops]` with `insert`, `update`, `delete`, `columns`, `since` and `changes`",
+                };
+                match section(d, &place, value) {
+                    Some(o) => config.ops = Some(Spanned::new(span, o)),
                     None => config.misread = true,
                 }
             }

@@ -321,3 +321,137 @@ fn debezium_events_apply_to_the_same_table() {
     rows.sort();
     canon::assert_same(&rows, &expected, "Debezium events applied");
 }
+
+/// Clients whose city and tier change, some deleted: `[tables.X.ops]`.
+const OPS: &str = r#"
+version = 1
+[run]
+seed = 5
+
+[tables.clients]
+rows = 3000
+[tables.clients.columns]
+id         = { gen = "sequence", primary_key = true }
+name       = { gen = "person.name" }
+city       = { gen = "address.city" }
+state      = { gen = "address.state", abbr = true }
+tier       = { gen = "choice", values = ["bronze", "silver", "gold"] }
+created_at = { gen = "timestamp", min = "2025-01-01T00:00:00Z", max = "2025-02-01T00:00:00Z" }
+
+[tables.clients.ops]
+insert  = 0.6
+update  = 0.35
+delete  = 0.05
+columns = ["city", "state", "tier"]
+since   = "created_at"
+every   = { exponential = "10d" }
+changes = "client_changes"
+
+[stream]
+rate = "max"
+[stream.tables.clients]
+emit = false
+"#;
+
+#[test]
+fn ops_update_columns_with_new_values_and_the_table_holds_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let genfile = dir.path().join("ops.toml");
+    std::fs::write(&genfile, OPS).unwrap();
+    let db = dir.path().join("batch.db");
+    let out = run(datagen()
+        .args(["--quiet", "--config"])
+        .arg(&genfile)
+        .arg("--target")
+        .arg(format!("sqlite://{}", db.display())));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let (inserts, updates, deletes) = (
+        count("SELECT count(*) FROM client_changes WHERE op = 'insert'"),
+        count("SELECT count(*) FROM client_changes WHERE op = 'update'"),
+        count("SELECT count(*) FROM client_changes WHERE op = 'delete'"),
+    );
+    assert_eq!(inserts, 3000);
+    // 0.35 / 0.6 updates and 0.05 / 0.6 deletes per insert, about.
+    let per = |n: i64| n as f64 / inserts as f64;
+    assert!((0.48..0.69).contains(&per(updates)), "{updates} updates");
+    assert!((0.05..0.12).contains(&per(deletes)), "{deletes} deletes");
+    // Each row's last change before any delete is the row in the table;
+    // updates change the city (with its state) and tier, nothing else.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM clients c JOIN client_changes l ON l.id = c.id
+             WHERE l.seq = (SELECT max(seq) FROM client_changes WHERE id = c.id AND op <> 'delete')
+               AND (l.city, l.state, l.tier, l.name, l.created_at) IS NOT (c.city, c.state, c.tier, c.name, c.created_at)"
+        ),
+        0
+    );
+    assert!(count("SELECT count(DISTINCT id) FROM client_changes WHERE op = 'update'") > 500);
+    assert!(count("SELECT count(*) FROM (SELECT id FROM client_changes GROUP BY id HAVING count(DISTINCT city) > 1)") > 300);
+    assert_eq!(count("SELECT count(*) FROM (SELECT id FROM client_changes GROUP BY id HAVING count(DISTINCT name) > 1)"), 0);
+
+    // The same whatever the workers and batches.
+    let csv = |sub: &str, workers: &str, batch: &str| {
+        let out = run(datagen()
+            .env("DATAGEN_BATCH_ROWS", batch)
+            .args(["--quiet", "--workers", workers, "--config"])
+            .arg(&genfile)
+            .arg("--target")
+            .arg(format!("csv://{}", dir.path().join(sub).display())));
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    csv("w1", "1", "37");
+    csv("w2", "2", "5000");
+    for table in ["clients.csv", "client_changes.csv"] {
+        let read = |sub: &str| std::fs::read(dir.path().join(sub).join(table)).unwrap();
+        assert!(read("w1") == read("w2"), "{table} differs across workers");
+    }
+
+    // Streamed into SQLite, the table is the replay of the JSON Lines.
+    let files = dir.path().join("files");
+    let plain = |target: &str, extra: &[&str]| {
+        let mut cmd = datagen();
+        cmd.args(["stream", "--quiet", "--max-rows", "4000", "--config"])
+            .arg(&genfile)
+            .args(["--target", target])
+            .args(extra);
+        cmd
+    };
+    let out = run(&mut plain(&format!("jsonl://{}", files.display()), &[]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let schema = canon::schema(&genfile);
+    let changes = &schema.tables[schema.table_index("client_changes").unwrap()];
+    let mut table: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    for change in canon::jsonl_in_order(&files.join("client_changes.jsonl"), changes) {
+        let key = change[3].clone().unwrap();
+        match change[0].as_deref() {
+            Some("delete") => assert!(table.remove(&key).is_some()),
+            _ => {
+                table.insert(key, change[3..].to_vec());
+            }
+        }
+    }
+    let mut expected: Rows = table.into_values().collect();
+    expected.sort();
+    let applied = dir.path().join("applied.db");
+    let target = format!("sqlite://{}", applied.display());
+    let out = run(&mut plain(&target, &[]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let clients = &schema.tables[schema.table_index("clients").unwrap()];
+    canon::assert_same(
+        &canon::from_sqlite(&applied, clients),
+        &expected,
+        "applied clients",
+    );
+    let out = run(datagen()
+        .args(["verify", "--stream", "--max-rows", "4000", "--config"])
+        .arg(&genfile)
+        .args(["--target", &target]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -360,6 +360,7 @@ pub(super) fn read(
         dwell,
         max_steps,
         delete,
+        ops: None,
     });
     let timed = |key: &'static str| {
         Link::Reads(
@@ -562,7 +563,7 @@ fn singular(name: &str) -> &str {
 }
 
 /// A column of `lifecycle` holding `field`.
-fn made(
+pub(super) fn made(
     lifecycle: &Arc<Lifecycle>,
     name: String,
     span: Range<usize>,
@@ -590,7 +591,12 @@ fn made(
     draft
 }
 
-fn plain(name: String, span: Range<usize>, gen: Gen, sql_type: crate::value::SqlType) -> Draft {
+pub(super) fn plain(
+    name: String,
+    span: Range<usize>,
+    gen: Gen,
+    sql_type: crate::value::SqlType,
+) -> Draft {
     Draft {
         column: Column {
             name,
@@ -612,7 +618,7 @@ fn plain(name: String, span: Range<usize>, gen: Gen, sql_type: crate::value::Sql
 }
 
 /// A length of time or a distribution of one.
-fn read_dwell(v: &TomlValue) -> Option<Dwell> {
+pub(super) fn read_dwell(v: &TomlValue) -> Option<Dwell> {
     let seconds = |v: &TomlValue| parse_duration(v).map(|d| d.as_secs_f64());
     match v {
         TomlValue::Table(t) if t.len() == 1 => {

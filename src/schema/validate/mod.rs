@@ -8,6 +8,7 @@ mod column;
 mod dictionary;
 mod draft;
 mod lifecycle;
+mod ops;
 mod resolve;
 
 use std::collections::HashMap;
@@ -176,10 +177,26 @@ pub fn validate(
         .collect();
 
     for (i, (_, table)) in raw.tables.iter().enumerate() {
-        let Some(section) = &table.lifecycle else {
-            continue;
+        let made = match (&table.lifecycle, &table.ops) {
+            (Some(l), Some(o)) => {
+                d.push(
+                    Diagnostic::new(
+                        o.span(),
+                        format!(
+                            "table `{}`: `ops` and `lifecycle` both given",
+                            drafts[i].name
+                        ),
+                    )
+                    .help("a lifecycle's transitions are its updates: give one of the two"),
+                );
+                let _ = l;
+                continue;
+            }
+            (Some(l), None) => lifecycle::read(&mut d, &mut drafts[i], l),
+            (None, Some(o)) => ops::read(&mut d, &mut drafts[i], o),
+            (None, None) => continue,
         };
-        for history in lifecycle::read(&mut d, &mut drafts[i], section) {
+        for history in made {
             if drafts.iter().any(|t| t.name == history.name) {
                 d.push(
                     Diagnostic::new(
