@@ -362,6 +362,13 @@ impl Spec for LifecycleSpec {
         matches!(self.field, Field::Entered(_) | Field::EnteredBy(_))
     }
 
+    fn null_from_exprs(&self) -> bool {
+        !matches!(
+            self.field,
+            Field::State | Field::StepState | Field::Op | Field::Seq
+        )
+    }
+
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample> {
         Box::new(LifecycleSample {
             lifecycle: Arc::clone(&self.lifecycle),

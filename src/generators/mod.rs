@@ -130,6 +130,13 @@ pub trait Spec: fmt::Debug + Send + Sync {
         false
     }
 
+    /// Whether a NULL its expressions give makes its value NULL (as a NULL
+    /// bound does); not so for a lifecycle's state, which reads its time
+    /// but is never NULL.
+    fn null_from_exprs(&self) -> bool {
+        true
+    }
+
     /// The sampler for a run.
     fn compile(&self, cx: &Compile<'_>) -> Box<dyn Sample>;
 }

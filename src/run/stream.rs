@@ -158,14 +158,17 @@ pub fn announce(
     } else {
         until.push(format!("the Genfile's {} rows", grouped(plan.total_rows())));
     }
+    // Every table of the trees referred to, emitted or not (a changes
+    // table is emitted below a table that is not).
     let references: Vec<String> = shape.order[..shape.references]
         .iter()
-        .map(|&r| {
-            let skipped = if spec.emit[r] { "" } else { ", not emitted" };
+        .flat_map(|&r| (0..schema.tables.len()).filter(move |&t| shape.root_of[t] == r))
+        .map(|t| {
+            let skipped = if spec.emit[t] { "" } else { ", not emitted" };
             format!(
                 "{} ({} rows{skipped})",
-                name(r),
-                grouped(plan.table_rows[r])
+                name(t),
+                grouped(plan.table_rows[t])
             )
         })
         .collect();

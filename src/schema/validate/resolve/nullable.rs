@@ -16,7 +16,8 @@ pub(super) fn gen_nullable(
         Gen::Agg { func, .. } => !matches!(func, AggFunc::Sum | AggFunc::Count),
         // A bound computed from a NULL makes the value NULL.
         Gen::Catalogue(g) => {
-            g.spec.may_be_null() || g.exprs.iter().any(|e| expr_nullable(e, row, parent))
+            g.spec.may_be_null()
+                || g.spec.null_from_exprs() && g.exprs.iter().any(|e| expr_nullable(e, row, parent))
         }
         Gen::Cases(cases) => {
             cases.last().is_none_or(|c| c.when.is_some())
