@@ -444,69 +444,32 @@ pub(super) fn read(
             },
         })
     };
-    if let Some((name, span)) = changes {
-        // One row per change: the operation, its place in the row's
-        // history, when, and the row as it is after it.
-        let mut columns = vec![
-            made(&lifecycle, "op".into(), span.clone(), Field::Op, None),
-            made(&lifecycle, "seq".into(), span.clone(), Field::Seq, None),
-            made(
-                &lifecycle,
-                "changed_at".into(),
-                span.clone(),
-                Field::StepAt,
-                Some(since_parent()),
-            ),
-        ];
-        for c in &table.columns {
-            let name = c.column.name.clone();
-            if columns.iter().any(|x| x.column.name == name) {
-                d.push(
-                    Diagnostic::new(span.clone(), format!("{what}: the `changes` table has columns `op`, `seq` and `changed_at`, and `{}` has a column `{name}` too", table.name))
-                        .help("rename that column of the table"),
-                );
-                continue;
-            }
-            let draft = match made_fields
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, f)| *f)
-            {
-                Some(field) => {
-                    let field = match field {
-                        Field::State => Field::StepState,
-                        Field::StateAt => Field::StepAt,
-                        Field::Entered(s) => Field::EnteredBy(s),
-                        other => other,
-                    };
-                    made(&lifecycle, name, span.clone(), field, Some(since_parent()))
-                }
-                None => {
-                    let mut copy = plain(
-                        name.clone(),
-                        span.clone(),
-                        Gen::Parent { column: usize::MAX },
-                        c.column.sql_type,
-                    );
-                    copy.link = Some(Link::Parent {
-                        column: name,
-                        span: span.clone(),
-                    });
-                    copy
-                }
-            };
-            columns.push(draft);
-        }
-        drafts.push(TableDraft {
-            name,
-            span: span.clone(),
-            size: per(span),
-            columns,
-            failed: Vec::new(),
-            unique: Vec::new(),
-            history: Some(lifecycle.clone()),
-            changes: Some(table.name.clone()),
-        });
+    if let Some(at) = changes {
+        let since = (since, since_span.clone());
+        drafts.push(changes_table(
+            d,
+            &what,
+            table,
+            &lifecycle,
+            at,
+            since,
+            max_steps,
+            |name, span| {
+                let field = match made_fields.iter().find(|(n, _)| n == name)?.1 {
+                    Field::State => Field::StepState,
+                    Field::StateAt => Field::StepAt,
+                    Field::Entered(s) => Field::EnteredBy(s),
+                    other => other,
+                };
+                Some(made(
+                    &lifecycle,
+                    name.to_owned(),
+                    span,
+                    field,
+                    Some(since_parent()),
+                ))
+            },
+        ));
     }
     let Some((history, key, span)) = history else {
         return drafts;
@@ -553,6 +516,83 @@ pub(super) fn read(
         changes: None,
     });
     drafts
+}
+
+/// The draft of the changes table `name` of `table`: one row per change —
+/// `op`, `seq`, `changed_at`, then each column of the table as `column`
+/// makes it (`None`: a copy of the changed row's value).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn changes_table(
+    d: &mut Vec<Diagnostic>,
+    what: &str,
+    table: &TableDraft,
+    lifecycle: &Arc<Lifecycle>,
+    (name, span): (String, Range<usize>),
+    (since, since_span): (&str, Range<usize>),
+    max_steps: u32,
+    mut column: impl FnMut(&str, Range<usize>) -> Option<Draft>,
+) -> TableDraft {
+    let since_parent = Link::Reads(
+        Vec::new(),
+        vec![ParamExpr {
+            key: "since",
+            src: format!("parent.{since}"),
+            span: since_span,
+            want: &[Ty::Timestamp, Ty::Date],
+        }],
+    );
+    let mut columns = vec![
+        made(lifecycle, "op".into(), span.clone(), Field::Op, None),
+        made(lifecycle, "seq".into(), span.clone(), Field::Seq, None),
+        made(
+            lifecycle,
+            "changed_at".into(),
+            span.clone(),
+            Field::StepAt,
+            Some(since_parent),
+        ),
+    ];
+    for c in &table.columns {
+        let name = c.column.name.clone();
+        if columns.iter().any(|x| x.column.name == name) {
+            d.push(
+                Diagnostic::new(span.clone(), format!("{what}: the `changes` table has columns `op`, `seq` and `changed_at`, and `{}` has a column `{name}` too", table.name))
+                    .help("rename that column of the table"),
+            );
+            continue;
+        }
+        let draft = column(&name, span.clone()).unwrap_or_else(|| {
+            let mut copy = plain(
+                name.clone(),
+                span.clone(),
+                Gen::Parent { column: usize::MAX },
+                c.column.sql_type,
+            );
+            copy.link = Some(Link::Parent {
+                column: name,
+                span: span.clone(),
+            });
+            copy
+        });
+        columns.push(draft);
+    }
+    TableDraft {
+        name,
+        span: span.clone(),
+        size: Some(DraftSize::Per {
+            parent: table.name.clone(),
+            span,
+            count: Count::Uniform {
+                min: 1,
+                max: u64::from(max_steps) + 1,
+            },
+        }),
+        columns,
+        failed: Vec::new(),
+        unique: Vec::new(),
+        history: Some(Arc::clone(lifecycle)),
+        changes: Some(table.name.clone()),
+    }
 }
 
 /// `orders` → `order`, for the history's key column (`order_id`).

@@ -10,16 +10,14 @@ use std::sync::Arc;
 
 use serde_spanned::Spanned;
 
-use super::draft::{DraftSize, Link, TableDraft};
-use super::lifecycle::{made, plain, read_dwell};
+use super::draft::TableDraft;
+use super::lifecycle::{changes_table, plain, read_dwell};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
-use crate::expr::Ty;
-use crate::generators::dist::Count;
 use crate::generators::lifecycle::{
-    Choose, Dwell, Field, FreshSpec, LatestSpec, Lifecycle, Ops, MAX_STEPS,
+    Choose, Dwell, FreshSpec, LatestSpec, Lifecycle, Ops, MAX_STEPS,
 };
-use crate::generators::{Generator, ParamExpr};
+use crate::generators::Generator;
 use crate::schema::raw::Entries;
 use crate::schema::Gen;
 
@@ -254,17 +252,6 @@ pub(super) fn read(
     if !ok {
         return Vec::new();
     }
-    let since_parent = || {
-        Link::Reads(
-            Vec::new(),
-            vec![ParamExpr {
-                key: "since",
-                src: format!("parent.{since}"),
-                span: since_span.clone(),
-                want: &[Ty::Timestamp, Ty::Date],
-            }],
-        )
-    };
     if !table.columns.iter().any(|c| c.column.primary_key) {
         d.push(
             Diagnostic::new(changes_span, format!("{what}: the changes name their rows by the table's primary key, and `{}` has none", table.name))
@@ -272,78 +259,40 @@ pub(super) fn read(
         );
         return Vec::new();
     }
-    let span = changes_span;
-    let mut out = vec![
-        made(&lifecycle, "op".into(), span.clone(), Field::Op, None),
-        made(&lifecycle, "seq".into(), span.clone(), Field::Seq, None),
-        made(
-            &lifecycle,
-            "changed_at".into(),
-            span.clone(),
-            Field::StepAt,
-            Some(since_parent()),
-        ),
-    ];
-    for c in &table.columns {
-        let name = c.column.name.clone();
-        if out.iter().any(|x| x.column.name == name) {
-            d.push(
-                Diagnostic::new(span.clone(), format!("{what}: the `changes` table has columns `op`, `seq` and `changed_at`, and `{}` has a column `{name}` too", table.name))
-                    .help("rename that column of the table"),
-            );
-            continue;
-        }
-        let draft = match fresh.iter().find(|(n, _)| *n == name) {
-            Some((_, inner)) => {
-                let spec = FreshSpec {
-                    inner: Arc::clone(inner),
-                    lifecycle: Arc::clone(&lifecycle),
-                    column: name.clone(),
-                };
-                let sql = c.column.sql_type;
-                plain(
-                    name,
-                    span.clone(),
-                    Gen::Catalogue(Generator {
-                        name: "ops",
-                        spec: Arc::new(spec),
-                        reads: Vec::new(),
-                        exprs: Vec::new(),
-                    }),
-                    sql,
-                )
-            }
-            None => {
-                let mut copy = plain(
-                    name.clone(),
-                    span.clone(),
-                    Gen::Parent { column: usize::MAX },
-                    c.column.sql_type,
-                );
-                copy.link = Some(Link::Parent {
-                    column: name,
-                    span: span.clone(),
-                });
-                copy
-            }
-        };
-        out.push(draft);
-    }
-    vec![TableDraft {
-        name: changes.to_owned(),
-        span: span.clone(),
-        size: Some(DraftSize::Per {
-            parent: table.name.clone(),
-            span,
-            count: Count::Uniform {
-                min: 1,
-                max: u64::from(max_steps) + 1,
-            },
-        }),
-        columns: out,
-        failed: Vec::new(),
-        unique: Vec::new(),
-        history: Some(lifecycle),
-        changes: Some(table.name.clone()),
-    }]
+    let sql_of = |name: &str| {
+        table
+            .columns
+            .iter()
+            .find(|c| c.column.name == name)
+            .map(|c| c.column.sql_type)
+    };
+    let since = (since, since_span);
+    vec![changes_table(
+        d,
+        &what,
+        table,
+        &lifecycle,
+        (changes.to_owned(), changes_span),
+        since,
+        max_steps,
+        |name, span| {
+            let (_, inner) = fresh.iter().find(|(n, _)| n == name)?;
+            let spec = FreshSpec {
+                inner: Arc::clone(inner),
+                lifecycle: Arc::clone(&lifecycle),
+                column: name.to_owned(),
+            };
+            Some(plain(
+                name.to_owned(),
+                span,
+                Gen::Catalogue(Generator {
+                    name: "ops",
+                    spec: Arc::new(spec),
+                    reads: Vec::new(),
+                    exprs: Vec::new(),
+                }),
+                sql_of(name)?,
+            ))
+        },
+    )]
 }

@@ -111,6 +111,11 @@ impl Publisher for RedisStreams {
             cmd.ignore();
             tops.insert(m.subject, position);
         }
+        // After a resume every message of a batch may be in its stream
+        // already: nothing to send (Redis refuses an empty pipeline).
+        if tops.is_empty() {
+            return Ok(skipped);
+        }
         pipe.query::<()>(&mut self.connection).map_err(error)?;
         for (key, top) in tops {
             self.last.insert(key.to_owned(), Some(top));
