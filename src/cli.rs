@@ -218,6 +218,21 @@ fn verify(args: VerifyArgs) -> ExitCode {
     }
 }
 
+/// The tables the Genfile's own target loads by upsert-add.
+fn ddl_merges(schema: &Schema) -> Vec<crate::sink::upsert::Merge> {
+    let Some(url) = schema.target.url() else {
+        return Vec::new();
+    };
+    let env = std::collections::HashMap::new();
+    let mut opts = crate::sink::options::Options::new(&schema.target.entries, &env);
+    crate::sink::registry::parse(url, &mut opts, crate::shard::Shard::WHOLE)
+        .ok()
+        .and_then(|target| {
+            crate::sink::upsert::Merge::resolve(schema, &target.upserts(), None, true).ok()
+        })
+        .unwrap_or_default()
+}
+
 /// The store's tables of sums: those the target loads by upsert-add, and
 /// the Genfile's `[verify.NAME]`.
 fn verify_sums(
@@ -457,6 +472,7 @@ fn run(args: RunArgs, stream: Option<&StreamArgs>) -> ExitCode {
         stop,
         chaos,
     };
+    let schema_max_rows = schema.stream.max_rows;
     match crate::run::run(Arc::new(schema), &settings, &mode) {
         Ok(summary) => {
             if !args.quiet {
@@ -464,6 +480,7 @@ fn run(args: RunArgs, stream: Option<&StreamArgs>) -> ExitCode {
                 if let Some(end) = summary.stream {
                     use crate::run::stream::Ended;
                     let why = match end.ended {
+                        Ended::Rows if schema_max_rows.is_some() => "it reached max_rows",
                         Ended::Rows => "its rows ran out",
                         Ended::Duration => "its duration passed",
                         Ended::Signal => "it was stopped",
@@ -671,9 +688,22 @@ pub fn main() -> ExitCode {
                         keys_after,
                         deferred_foreign_keys: false,
                     };
+                    // Tables the Genfile's target loads by upsert-add are
+                    // tables of sums, created so by a load.
+                    let merges = ddl_merges(&schema);
+                    let replace = |t: usize| {
+                        let m = merges.iter().find(|m| m.table == t)?;
+                        let table = &schema.tables[t];
+                        let mut sql =
+                            m.create_table(table, &options.qualified(&table.name), dialect);
+                        if dialect == crate::sink::ddl::Dialect::Postgres {
+                            sql.push(';');
+                        }
+                        Some(sql)
+                    };
                     print!(
                         "{}",
-                        crate::sink::ddl::script_with(&schema, dialect, &options)
+                        crate::sink::ddl::script_replacing(&schema, dialect, &options, &replace)
                     );
                     ExitCode::SUCCESS
                 }

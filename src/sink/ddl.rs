@@ -290,9 +290,23 @@ pub fn script(schema: &Schema, dialect: Dialect) -> String {
 /// `ALTER TABLE` statements that add the keys follow, after a
 /// `-- constraints` line (PostgreSQL only: SQLite cannot add them later).
 pub fn script_with(schema: &Schema, dialect: Dialect, options: &DdlOptions) -> String {
+    script_replacing(schema, dialect, options, &|_| None)
+}
+
+/// [`script_with`], table `t` created by `replace(t)` where it gives a
+/// statement (a table of sums), without keys of its own added after.
+pub fn script_replacing(
+    schema: &Schema,
+    dialect: Dialect,
+    options: &DdlOptions,
+    replace: &dyn Fn(usize) -> Option<String>,
+) -> String {
     let mut out = String::new();
-    for table in &schema.tables {
-        out.push_str(&create_table_with(schema, table, dialect, options));
+    for (t, table) in schema.tables.iter().enumerate() {
+        match replace(t) {
+            Some(sql) => out.push_str(&sql),
+            None => out.push_str(&create_table_with(schema, table, dialect, options)),
+        }
         if dialect == Dialect::Sqlite {
             out.push(';');
         }
@@ -301,6 +315,7 @@ pub fn script_with(schema: &Schema, dialect: Dialect, options: &DdlOptions) -> S
     if options.keys_after && dialect == Dialect::Postgres {
         out.push_str("-- constraints\n");
         let all: Vec<Constraint> = (0..schema.tables.len())
+            .filter(|&t| replace(t).is_none())
             .flat_map(|t| constraints(schema, t, options))
             .collect();
         for foreign in [false, true] {

@@ -118,6 +118,15 @@ fn upsert_add_totals_equal_the_sums_of_the_rows() {
         String::from_utf8_lossy(&out.stdout)
     );
 
+    // `ddl` prints the table of sums as a load creates it.
+    let ddl = run(datagen()
+        .args(["ddl", "--dialect", "postgres", "--config"])
+        .arg(&genfile));
+    let ddl = String::from_utf8_lossy(&ddl.stdout).into_owned();
+    assert_eq!(ddl.matches("CREATE TABLE \"readings\"").count(), 1, "{ddl}");
+    assert!(ddl.contains("\"kwh\" numeric(38, 3) NOT NULL"), "{ddl}");
+    assert!(ddl.contains("PRIMARY KEY (\"consumer_id\")"), "{ddl}");
+
     let pg = TestSchema::new("upsert_totals");
     ok(&run(&mut command(&genfile, &pg.url(), &[])));
     assert_eq!(totals_in_pg(&pg), expected);
