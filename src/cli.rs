@@ -63,7 +63,9 @@ struct RunArgs {
     #[arg(long)]
     resume: bool,
     /// Refuse a run that would make more rows than N, all tables together
-    /// (default 10,000,000,000; also DATAGEN_MAX_ROWS).
+    /// (default 10,000,000,000; also DATAGEN_MAX_ROWS). With `datagen
+    /// stream`: the stream's length, N event rows (overrides [stream]
+    /// max_rows).
     #[arg(long, value_name = "N")]
     max_rows: Option<u64>,
     /// No progress and no summary.
