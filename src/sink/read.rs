@@ -26,6 +26,43 @@ pub trait Reader {
     fn columns(&mut self, name: &str) -> Result<Option<Vec<String>>, Failure>;
 }
 
+/// A row of values as text in one reused arena: each value written into
+/// it, or NULL, then read back as `&str`s.
+#[derive(Debug, Default)]
+pub struct Fields {
+    text: String,
+    /// Each value's range in `text`; `None` for NULL.
+    ranges: Vec<Option<(usize, usize)>>,
+}
+
+impl Fields {
+    /// Empties it for the next row.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ranges.clear();
+    }
+
+    /// Adds a NULL.
+    pub fn push_null(&mut self) {
+        self.ranges.push(None);
+    }
+
+    /// Adds the value `write` appends to the arena.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        self.ranges.push(Some((start, self.text.len())));
+    }
+
+    /// The row's values, in the order added.
+    pub fn values(&self) -> Vec<Option<&str>> {
+        self.ranges
+            .iter()
+            .map(|r| r.map(|(a, b)| &self.text[a..b]))
+            .collect()
+    }
+}
+
 /// Reads an SQLite database's tables: integers and reals as their
 /// shortest text, text as it is, a blob marked unreadable.
 pub struct SqliteReader {
@@ -110,32 +147,27 @@ impl Reader for SqliteReader {
         let sql = format!("SELECT {} FROM {}", columns.join(", "), quote(name));
         let mut stmt = self.conn.prepare(&sql).map_err(failed)?;
         let mut rows = stmt.query([]).map_err(failed)?;
-        let (mut text, mut ranges) = (String::new(), Vec::new());
+        let mut fields = Fields::default();
         let mut n = 0u64;
         while let Some(r) = rows.next().map_err(failed)? {
-            text.clear();
-            ranges.clear();
+            fields.clear();
             for i in 0..columns.len() {
-                let start = text.len();
                 match r.get_ref(i).map_err(failed)? {
-                    ValueRef::Null => {
-                        ranges.push(None);
-                        continue;
+                    ValueRef::Null => fields.push_null(),
+                    ValueRef::Integer(v) => {
+                        fields.push_with(|out| out.push_str(itoa::Buffer::new().format(v)))
                     }
-                    ValueRef::Integer(v) => text.push_str(itoa::Buffer::new().format(v)),
-                    ValueRef::Real(x) => text::float(&mut text, x),
-                    ValueRef::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
-                    ValueRef::Blob(b) => {
-                        text.push(crate::format::canon::UNREADABLE);
-                        text::hex(&mut text, b);
+                    ValueRef::Real(x) => fields.push_with(|out| text::float(out, x)),
+                    ValueRef::Text(t) => {
+                        fields.push_with(|out| out.push_str(&String::from_utf8_lossy(t)))
                     }
+                    ValueRef::Blob(b) => fields.push_with(|out| {
+                        out.push(crate::format::canon::UNREADABLE);
+                        text::hex(out, b);
+                    }),
                 }
-                ranges.push(Some((start, text.len())));
             }
-            let values: Vec<Option<&str>> = ranges
-                .iter()
-                .map(|r: &Option<(usize, usize)>| r.map(|(a, b)| &text[a..b]))
-                .collect();
+            let values = fields.values();
             row(&values);
             n += 1;
         }

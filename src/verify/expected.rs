@@ -8,35 +8,33 @@ use crate::format::canon::canonical;
 use crate::format::text;
 use crate::generate::{Generators, Spare, Units, ValueError};
 use crate::schema::Schema;
+use crate::sink::read::Fields;
 use crate::value::Block;
 
 /// A row's values in canonical text, made in reused space.
 #[derive(Default)]
 pub struct RowText {
-    text: String,
+    fields: Fields,
     scratch: String,
-    ranges: Vec<Option<(usize, usize)>>,
 }
 
 impl RowText {
     /// Row `i` of `block`, whose columns are `table`'s.
     pub fn of_block(&mut self, schema: &Schema, block: &Block, i: usize) -> Vec<Option<&str>> {
         let table = &schema.tables[block.table];
-        self.text.clear();
-        self.ranges.clear();
+        self.fields.clear();
         for (value, column) in block.row(i).iter().zip(&table.columns) {
             if *value == crate::value::Value::Null {
-                self.ranges.push(None);
+                self.fields.push_null();
                 continue;
             }
             self.scratch.clear();
             text::value(&mut self.scratch, *value, block, column.sql_type.scale());
-            let start = self.text.len();
-            self.text
-                .push_str(&canonical(column.sql_type, &self.scratch));
-            self.ranges.push(Some((start, self.text.len())));
+            let scratch = &self.scratch;
+            self.fields
+                .push_with(|out| out.push_str(&canonical(column.sql_type, scratch)));
         }
-        self.values()
+        self.fields.values()
     }
 
     /// A row a store gave, its values made canonical for `table`'s types.
@@ -45,26 +43,16 @@ impl RowText {
         table: &crate::schema::Table,
         values: &[Option<&str>],
     ) -> Vec<Option<&str>> {
-        self.text.clear();
-        self.ranges.clear();
+        self.fields.clear();
         for (i, column) in table.columns.iter().enumerate() {
             match values.get(i).copied().flatten() {
-                None => self.ranges.push(None),
-                Some(v) => {
-                    let start = self.text.len();
-                    self.text.push_str(&canonical(column.sql_type, v));
-                    self.ranges.push(Some((start, self.text.len())));
-                }
+                None => self.fields.push_null(),
+                Some(v) => self
+                    .fields
+                    .push_with(|out| out.push_str(&canonical(column.sql_type, v))),
             }
         }
-        self.values()
-    }
-
-    fn values(&self) -> Vec<Option<&str>> {
-        self.ranges
-            .iter()
-            .map(|r| r.map(|(a, b)| &self.text[a..b]))
-            .collect()
+        self.fields.values()
     }
 }
 

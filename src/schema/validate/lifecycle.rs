@@ -234,17 +234,7 @@ pub(super) fn read(
         }
     }
 
-    let max_steps = match k.int(d, "max_steps") {
-        Some((n, _)) if (1..=i64::from(MAX_STEPS)).contains(&n) => n as u32,
-        Some((_, span)) => {
-            d.push(Diagnostic::new(
-                span,
-                format!("{what}: `max_steps` must be from 1 to {MAX_STEPS}"),
-            ));
-            MAX_STEPS
-        }
-        None => 100,
-    };
+    let max_steps = read_max_steps(d, &mut k, &what).unwrap_or(MAX_STEPS);
 
     let since = k.string(d, "since");
     let since = k.require(
@@ -434,16 +424,6 @@ pub(super) fn read(
         return drafts;
     };
     let pk_name = pk.column.name.clone();
-    let per = |span: Range<usize>| {
-        Some(DraftSize::Per {
-            parent: table.name.clone(),
-            span,
-            count: Count::Uniform {
-                min: 1,
-                max: u64::from(max_steps) + 1,
-            },
-        })
-    };
     if let Some(at) = changes {
         let since = (since, since_span.clone());
         drafts.push(changes_table(
@@ -508,7 +488,7 @@ pub(super) fn read(
     drafts.push(TableDraft {
         name: history,
         span: span.clone(),
-        size: per(span),
+        size: Some(steps_per(&table.name, span, max_steps)),
         columns,
         failed: Vec::new(),
         unique: Vec::new(),
@@ -579,19 +559,42 @@ pub(super) fn changes_table(
     TableDraft {
         name,
         span: span.clone(),
-        size: Some(DraftSize::Per {
-            parent: table.name.clone(),
-            span,
-            count: Count::Uniform {
-                min: 1,
-                max: u64::from(max_steps) + 1,
-            },
-        }),
+        size: Some(steps_per(&table.name, span, max_steps)),
         columns,
         failed: Vec::new(),
         unique: Vec::new(),
         history: Some(Arc::clone(lifecycle)),
         changes: Some(table.name.clone()),
+    }
+}
+
+/// The size of a history or changes table of `parent`: a row per step of
+/// each parent row (counted from its walk: the bound is for the plan's
+/// checks), a delete included.
+fn steps_per(parent: &str, span: Range<usize>, max_steps: u32) -> DraftSize {
+    DraftSize::Per {
+        parent: parent.to_owned(),
+        span,
+        count: Count::Uniform {
+            min: 1,
+            max: u64::from(max_steps) + 1,
+        },
+    }
+}
+
+/// `max_steps`: most changes of one row (default 100); `None` when the
+/// value is out of range (reported).
+pub(super) fn read_max_steps(d: &mut Vec<Diagnostic>, k: &mut Keys<'_>, what: &str) -> Option<u32> {
+    match k.int(d, "max_steps") {
+        Some((n, _)) if (1..=i64::from(MAX_STEPS)).contains(&n) => Some(n as u32),
+        Some((_, span)) => {
+            d.push(Diagnostic::new(
+                span,
+                format!("{what}: `max_steps` must be from 1 to {MAX_STEPS}"),
+            ));
+            None
+        }
+        None => Some(100),
     }
 }
 

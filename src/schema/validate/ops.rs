@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_spanned::Spanned;
 
 use super::draft::TableDraft;
-use super::lifecycle::{changes_table, plain, read_dwell};
+use super::lifecycle::{changes_table, plain, read_dwell, read_max_steps};
 use crate::diag::keys::Keys;
 use crate::diag::Diagnostic;
 use crate::generators::lifecycle::{
@@ -133,18 +133,10 @@ pub(super) fn read(
             Choose::Uniform
         }
     };
-    let max_steps = match k.int(d, "max_steps") {
-        Some((n, _)) if (1..=i64::from(MAX_STEPS)).contains(&n) => n as u32,
-        Some((_, span)) => {
-            d.push(Diagnostic::new(
-                span,
-                format!("{what}: `max_steps` must be from 1 to {MAX_STEPS}"),
-            ));
-            ok = false;
-            MAX_STEPS
-        }
-        None => 100,
-    };
+    let max_steps = read_max_steps(d, &mut k, &what).unwrap_or_else(|| {
+        ok = false;
+        MAX_STEPS
+    });
     let since = k.string(d, "since");
     let since = k.require(
         d,

@@ -10,6 +10,7 @@ use super::connect::{config, connect, PgUrl};
 use super::error::{server, PgError};
 use super::prepare::table_exists;
 use crate::sink::ddl::quote;
+use crate::sink::read::Fields;
 use crate::sink::{Failure, Reader};
 
 /// A connection that reads tables.
@@ -92,14 +93,14 @@ impl Reader for PgReader {
             futures::pin_mut!(stream);
             let mut rows = 0u64;
             let mut line: Vec<u8> = Vec::new();
-            let mut fields = Fields::default();
+            let (mut fields, mut bytes) = (Fields::default(), Vec::new());
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(server(format!("read {name}")))?;
                 let mut rest = &chunk[..];
                 while let Some(end) = rest.iter().position(|&b| b == b'\n') {
                     line.extend_from_slice(&rest[..end]);
                     rest = &rest[end + 1..];
-                    fields.split(&line);
+                    split(&line, &mut fields, &mut bytes);
                     row(&fields.values());
                     rows += 1;
                     line.clear();
@@ -112,39 +113,20 @@ impl Reader for PgReader {
     }
 }
 
-/// The fields of a line of COPY's text format, unescaped.
-#[derive(Default)]
-struct Fields {
-    text: String,
-    /// Each field's range in `text`, `None` for NULL (`\N`).
-    ranges: Vec<Option<(usize, usize)>>,
-}
-
-impl Fields {
-    fn split(&mut self, line: &[u8]) {
-        self.text.clear();
-        self.ranges.clear();
-        let mut bytes: Vec<u8> = Vec::new();
-        for field in line.split(|&b| b == b'\t') {
-            if field == b"\\N" {
-                self.ranges.push(None);
-                continue;
-            }
-            bytes.clear();
-            unescape(field, &mut bytes);
-            // The server sends UTF-8 (the client encoding); anything else
-            // is replaced, and then differs from every expected value.
-            let start = self.text.len();
-            self.text.push_str(&String::from_utf8_lossy(&bytes));
-            self.ranges.push(Some((start, self.text.len())));
+/// Fills `fields` with the fields of a line of COPY's text format,
+/// unescaped (`bytes`: reused space).
+fn split(line: &[u8], fields: &mut Fields, bytes: &mut Vec<u8>) {
+    fields.clear();
+    for field in line.split(|&b| b == b'\t') {
+        if field == b"\\N" {
+            fields.push_null();
+            continue;
         }
-    }
-
-    fn values(&self) -> Vec<Option<&str>> {
-        self.ranges
-            .iter()
-            .map(|r| r.map(|(a, b)| &self.text[a..b]))
-            .collect()
+        bytes.clear();
+        unescape(field, bytes);
+        // The server sends UTF-8 (the client encoding); anything else is
+        // replaced, and then differs from every expected value.
+        fields.push_with(|out| out.push_str(&String::from_utf8_lossy(bytes)));
     }
 }
 
@@ -192,7 +174,7 @@ mod tests {
     #[test]
     fn copy_text_lines_unescape() {
         let mut f = Fields::default();
-        f.split(b"1\t\\N\ta\\tb\\\\c\\nd\t\t\\101");
+        split(b"1\t\\N\ta\\tb\\\\c\\nd\t\t\\101", &mut f, &mut Vec::new());
         assert_eq!(
             f.values(),
             vec![Some("1"), None, Some("a\tb\\c\nd"), Some(""), Some("A")]
