@@ -221,14 +221,8 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 /// The tables the Genfile's own target loads by upsert-add.
-fn ddl_merges(schema: &Schema) -> Vec<crate::sink::upsert::Merge> {
-    let Some(url) = schema.target.url() else {
-        return Vec::new();
-    };
-    let env = std::collections::HashMap::new();
-    let mut opts = crate::sink::options::Options::new(&schema.target.entries, &env);
-    crate::sink::registry::parse(url, &mut opts, crate::shard::Shard::WHOLE)
-        .ok()
+fn ddl_merges(path: &Path, schema: &Schema) -> Vec<crate::sink::upsert::Merge> {
+    genfile::target(path, schema)
         .and_then(|target| {
             crate::sink::upsert::Merge::resolve(schema, &target.upserts(), None, true).ok()
         })
@@ -692,7 +686,7 @@ pub fn main() -> ExitCode {
                     };
                     // Tables the Genfile's target loads by upsert-add are
                     // tables of sums, created so by a load.
-                    let merges = ddl_merges(&schema);
+                    let merges = ddl_merges(&config, &schema);
                     let replace = |t: usize| {
                         let m = merges.iter().find(|m| m.table == t)?;
                         let table = &schema.tables[t];

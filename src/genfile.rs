@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::diag::Diagnostics;
 use crate::generate::plan;
@@ -12,7 +13,7 @@ use crate::limits::{read_file, ReadError, MAX_GENFILE_BYTES};
 use crate::schema::Schema;
 use crate::shard::Shard;
 use crate::sink::options::Options;
-use crate::sink::registry;
+use crate::sink::{registry, Target};
 
 /// Why a Genfile could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,22 @@ pub enum GenfileError {
     Invalid(Diagnostics),
 }
 
+/// The target the Genfile at `path` names in its `[target]` (its default
+/// when it names none), with the section's keys and no environment;
+/// `None` when the URL cannot be used.
+pub fn target(path: &Path, schema: &Schema) -> Option<Arc<dyn Target>> {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "datagen".into(), |s| s.to_string_lossy().into_owned());
+    let url = schema
+        .target
+        .url()
+        .map_or_else(|| registry::default_url(&stem), str::to_owned);
+    let env = HashMap::new();
+    let mut options = Options::new(&schema.target.entries, &env);
+    registry::parse(&url, &mut options, Shard::WHOLE).ok()
+}
+
 /// Reads and validates the Genfile at `path`.
 pub fn load(path: &Path) -> Result<Schema, GenfileError> {
     let bytes = read_file(path, MAX_GENFILE_BYTES).map_err(|source| GenfileError::Read {
@@ -47,17 +64,8 @@ pub fn load(path: &Path) -> Result<Schema, GenfileError> {
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Schema, Diagnostics> {
     let schema = crate::schema::read::read(path, bytes, &registry::check)?;
     let mut problems = plan::check(&schema, &plan::fixed_rows(&schema), 1.0);
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "datagen".into(), |s| s.to_string_lossy().into_owned());
-    let url = schema
-        .target
-        .url()
-        .map_or_else(|| registry::default_url(&stem), str::to_owned);
-    let env = HashMap::new();
-    let mut options = Options::new(&schema.target.entries, &env);
     // A URL that cannot be used is reported with the section already.
-    if let Ok(target) = registry::parse(&url, &mut options, Shard::WHOLE) {
+    if let Some(target) = target(path, &schema) {
         problems.extend(target.check(&schema));
     }
     if problems.is_empty() {
